@@ -435,6 +435,9 @@ def _parse_buckets(specs: Sequence[Any]) -> tuple[tuple[_Bucket, ...], int] | No
 def _pick_bucket(salt: str, value: str, buckets: tuple[_Bucket, ...], total: int) -> Any:
     # flagd fractional v2: (murmur3_32(value) * total) >> 32, then the first
     # bucket whose running weight sum exceeds it. Same formula as bucket_of.
+    # mmh3 crashes the interpreter on strings UTF-8 cannot encode (lone
+    # surrogates, which json.loads accepts): refuse them here, as an exception.
+    (salt + value).encode("utf-8")
     point = bucket_of(salt, value, total)
     end = 0
     for variant, weight in buckets:
@@ -741,10 +744,11 @@ class _Compiler:
         low, high, pure, builder, scoping = spec
         if len(args) < low or (high is not None and len(args) > high):
             return self.problem(here, f"{operator!r} takes {_arity(low, high)}, got {len(args)}")
+        wrapped = not _is_array(raw_args)  # {"!": x} is short for {"!": [x]}
         compiled = [
             self.compile(
                 arg,
-                join_location(here, i),
+                here if wrapped else join_location(here, i),
                 depth=depth + 1,
                 scoped=scoped or (scoping and i == 1),
             )
@@ -798,7 +802,7 @@ class _Compiler:
             self.needs_flagd = True  # the whole context, $flagd included
         if not scoped and isinstance(key, str) and key.split(".")[0] == _FLAGD_KEY:
             return self.compile_flagd_var(key, default)
-        if isinstance(key, str) and "." not in key:
+        if isinstance(key, str) and key and "." not in key:
             # The common case, {"var": "email"}: one dictionary read.
             def var_simple(data: Any) -> Any:
                 value = data.get(key) if isinstance(data, Mapping) else _lookup(data, key, None)
@@ -836,29 +840,24 @@ class _Compiler:
         spec_nodes = _values(specs)
         static = all(isinstance(spec, _Literal) for spec in specs)
         # Literal buckets (the usual case) are parsed once, here.
-        fixed = _parse_buckets([node(None) for node in spec_nodes]) if static else None
-        if static and fixed is None:
+        static_values = [node(None) for node in spec_nodes] if static else []
+        fixed = _parse_buckets(static_values) if static else None
+        if static and fixed is None and (bucket_by is None or isinstance(first, _Literal)):
             return _Literal(None)
 
-        def parse(data: Any) -> tuple[tuple[_Bucket, ...], int] | None:
-            if static:
-                return fixed
-            return _parse_buckets([node(data) for node in spec_nodes])
-
         def fractional(data: Any) -> Any:
-            extra: list[Any] = []
-            if bucket_by is None:
+            value = None if bucket_by is None else bucket_by(data)
+            if _is_array(value):
+                # The first argument computed a bucket, not a bucketing value.
+                rest = static_values if static else [node(data) for node in spec_nodes]
+                parsed = _parse_buckets([value, *rest])
                 value = None
+            elif value is not None and not isinstance(value, str):
+                return None  # a non-string bucketing value: flagd returns null
+            elif static:
+                parsed = fixed
             else:
-                value = bucket_by(data)
-                if _is_array(value):
-                    # The first argument computed a bucket, not a bucketing value.
-                    extra, value = [value], None
-                elif value is not None and not isinstance(value, str):
-                    return None
-            parsed = parse(data)
-            if parsed is not None and extra:
-                parsed = _parse_buckets(extra + [list(bucket) for bucket in parsed[0]])
+                parsed = _parse_buckets([node(data) for node in spec_nodes])
             if parsed is None:
                 return None
             if value is not None:
