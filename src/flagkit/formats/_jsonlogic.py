@@ -49,6 +49,10 @@ Clock: TypeAlias = Callable[[], float]
 #: product ``hash * total`` fits a signed long in every provider language.
 MAX_FRACTIONAL_WEIGHT: Final = 2_147_483_647
 
+#: Integers above 2**53 have no exact double; arithmetic results beyond it
+#: become floats, as every JSON Logic number is a double in JavaScript.
+MAX_EXACT_INTEGER: Final = 2**53
+
 #: Rules nested deeper than this are refused at compile time: real targeting
 #: is shallow, and the bound keeps compilation and evaluation off the
 #: interpreter's recursion limit for hostile documents.
@@ -596,24 +600,38 @@ def _substr(values: list[Any]) -> str:
     return text[start : start + length]
 
 
+def _as_double(number: float | int) -> float | int:
+    """Keep integers exact only within a double's exact range, as JavaScript does.
+
+    Unbounded Python ints would let ``*`` inside ``reduce`` over a context
+    array grow a number without limit.
+    """
+    if isinstance(number, int) and abs(number) > MAX_EXACT_INTEGER:
+        try:
+            return float(number)
+        except OverflowError:
+            return math.copysign(math.inf, number)
+    return number
+
+
 def _minus(values: list[Any]) -> float | int:
     if len(values) == 1:
-        return -js_number(values[0])
-    return _subtract(values[0], values[1])
+        return _as_double(-js_number(values[0]))
+    return _as_double(_subtract(values[0], values[1]))
 
 
 def _plus(values: list[Any]) -> float | int:
     total: float | int = 0
     for value in values:
         total += _parse_float(value)
-    return total
+    return _as_double(total)
 
 
 def _times(values: list[Any]) -> float | int:
     product: float | int = _parse_float(values[0])
     for value in values[1:]:
-        product *= _parse_float(value)
-    return product
+        product = _as_double(product * _parse_float(value))
+    return _as_double(product)
 
 
 def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> Callable[..., Any]:
