@@ -103,7 +103,9 @@ class CompiledFlagdFlag:
     """One compiled flag: immutable, resolved with :meth:`resolve`."""
 
     __slots__ = (
+        "_default",
         "_default_variant",
+        "_matches",
         "_rule",
         "_static",
         "_variants",
@@ -129,6 +131,12 @@ class CompiledFlagdFlag:
         self._variants: Mapping[str, Any] = MappingProxyType(dict(variants))
         self._default_variant = default_variant
         self._rule = rule
+        # Resolutions are immutable, so each possible one is built once, here.
+        self._matches = {
+            name: FlagdResolution(value, name, "TARGETING_MATCH")
+            for name, value in variants.items()
+        }
+        self._default = self._from_default("DEFAULT")
         # Without targeting the answer never changes: compute it now.
         self._static: FlagdResolution | None = None
         if problem is not None:
@@ -194,20 +202,24 @@ class CompiledFlagdFlag:
         assert rule is not None  # broken, disabled and rule-less flags are static
         result = rule(context)
         if result is None:
-            return self._from_default("DEFAULT")
+            return self._default
         if isinstance(result, EvaluationFailure):
             return _caller_default(
                 None, "ERROR", "GENERAL", f"flag {self.key!r} targeting failed: {result.message}"
             )
+        match = self._matches.get(result) if type(result) is str else None
+        if match is not None:
+            return match
         name = _variant_name(result)
-        if name is None or name not in self._variants:
+        match = self._matches.get(name) if name is not None else None
+        if match is None:
             return _caller_default(
                 None,
                 "ERROR",
                 "GENERAL",
                 f"flag {self.key!r} targeting returned {result!r}, which names no variant",
             )
-        return FlagdResolution(self._variants[name], name, "TARGETING_MATCH")
+        return match
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ runtime failure as an :class:`EvaluationFailure` value instead.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -359,8 +360,18 @@ _SemVer: TypeAlias = tuple[int, int, int, tuple[tuple[int, int | str], ...] | No
 
 def _parse_semver(text: Any) -> _SemVer | None:
     """Parse ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``; partial versions pad with 0."""
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > _MAX_VERSION_LENGTH:
         return None
+    return _parse_semver_string(text)
+
+
+#: Version strings are few per application (one per release), so a small
+#: bounded cache spares re-parsing on every evaluation.
+_MAX_VERSION_LENGTH: Final = 256
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_semver_string(text: str) -> _SemVer | None:
     match = _SEMVER.fullmatch(text)
     if match is None:
         return None
