@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 
+from flagkit._errors import DefinitionError
 from flagkit.formats._flagd_eval import (
     FlagdResolution,
     compile_flagd_document,
     resolve_flagd_flag,
 )
+from flagkit.formats._problems import dotted
 
 DOCUMENT: dict[str, Any] = {
     "flags": {
@@ -315,15 +317,17 @@ def test_isolated_problems_make_parse_errors() -> None:
         (False, "ERROR", "PARSE_ERROR"),
         ["flags.bad.targeting"],
     )
-    actual = (good, (bad.value, bad.reason, bad.error_code), [p.location for p in flags.problems])
+    actual = (
+        good,
+        (bad.value, bad.reason, bad.error_code),
+        [dotted(p.path) for p in flags.problems],
+    )
     assert expected == actual
 
 
 def test_isolate_mode_still_rejects_document_problems() -> None:
     """Document-level problems (here a broken shared evaluator) reject the whole document."""
-    from flagkit.formats._problems import InvalidDefinitionError
-
-    with pytest.raises(InvalidDefinitionError):
+    with pytest.raises(DefinitionError):
         compile_flagd_document(
             {"flags": {}, "$evaluators": {"x": {"nope": 1}}}, isolate_problems=True
         )

@@ -6,16 +6,17 @@ from typing import Any
 
 import pytest
 
+from flagkit._errors import DefinitionError
 from flagkit.formats._flagd_eval import compile_flagd_document
 from flagkit.formats._flagd_model import FlagdFlag, validate_flagd_document
-from flagkit.formats._problems import InvalidDefinitionError, Problem
+from flagkit.formats._problems import dotted
 
 
-def problems_of(document: Any) -> list[Problem]:
-    """Return every problem compiling ``document`` reports."""
-    with pytest.raises(InvalidDefinitionError) as caught:
+def problems_of(document: Any) -> list[tuple[str, str]]:
+    """Return the (dotted path, message) of every problem compiling ``document`` reports."""
+    with pytest.raises(DefinitionError) as caught:
         compile_flagd_document(document, source="flags.json")
-    return list(caught.value.problems)
+    return [(dotted(problem.path), problem.message) for problem in caught.value.problems]
 
 
 def test_full_document_validates() -> None:
@@ -80,33 +81,33 @@ def test_each_variant_type(variants: dict[str, Any], kind: str) -> None:
 def test_every_problem_is_reported_at_once() -> None:
     """All problems across flags, fields and targeting come back together, located."""
     expected = [
-        Problem("$evaluators.broken.in", "'in' takes exactly 2 arguments, got 1"),
-        Problem(
+        ("$evaluators.broken.in", "'in' takes exactly 2 arguments, got 1"),
+        (
             "flags.a.defaultVariant",
             "defaultVariant 'purple' names no variant (variants: blue, red)",
         ),
-        Problem(
+        (
             "flags.b.variants",
             "all variants of a flag must have one type, got boolean: on; string: off",
         ),
-        Problem("flags.c.state", "Input should be 'ENABLED' or 'DISABLED'"),
-        Problem("flags.d.targeting", "unknown operator 'bogus'"),
-        Problem("flags.e.targeting", "Input should be a valid dictionary"),
-        Problem(
+        ("flags.c.state", "Input should be 'ENABLED' or 'DISABLED'"),
+        ("flags.d.targeting", "unknown operator 'bogus'"),
+        ("flags.e.targeting", "Input should be a valid dictionary"),
+        (
             "flags.f.metadata",
             "metadata values must be strings, numbers or booleans; not so for nested",
         ),
-        Problem("flags.g.variants", "a flag needs at least one variant"),
-        Problem(
+        ("flags.g.variants", "a flag needs at least one variant"),
+        (
             "flags.h.variants",
             "variant 'big' must be finite and within +/-(2**53 - 1), got 9007199254740992",
         ),
-        Problem(
+        (
             "flags.i.variants",
             "variant 'list' must be a boolean, string, number or object, not list",
         ),
-        Problem("flags.j.targeting.$ref", "$ref names no evaluator in $evaluators: 'nope'"),
-        Problem("metadata", "metadata values must be strings, numbers or booleans; not so for bad"),
+        ("flags.j.targeting.$ref", "$ref names no evaluator in $evaluators: 'nope'"),
+        ("metadata", "metadata values must be strings, numbers or booleans; not so for bad"),
     ]
     actual = problems_of(
         {
@@ -139,9 +140,9 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_error_message_names_the_file() -> None:
     """The error's message names the source file and each problem's location."""
-    with pytest.raises(InvalidDefinitionError) as caught:
+    with pytest.raises(DefinitionError) as caught:
         compile_flagd_document({"flags": {"f": {"state": "ON"}}}, source="flags.json")
-    assert "flags.json: flags.f.state:" in str(caught.value)
+    assert "flags.json: flag 'f': state:" in str(caught.value)
     expected = "flags.json"
     assert expected == caught.value.source
 
@@ -161,7 +162,7 @@ def test_error_message_names_the_file() -> None:
 )
 def test_shape_problems(document: Any, location: str) -> None:
     """Wrong shapes are located at the offending field."""
-    assert location in [problem.location for problem in problems_of(document)]
+    assert location in [path for path, _ in problems_of(document)]
 
 
 def test_unknown_flag_fields_are_ignored() -> None:

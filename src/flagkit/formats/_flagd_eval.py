@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
+from flagkit._errors import DefinitionError, Problem
 from flagkit.formats._flagd_model import FlagdDocument, FlagdFlag, validate_flagd_document
 from flagkit.formats._jsonlogic import CompiledLogic, EvaluationFailure, compile_logic, js_string
-from flagkit.formats._problems import InvalidDefinitionError, Problem, join_location
+from flagkit.formats._problems import definition_error
 
 __all__ = [
     "CompiledFlagdFlag",
@@ -261,7 +262,7 @@ def compile_flagd_document(
 
     Every problem (schema and targeting) is collected, located as
     ``flags.<key>.<field>``. By default any problem raises
-    :class:`InvalidDefinitionError`; with ``isolate_problems=True`` only the
+    :class:`DefinitionError`; with ``isolate_problems=True`` only the
     document-level ones do, and each broken flag resolves to ERROR/PARSE_ERROR
     while the others work (the problems are kept on the result).
     ``clock`` supplies ``$flagd.timestamp`` (Unix seconds).
@@ -270,7 +271,7 @@ def compile_flagd_document(
     document: FlagdDocument | None = None
     try:
         document = validate_flagd_document(raw, source=source)
-    except InvalidDefinitionError as exc:
+    except DefinitionError as exc:
         problems.extend(exc.problems)
 
     raw_flags = raw.get("flags") if isinstance(raw, Mapping) else None
@@ -284,9 +285,9 @@ def compile_flagd_document(
                 evaluators=evaluators,
                 flag_key="",
                 clock=clock,
-                location=join_location("$evaluators", name),
+                location=("$evaluators", name),
             )
-        except InvalidDefinitionError as exc:
+        except DefinitionError as exc:
             problems.extend(exc.problems)
     rules: dict[str, CompiledLogic | None] = {}
     if isinstance(raw_flags, Mapping):
@@ -301,15 +302,15 @@ def compile_flagd_document(
                     evaluators=evaluators,
                     flag_key=key,
                     clock=clock,
-                    location=join_location("flags", key, "targeting"),
+                    location=("flags", key, "targeting"),
                 )
-            except InvalidDefinitionError as exc:
+            except DefinitionError as exc:
                 problems.extend(exc.problems)
 
     flag_problems = _problems_by_flag(problems)
-    global_problems = [p for p in problems if _flag_of(p) is None]
+    global_problems = [p for p in problems if p.flag is None]
     if problems and (not isolate_problems or global_problems):
-        raise InvalidDefinitionError(problems, source=source)
+        raise definition_error(problems, source=source)
 
     # Past this point only flag-level problems remain (isolate mode), so the
     # document's shape and its metadata are valid.
@@ -327,29 +328,15 @@ def compile_flagd_document(
     return FlagdFlagSet(
         flags=MappingProxyType(flags),
         metadata=MappingProxyType(set_metadata),
-        problems=tuple(sorted(set(problems))),
+        problems=definition_error(problems, source=source).problems,
         source=source,
     )
-
-
-def _flag_of(problem: Problem) -> str | None:
-    """Return the flag key a problem is located in, or None for document-level ones."""
-    prefix = "flags."
-    if not problem.location.startswith(prefix):
-        return None
-    rest = problem.location[len(prefix) :]
-    # Flag keys may contain dots; the field names that follow do not.
-    for field in (".state", ".variants", ".defaultVariant", ".targeting", ".metadata"):
-        at = rest.find(field)
-        if at > 0:
-            return rest[:at]
-    return rest or None
 
 
 def _problems_by_flag(problems: list[Problem]) -> dict[str, list[Problem]]:
     grouped: dict[str, list[Problem]] = {}
     for problem in problems:
-        key = _flag_of(problem)
+        key = problem.flag
         if key is not None:
             grouped.setdefault(key, []).append(problem)
     return grouped

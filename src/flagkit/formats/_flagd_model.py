@@ -30,7 +30,8 @@ from pydantic import (
     field_validator,
 )
 
-from flagkit.formats._problems import InvalidDefinitionError, Problem, join_location
+from flagkit._errors import Problem
+from flagkit.formats._problems import definition_error
 
 __all__ = [
     "FlagdDocument",
@@ -183,7 +184,7 @@ def _problems_from(error: ValidationError) -> list[Problem]:
     for detail in error.errors():
         parts = [_ALIASES.get(str(part), part) for part in detail["loc"]]
         message = detail["msg"].removeprefix("Value error, ")
-        problems.append(Problem(join_location(*parts) or "(document)", message))
+        problems.append(Problem(tuple(parts), message))
     return problems
 
 
@@ -197,4 +198,4 @@ def validate_flagd_document(raw: Any, *, source: str | None = None) -> FlagdDocu
     try:
         return FlagdDocument.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidDefinitionError(_problems_from(exc), source=source) from exc
+        raise definition_error(_problems_from(exc), source=source) from exc

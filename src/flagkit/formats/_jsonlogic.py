@@ -14,7 +14,7 @@ flagd's custom operators (https://flagd.dev/reference/custom-operations/):
 at compile time.
 
 Entry point: :func:`compile_logic`. It raises
-:class:`~flagkit.formats._problems.InvalidDefinitionError` listing every
+:class:`~flagkit._errors.DefinitionError` listing every
 problem in the rule (unknown operator, bad arity, unknown or cyclic ``$ref``);
 the :class:`CompiledLogic` it returns never raises when called and reports a
 runtime failure as an :class:`EvaluationFailure` value instead.
@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
 from flagkit._bucketing import bucket_of
-from flagkit.formats._problems import InvalidDefinitionError, Problem, join_location
+from flagkit._errors import Problem
+from flagkit._semver import Version, parse_version
+from flagkit.formats._problems import Path, definition_error
 
 __all__ = [
     "CompiledLogic",
@@ -110,19 +112,19 @@ def compile_logic(
     evaluators: Mapping[str, Any] | None = None,
     flag_key: str,
     clock: Clock = time.time,
-    location: str = "targeting",
+    location: Path = ("targeting",),
 ) -> CompiledLogic:
     """Compile a JSON Logic ``rule`` (already parsed from JSON) for ``flag_key``.
 
     ``evaluators`` is the document's ``$evaluators`` map for ``{"$ref": name}``;
     ``clock`` returns Unix seconds for ``$flagd.timestamp``; ``location`` prefixes
     the path of every reported problem (e.g. ``flags.my-flag.targeting``).
-    Raises :class:`InvalidDefinitionError` with every problem found.
+    Raises :class:`DefinitionError` with every problem found.
     """
     compiler = _Compiler(evaluators or {}, flag_key, clock)
     node = compiler.compile(rule, location, depth=0, scoped=False)
     if compiler.problems:
-        raise InvalidDefinitionError(compiler.problems)
+        raise definition_error(compiler.problems)
     return CompiledLogic(
         _as_node(node), flag_key=flag_key, clock=clock, needs_flagd=compiler.needs_flagd
     )
@@ -348,47 +350,15 @@ def _string_test(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool 
 _starts_with = _string_test(str.startswith)
 _ends_with = _string_test(str.endswith)
 
-_SEMVER = re.compile(
-    r"[vV]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?"
-    r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
-    r"(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?"
-)
 
-_SemVer: TypeAlias = tuple[int, int, int, tuple[tuple[int, int | str], ...] | None]
-
-
-def _parse_semver(text: Any) -> _SemVer | None:
-    """Parse ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``; partial versions pad with 0."""
-    if not isinstance(text, str) or len(text) > _MAX_VERSION_LENGTH:
-        return None
-    return _parse_semver_string(text)
+def _parse_semver(text: Any) -> Version | None:
+    """Parse a version the core's way: ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``."""
+    return _parse_version_cached(text) if isinstance(text, str) else None
 
 
 #: Version strings are few per application (one per release), so a small
-#: bounded cache spares re-parsing on every evaluation.
-_MAX_VERSION_LENGTH: Final = 256
-
-
-@functools.lru_cache(maxsize=512)
-def _parse_semver_string(text: str) -> _SemVer | None:
-    match = _SEMVER.fullmatch(text)
-    if match is None:
-        return None
-    major, minor, patch, pre = match.groups()
-    prerelease = None
-    if pre is not None:
-        # Semver 2.0 section 11: numeric identifiers sort numerically and
-        # before alphanumeric ones; a release sorts after its pre-releases.
-        prerelease = tuple(
-            (0, int(part)) if part.isdigit() else (1, part) for part in pre.split(".")
-        )
-    return int(major), int(minor or 0), int(patch or 0), prerelease
-
-
-def _semver_key(version: _SemVer) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-    major, minor, patch, pre = version
-    return (major, minor, patch, 1 if pre is None else 0, pre or ())
+#: bounded cache spares re-parsing them on every evaluation.
+_parse_version_cached = functools.lru_cache(maxsize=512)(parse_version)
 
 
 def _sem_ver(left: Any, operator: Any, right: Any) -> bool | None:
@@ -397,13 +367,13 @@ def _sem_ver(left: Any, operator: Any, right: Any) -> bool | None:
     if a is None or b is None:
         return None
     if operator == "^":
-        return a[0] == b[0]
+        return a.major == b.major
     if operator == "~":
-        return a[:2] == b[:2]
+        return (a.major, a.minor) == (b.major, b.minor)
     comparison = _SEMVER_COMPARISONS.get(operator) if isinstance(operator, str) else None
     if comparison is None:
         return None
-    return comparison(_semver_key(a), _semver_key(b))
+    return comparison(a, b)
 
 
 _SEMVER_COMPARISONS: Final[dict[str, Callable[[Any, Any], bool]]] = {
@@ -733,16 +703,16 @@ class _Compiler:
         self.needs_flagd = False
         self._ref_stack: list[str] = []
 
-    def problem(self, location: str, message: str) -> _Literal:
+    def problem(self, location: Path, message: str) -> _Literal:
         self.problems.append(Problem(location, message))
         return _Literal(None)
 
-    def compile(self, rule: Any, location: str, *, depth: int, scoped: bool) -> _Compiled:
+    def compile(self, rule: Any, location: Path, *, depth: int, scoped: bool) -> _Compiled:
         if depth > MAX_DEPTH:
             return self.problem(location, f"rule is nested deeper than {MAX_DEPTH} levels")
         if _is_array(rule):
             items = [
-                self.compile(item, join_location(location, i), depth=depth + 1, scoped=scoped)
+                self.compile(item, (*location, i), depth=depth + 1, scoped=scoped)
                 for i, item in enumerate(rule)
             ]
             if all(isinstance(item, _Literal) for item in items):
@@ -761,7 +731,7 @@ class _Compiler:
             keys = ", ".join(sorted(map(str, rule)))
             return self.problem(location, f"a rule object needs exactly one operator, got {keys}")
         ((operator, raw_args),) = rule.items()
-        here = join_location(location, operator)
+        here = (*location, operator)
         if operator == "$ref":
             return self.compile_ref(raw_args, here, depth=depth, scoped=scoped)
         args = list(raw_args) if _is_array(raw_args) else [raw_args]
@@ -777,7 +747,7 @@ class _Compiler:
         compiled = [
             self.compile(
                 arg,
-                here if wrapped else join_location(here, i),
+                here if wrapped else (*here, i),
                 depth=depth + 1,
                 scoped=scoped or (scoping and i == 1),
             )
@@ -793,7 +763,7 @@ class _Compiler:
                 return result
         return result
 
-    def compile_ref(self, name: Any, location: str, *, depth: int, scoped: bool) -> _Compiled:
+    def compile_ref(self, name: Any, location: Path, *, depth: int, scoped: bool) -> _Compiled:
         if not isinstance(name, str):
             return self.problem(location, "$ref must name an evaluator (a string)")
         if name not in self.evaluators:
@@ -803,21 +773,21 @@ class _Compiler:
             return self.problem(location, f"$ref cycle: {cycle}")
         self._ref_stack.append(name)
         try:
-            target = join_location("$evaluators", name)
+            target = ("$evaluators", name)
             return self.compile(self.evaluators[name], target, depth=depth + 1, scoped=scoped)
         finally:
             self._ref_stack.pop()
 
-    def compile_var(self, args: list[Any], location: str, *, depth: int, scoped: bool) -> _Compiled:
+    def compile_var(
+        self, args: list[Any], location: Path, *, depth: int, scoped: bool
+    ) -> _Compiled:
         if len(args) > 2:
             return self.problem(location, f"'var' takes 0 to 2 arguments, got {len(args)}")
-        path = self.compile(
-            args[0] if args else "", join_location(location, 0), depth=depth + 1, scoped=scoped
-        )
+        path = self.compile(args[0] if args else "", (*location, 0), depth=depth + 1, scoped=scoped)
         default = _as_node(
             self.compile(
                 args[1] if len(args) == 2 else None,
-                join_location(location, 1),
+                (*location, 1),
                 depth=depth + 1,
                 scoped=scoped,
             )

@@ -1,54 +1,38 @@
-"""Located definition problems, shared by every foreign-format validator.
+"""Helpers for reporting located problems in foreign flag formats.
 
-A validator never stops at the first mistake: it collects every
-:class:`Problem` it finds and raises one :class:`InvalidDefinitionError`
-carrying all of them, so an author fixes a file in one round trip.
+Problems and the error carrying them are the core's
+(:class:`flagkit._errors.Problem`, :class:`flagkit._errors.DefinitionError`);
+this module only builds paths and collects problems into one error, so that a
+validator reports every mistake in one round trip.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import TypeAlias
 
-__all__ = ["InvalidDefinitionError", "Problem", "join_location"]
+from flagkit._errors import DefinitionError, Problem
 
+__all__ = ["Path", "definition_error", "dotted"]
 
-@dataclass(frozen=True, slots=True, order=True)
-class Problem:
-    """One mistake in a definition document, located by a dotted field path."""
-
-    location: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+#: A field path inside a document, e.g. ``("flags", "banner", "targeting", "if", 0)``.
+Path: TypeAlias = tuple[str | int, ...]
 
 
-def join_location(*parts: object) -> str:
-    """Join path parts into ``a.b[0].c`` form (integers become indexes)."""
-    out = ""
-    for part in parts:
+def dotted(path: Path) -> str:
+    """Spell a path as ``flags.banner.targeting.if[0]`` (integers become indexes)."""
+    text = ""
+    for part in path:
         if isinstance(part, int):
-            out += f"[{part}]"
-        elif out:
-            out += f".{part}"
+            text += f"[{part}]"
         else:
-            out = str(part)
-    return out
+            text += f".{part}" if text else str(part)
+    return text or "(document)"
 
 
-class InvalidDefinitionError(ValueError):
-    """Raised when a definition document has one or more problems.
-
-    Carries every problem found, sorted by location, and the source (a file
-    name or URL) when the caller knows it.
-    """
-
-    def __init__(self, problems: Iterable[Problem], *, source: str | None = None) -> None:
-        self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
-        self.source = source
-        where = f"{source}: " if source else ""
-        lines = "\n".join(f"  {where}{problem}" for problem in self.problems)
-        count = len(self.problems)
-        noun = "problem" if count == 1 else "problems"
-        super().__init__(f"invalid flag definitions ({count} {noun}):\n{lines}")
+def definition_error(problems: Iterable[Problem], *, source: str | None = None) -> DefinitionError:
+    """Return one :class:`DefinitionError` with every distinct problem, in path order."""
+    unique = {dataclasses.replace(p, source=p.source or source) for p in problems}
+    ordered = sorted(unique, key=lambda p: (dotted(p.path), p.message))
+    return DefinitionError(ordered, source)
