@@ -156,7 +156,7 @@ def _report(
     def share(count: int) -> float:
         return count / users if users else 0.0
 
-    modified = []
+    modified: list[dict[str, Any]] = []
     for change in changes.values():
         declared = [*new.flags[change.flag].variants, *old.flags[change.flag].variants]
         moved = change.off.keys() | change.onto.keys()

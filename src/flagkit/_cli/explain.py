@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from flagkit._bucketing import PERCENT_TOTAL, bucket_of
-from flagkit._compile import _compile_segment
 from flagkit._cli.common import iso_instant
+from flagkit._compile import _compile_segment
 from flagkit._conditions import MISSING, Predicate, attribute_getter, compile_condition
 from flagkit._details import ErrorCode, Reason
 from flagkit._model import Condition, Flag, Rollout, Serve, ServeRollout, ServeVariant

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 __all__ = ["colour_enabled", "percent", "print_json", "render_table", "styled"]
@@ -30,9 +30,13 @@ def render_table(
     rows: Sequence[Sequence[Any]],
     *,
     colour: bool = False,
-    indent: str = "",
+    style_of: Callable[[str], str | None] | None = None,
 ) -> str:
-    """Return rows under headers as aligned columns (numbers right-aligned)."""
+    """Return rows under headers as aligned columns (numbers right-aligned).
+
+    With ``colour``, ``style_of`` may name a style for a first-column cell
+    (applied after padding, so escape codes do not upset the alignment).
+    """
     cells = [[_cell(value) for value in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
@@ -40,14 +44,17 @@ def render_table(
             widths[i] = max(widths[i], len(text))
     numeric = [bool(rows) and all(_is_numeric(row[i]) for row in rows) for i in range(len(headers))]
 
-    def line(texts: Sequence[str]) -> str:
+    def line(texts: Sequence[str], body: bool = True) -> str:
         parts = [
             text.rjust(width) if right else text.ljust(width)
             for text, width, right in zip(texts, widths, numeric, strict=True)
         ]
-        return (indent + "  ".join(parts)).rstrip()
+        style = style_of(texts[0]) if body and style_of is not None else None
+        if style is not None:
+            parts[0] = styled(parts[0], style, colour=colour)
+        return "  ".join(parts).rstrip()
 
-    head = styled(line(list(headers)), "bold", colour=colour)
+    head = styled(line(list(headers), body=False), "bold", colour=colour)
     return "\n".join([head, *(line(row) for row in cells)]) + "\n"
 
 

@@ -103,7 +103,7 @@ def _synthetic(
 def _from_file(path: str, force_progress: bool, stderr: TextIO) -> Iterator[dict[str, Any]]:
     show = force_progress or stderr.isatty()
     skipped = count = 0
-    for count, parsed in read_contexts(path):  # noqa: B007 (count is used after the loop)
+    for count, parsed in read_contexts(path):
         if isinstance(parsed, str):
             skipped += 1
             continue
