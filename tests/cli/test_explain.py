@@ -14,7 +14,12 @@ from flagkit._timeutil import timestamp_of
 from tests.cli.conftest import RunCli, WriteFlags, boolean_flag, rollout
 from tests.conftest import EXAMPLE
 
-RAMP_TIMES = ["2026-11-01T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-06T00:00:00Z", "2027-01-01T00:00:00Z"]  # fmt: skip
+RAMP_TIMES = [
+    "2026-11-01T00:00:00Z",
+    "2026-12-02T00:00:00Z",
+    "2026-12-06T00:00:00Z",
+    "2027-01-01T00:00:00Z",
+]
 
 
 def _contexts() -> list[dict[str, Any]]:
@@ -55,26 +60,26 @@ REASONS = [
         ["-c", "country=NL", "-c", "plan=pro"],
         "reason TARGETING_MATCH",
         "rule benelux-pro: MATCH",
-    ),  # fmt: skip
+    ),
     (
         "beta-banner",
         ["-c", "country=DE"],
         "reason DEFAULT",
         'FAIL country in ["NL", "BE"]: actual "DE"',
-    ),  # fmt: skip
+    ),
     (
         "checkout-canary",
         ["-k", "user-1"],
         "reason SPLIT",
         "ranges: on: [0, 1000)  off: [1000, 10000)",
-    ),  # fmt: skip
+    ),
     ("kill-switch", [], "reason DISABLED", "disabled: serves off_variant off"),
     (
         "checkout-theme",
         ["-k", "user-1"],
         "reason PREREQUISITE_FAILED",
         "prerequisite checkout-canary must serve on: FAILED",
-    ),  # fmt: skip
+    ),
     ("org-dashboard", ["-k", "u"], "error TARGETING_KEY_MISSING", "rollout by org.id = (missing)"),
     ("no-such-flag", [], "error FLAG_NOT_FOUND", "flag no-such-flag"),
 ]
@@ -119,8 +124,16 @@ def test_explain_ramp_shows_current_and_next_step(cli: RunCli) -> None:
 def test_explain_ramp_json_last_step(cli: RunCli) -> None:
     """After the last step the JSON trace has no next step."""
     _, out, _ = cli(
-        "eval", EXAMPLE, "search-ramp", "-k", "u", "--at", "2027-01-01T00:00:00Z", "--explain", "--json"
-    )  # fmt: skip
+        "eval",
+        EXAMPLE,
+        "search-ramp",
+        "-k",
+        "u",
+        "--at",
+        "2027-01-01T00:00:00Z",
+        "--explain",
+        "--json",
+    )
     rollout_step = json.loads(out)["rollout"]
     assert (rollout_step["current_step"]["step"], rollout_step["next_step"]) == (4, None)
 
@@ -138,11 +151,13 @@ def test_explain_segment_and_prerequisite_pass(cli: RunCli, write_flags: WriteFl
         {"vip": {"include": ["u1"]}},
     )
     _, out, _ = cli("eval", path, "gated", "-k", "u1", "--explain")
-    assert [
+    starts = ("prereq", "ok", "rule rules[0] serves")
+    steps = [line.strip() for line in out.splitlines() if line.strip().startswith(starts)]
+    assert steps == [
         "prerequisite base must serve on: passed (served on)",
         'ok   in_segment "vip": member of ["vip"]',
-        "rule rules[0] serves a rollout by targetingKey = \"u1\", salt \"gated\"",
-    ] == [line.strip() for line in out.splitlines() if line.strip().startswith(("prereq", "ok", "rule rules[0] serves"))]  # fmt: skip
+        'rule rules[0] serves a rollout by targetingKey = "u1", salt "gated"',
+    ]
 
 
 def test_explain_with_contexts_is_a_usage_error(cli: RunCli) -> None:

@@ -38,9 +38,17 @@ def test_simulate_counts_match_the_bucketing_formula(cli: RunCli) -> None:
 def test_simulate_round_robin_attributes_and_rules(cli: RunCli) -> None:
     """--attr values cycle through every combination; rules are counted by name."""
     code, out, _ = cli(
-        "simulate", EXAMPLE, "beta-banner", "--users", "600",
-        "--attr", "country=NL,BE,DE", "--attr", "plan=pro,free", "--json",
-    )  # fmt: skip
+        "simulate",
+        EXAMPLE,
+        "beta-banner",
+        "--users",
+        "600",
+        "--attr",
+        "country=NL,BE,DE",
+        "--attr",
+        "plan=pro,free",
+        "--json",
+    )
     report = json.loads(out)
     assert code == 0
     assert {r["step"]: r["count"] for r in report["decided_by"]} == {

@@ -154,10 +154,19 @@ class _Walk:
     ) -> Explanation:
         value = None if variant is None else self.variants[variant]
         return Explanation(
-            self.key, True, self.enabled, self.prerequisites, self.rules, decided_by, rollout,
-            variant, value, reason.value,
-            None if error is None else error[0].value, None if error is None else error[1],
-        )  # fmt: skip
+            flag=self.key,
+            found=True,
+            enabled=self.enabled,
+            prerequisites=self.prerequisites,
+            rules=self.rules,
+            decided_by=decided_by,
+            rollout=rollout,
+            variant=variant,
+            value=value,
+            reason=reason.value,
+            error_code=None if error is None else error[0].value,
+            error_message=None if error is None else error[1],
+        )
 
 
 class _Explainer:
@@ -205,9 +214,14 @@ class _Explainer:
             actual = attribute_getter(condition.attribute or "targetingKey")(ctx)
         present = actual is not MISSING
         return ConditionStep(
-            condition.attribute, condition.op, operands, condition.negate, present,
-            actual if present else None, predicate(ctx),
-        )  # fmt: skip
+            attribute=condition.attribute,
+            op=condition.op,
+            expected=operands,
+            negate=condition.negate,
+            present=present,
+            actual=actual if present else None,
+            matched=predicate(ctx),
+        )
 
     def serve(
         self, walk: _Walk, serve: Serve, ctx: Context, decided_by: str, reason: Reason
@@ -237,9 +251,14 @@ class _Explainer:
         current, upcoming = current_and_next_step(rollout, self._now)
         weights = rollout.weights if current is None else current.weights
         return RolloutStep(
-            rollout.by, salt, None if value is MISSING else value, bucket,
-            variant_ranges(weights), current, upcoming,
-        )  # fmt: skip
+            by=rollout.by,
+            salt=salt,
+            value=None if value is MISSING else value,
+            bucket=bucket,
+            ranges=variant_ranges(weights),
+            current_step=current,
+            next_step=upcoming,
+        )
 
 
 def current_and_next_step(rollout: Rollout, now: float) -> tuple[RampStep | None, RampStep | None]:
