@@ -178,9 +178,9 @@ class _Explainer:
     def flag(self, key: str, ctx: Context) -> Explanation:
         compiled = self._snapshot.flags.get(key)
         if compiled is None:
-            missing = _Walk(key, False, {})
-            found = missing.result("-", None, Reason.ERROR, None, (ErrorCode.FLAG_NOT_FOUND, ""))
-            return replace(found, found=False, error_message="no such flag")
+            error = (ErrorCode.FLAG_NOT_FOUND, "no such flag")
+            unknown = _Walk(key, enabled=False, variants={})
+            return replace(unknown.result("-", None, Reason.ERROR, error=error), found=False)
         flag: Flag = compiled.definition
         walk = _Walk(key, flag.enabled, compiled.variants)
         if not flag.enabled:
