@@ -31,7 +31,7 @@ from flagkit._snapshot import (
 )
 from flagkit._validate import value_type_of, weights_in_hundredths
 
-__all__ = ["Clock", "compile_document", "compile_flags"]
+__all__ = ["Clock", "compile_document", "compile_flags", "compile_segments"]
 
 Context = Mapping[str, Any]
 Clock = Callable[[], float]
@@ -88,6 +88,11 @@ def compile_flags(
     for key in flags:
         build(key)
     return {key: compiled[key] for key in flags}
+
+
+def compile_segments(segments: Mapping[str, Segment]) -> dict[str, Predicate]:
+    """Compile segments alone into membership predicates (for tools such as explain)."""
+    return dict(_Compiler(segments, time.time, keep=False).segments)
 
 
 class _Compiler:

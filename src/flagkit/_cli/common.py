@@ -1,0 +1,133 @@
+"""What every command shares: exit codes, command errors, loading files, contexts, time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from flagkit._compile import Clock
+from flagkit._errors import DefinitionError, FlagkitError
+from flagkit._loader import Format, read_file, validate_document
+from flagkit._model import Document
+from flagkit._timeutil import timestamp_of
+
+__all__ = [
+    "EXIT_EVAL_ERROR",
+    "EXIT_IMPACT",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EXIT_WARNINGS",
+    "CommandError",
+    "clock_at",
+    "context_from",
+    "iso_instant",
+    "load_document",
+    "parse_value",
+    "read_contexts",
+    "set_path",
+    "usage_error",
+]
+
+# The exit codes are a contract other tools script against; docs/cli.md lists them.
+EXIT_OK = 0
+EXIT_INVALID = 1  # an invalid flag file, or lint errors
+EXIT_USAGE = 2
+EXIT_EVAL_ERROR = 3
+EXIT_IMPACT = 4  # diff --fail-above: a flag's impact is above the threshold
+EXIT_WARNINGS = 5  # lint --strict: warnings but no errors
+
+
+class CommandError(Exception):
+    """A command cannot go on: print ``lines`` to stderr and exit with ``exit_code``."""
+
+    def __init__(self, exit_code: int, lines: Iterable[str]) -> None:
+        self.exit_code = exit_code
+        self.lines = tuple(lines)
+        super().__init__("\n".join(self.lines))
+
+
+def usage_error(message: str) -> CommandError:
+    """Return the error of a bad command line (exit 2)."""
+    return CommandError(EXIT_USAGE, [f"flagkit: error: {message}"])
+
+
+def load_document(path: str, fmt: Format | None = None) -> Document:
+    """Read and validate a flag file; raise CommandError (exit 1) listing every problem."""
+    try:
+        return validate_document(read_file(path, fmt), source=path)
+    except DefinitionError as exc:
+        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
+    except FlagkitError as exc:
+        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
+
+
+def clock_at(text: str | None) -> Clock | None:
+    """Return a clock stopped at ``--at TIME``, or None for the real clock."""
+    if text is None:
+        return None
+    instant = timestamp_of(text)
+    if instant is None:
+        raise usage_error(f"--at expects an ISO 8601 time, got {text!r}")
+    return lambda: instant
+
+
+def iso_instant(timestamp: float) -> str:
+    """Return a POSIX timestamp as ISO 8601 UTC, to the second (``2026-12-01T09:00:00Z``)."""
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(microsecond=0)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def parse_value(text: str) -> Any:
+    """Return ``text`` parsed as JSON, or the text itself when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def set_path(context: dict[str, Any], key: str, value: Any, option: str) -> None:
+    """Set a dotted ``key`` (nesting objects) in ``context``."""
+    *parents, leaf = key.split(".")
+    node = context
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise usage_error(f"{option} {key!r} conflicts with an earlier value")
+    node[leaf] = value
+
+
+def context_from(pairs: Sequence[str], targeting_key: str | None) -> dict[str, Any]:
+    """Build a context from ``--context KEY=VALUE`` pairs and a targeting key."""
+    context: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise usage_error(f"--context expects KEY=VALUE, got {pair!r}")
+        set_path(context, key, parse_value(value), "--context")
+    if targeting_key is not None:
+        context["targetingKey"] = targeting_key
+    return context
+
+
+def read_contexts(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """Yield (number, context) from a JSON Lines file, or an error message for a bad line.
+
+    ``-`` reads stdin. Blank lines are skipped and not counted; an unreadable
+    file is a usage error.
+    """
+    handle: TextIO
+    try:
+        with sys.stdin if path == "-" else open(path, encoding="utf-8") as handle:
+            lines = (line for line in handle if line.strip())
+            for number, line in enumerate(lines, 1):
+                try:
+                    parsed = json.loads(line)
+                except ValueError:
+                    parsed = None
+                yield number, parsed if isinstance(parsed, dict) else "not a JSON object"
+    except OSError as exc:
+        raise usage_error(f"cannot read {path}: {exc.strerror or exc}") from exc

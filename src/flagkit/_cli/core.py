@@ -1,0 +1,162 @@
+"""The core commands: validate, eval (with --explain) and schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from flagkit._cli.common import (
+    EXIT_EVAL_ERROR,
+    EXIT_INVALID,
+    EXIT_OK,
+    CommandError,
+    clock_at,
+    context_from,
+    load_document,
+    read_contexts,
+    usage_error,
+)
+from flagkit._cli.explain import explain, render_explanation
+from flagkit._cli.output import print_json
+from flagkit._client import Client
+from flagkit._compile import compile_document
+from flagkit._details import Details
+from flagkit._schema import json_schema
+
+__all__ = ["add_format_option", "register"]
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--format`` (the flag file's format, when its suffix does not say)."""
+    parser.add_argument("--format", choices=["json", "toml", "yaml"])
+
+
+def register(commands: Any) -> None:
+    """Add the validate, eval and schema sub-commands."""
+    validate = commands.add_parser("validate", help="check flag files; report every problem")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    add_format_option(validate)
+    validate.add_argument("--json", action="store_true", help="print JSON")
+    validate.set_defaults(handler=_validate)
+
+    evaluate = commands.add_parser("eval", help="evaluate one flag for a context")
+    evaluate.add_argument("file", metavar="FILE")
+    evaluate.add_argument("flag", metavar="FLAG")
+    evaluate.add_argument(
+        "--context",
+        "-c",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a context attribute (dotted keys nest; JSON values are parsed)",
+    )
+    evaluate.add_argument("--targeting-key", "-k", metavar="KEY")
+    evaluate.add_argument("--contexts", metavar="FILE.jsonl", help="one JSON context per line")
+    evaluate.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
+    evaluate.add_argument(
+        "--explain", action="store_true", help="trace every rule, condition and bucket"
+    )
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    add_format_option(evaluate)
+    evaluate.set_defaults(handler=_eval)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of the flag format")
+    schema.add_argument("--json", action="store_true", help="accepted for symmetry: always JSON")
+    schema.set_defaults(handler=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print_json(json_schema(), sys.stdout)
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    results: list[dict[str, Any]] = []
+    for path in args.files:
+        try:
+            document = load_document(path, args.format)
+        except CommandError as exc:
+            if not args.json:
+                for line in exc.lines:
+                    print(line, file=sys.stderr)
+            results.append({"file": path, "ok": False, "problems": list(exc.lines)})
+            status = EXIT_INVALID
+        else:
+            flags, segments = len(document.flags), len(document.segments)
+            if not args.json:
+                print(f"{path}: ok ({flags} flags, {segments} segments)")
+            results.append(
+                {"file": path, "ok": True, "flags": flags, "segments": segments, "problems": []}
+            )
+    if args.json:
+        print_json(results, sys.stdout)
+    return status
+
+
+def _eval(args: argparse.Namespace) -> int:
+    clock = clock_at(args.at)
+    context = context_from(args.context, args.targeting_key)
+    if args.explain and args.contexts is not None:
+        raise usage_error("--explain explains one context; it cannot be used with --contexts")
+    document = load_document(args.file, args.format)
+    snapshot = compile_document(document, origin=args.file, clock=clock or time.time)
+    client = Client(snapshot, clock=clock)
+    if args.contexts is not None:
+        return _eval_batch(client, args.flag, args.contexts, context)
+    if args.explain:
+        now = clock() if clock is not None else time.time()
+        trace = explain(snapshot, args.flag, context, now=now)
+        if args.json:
+            print_json(trace.to_dict(), sys.stdout)
+        else:
+            sys.stdout.write(render_explanation(trace))
+        return EXIT_EVAL_ERROR if trace.error_code is not None else EXIT_OK
+    details = client.get_details(args.flag, None, context)
+    if args.json:
+        print(json.dumps(details.to_dict(), default=str))
+    else:
+        _print_details(details, sys.stdout)
+    return EXIT_EVAL_ERROR if details.is_error else EXIT_OK
+
+
+def _eval_batch(client: Client, flag: str, path: str, base: dict[str, Any]) -> int:
+    status = EXIT_OK
+    for number, parsed in read_contexts(path):
+        if isinstance(parsed, str):
+            row = {
+                "line": number,
+                "value": None,
+                "variant": None,
+                "reason": "ERROR",
+                "error_code": "PARSE_ERROR",
+                "error_message": parsed,
+            }
+            status = EXIT_EVAL_ERROR
+        else:
+            details = client.get_details(flag, None, {**base, **parsed})
+            row = {"line": number, "targetingKey": parsed.get("targetingKey"), **details.to_dict()}
+            if details.is_error:
+                status = EXIT_EVAL_ERROR
+        print(json.dumps(row, default=str))
+    return status
+
+
+def _print_details(details: Details, out: TextIO) -> None:
+    rows = [
+        ("flag", details.flag_key),
+        ("value", json.dumps(details.value, default=str)),
+        ("variant", details.variant or "-"),
+        ("reason", details.reason.value),
+    ]
+    if details.rule is not None:
+        rows.append(("rule", details.rule))
+    if details.bucket is not None:
+        rows.append(("bucket", f"{details.bucket} of 10000"))
+    if details.error_code is not None:
+        rows.append(("error", f"{details.error_code.value}: {details.error_message}"))
+    for name, value in rows:
+        out.write(f"{name + ':':9}{value}\n")

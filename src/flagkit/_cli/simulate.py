@@ -1,0 +1,131 @@
+"""``flagkit simulate``: the distribution of a flag's variants over many users."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from flagkit._cli.common import EXIT_OK, clock_at, iso_instant, load_document, usage_error
+from flagkit._cli.explain import current_and_next_step
+from flagkit._cli.output import colour_enabled, percent, print_json, render_table
+from flagkit._cli.population import add_population_options, bucketing_attributes, population
+from flagkit._compile import compile_document
+from flagkit._details import Reason
+from flagkit._model import Flag, ServeRollout
+from flagkit._snapshot import Resolution
+
+__all__ = ["decided_by", "register", "variant_label"]
+
+
+def register(commands: Any) -> None:
+    """Add the simulate sub-command."""
+    parser = commands.add_parser("simulate", help="variant shares of a flag over many users")
+    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("flag", metavar="FLAG")
+    add_population_options(parser)
+    parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(handler=_simulate)
+
+
+def variant_label(resolution: Resolution) -> str:
+    """Return the variant served, or ``(default)`` when the caller's default is."""
+    return resolution.variant if resolution.variant is not None else "(default)"
+
+
+def decided_by(resolution: Resolution) -> str:
+    """Return which rule, or which other step, decided a resolution."""
+    if resolution.rule is not None:
+        return f"rule {resolution.rule}"
+    if resolution.reason is Reason.ERROR:
+        return f"error {resolution.error_code}"
+    if resolution.reason is Reason.DISABLED:
+        return "disabled"
+    if resolution.reason is Reason.PREREQUISITE_FAILED:
+        return "prerequisite failed"
+    return "default"
+
+
+def expected_shares(flag: Flag, now: float) -> dict[str, float] | None:
+    """Return each variant's share when targeting cannot change it, else None."""
+    if not flag.enabled:
+        return {flag.off_variant or "(default)": 1.0}
+    if flag.rules or flag.prerequisites:
+        return None
+    if not isinstance(flag.default, ServeRollout):
+        return {flag.default if isinstance(flag.default, str) else flag.default.variant: 1.0}
+    current, _ = current_and_next_step(flag.default.rollout, now)
+    weights = flag.default.rollout.weights if current is None else current.weights
+    return {variant: weight / 100 for variant, weight in weights.items()}
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    clock = clock_at(args.at)
+    now = clock() if clock is not None else time.time()
+    document = load_document(args.file)
+    if args.flag not in document.flags:
+        raise usage_error(f"no flag {args.flag!r} in {args.file}")
+    snapshot = compile_document(document, origin=args.file, clock=lambda: now)
+    evaluate = snapshot.flags[args.flag].evaluate
+    flags = [document.flags[key] for key in document.flags]
+    variants: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
+    for context in population(args, unique=bucketing_attributes(flags)):
+        resolution = evaluate(context)[0]
+        variants[variant_label(resolution)] += 1
+        rules[decided_by(resolution)] += 1
+    total = sum(variants.values())
+    expected = expected_shares(document.flags[args.flag], now)
+    names = list(document.flags[args.flag].variants)
+    names += sorted(set(variants) - set(names))
+    report = {
+        "flag": args.flag,
+        "file": args.file,
+        "source": args.contexts or "synthetic",
+        "at": iso_instant(now),
+        "users": total,
+        "variants": [
+            {
+                "variant": name,
+                "expected": None if expected is None else expected.get(name, 0.0),
+                "observed": variants[name] / total if total else 0.0,
+                "count": variants[name],
+            }
+            for name in names
+        ],
+        "decided_by": [
+            {"step": step, "count": count, "share": count / total}
+            for step, count in rules.most_common()
+        ],
+    }
+    if args.json:
+        print_json(report, sys.stdout)
+        return EXIT_OK
+    colour = colour_enabled(sys.stdout)
+    source = "synthetic users" if args.contexts is None else f"contexts from {args.contexts}"
+    out = [f"{args.flag}: {total} {source} at {report['at']}\n\n"]
+    out.append(
+        render_table(
+            ["variant", "expected", "observed", "users"],
+            [
+                [row["variant"], percent(row["expected"]), percent(row["observed"]), row["count"]]
+                for row in report["variants"]
+            ],
+            colour=colour,
+        )
+    )
+    if expected is None:
+        out.append("(no expected shares: targeting rules or prerequisites decide some users)\n")
+    out.append("\n")
+    out.append(
+        render_table(
+            ["decided by", "users", "share"],
+            [[row["step"], row["count"], percent(row["share"])] for row in report["decided_by"]],
+            colour=colour,
+        )
+    )
+    sys.stdout.write("".join(out))
+    return EXIT_OK
