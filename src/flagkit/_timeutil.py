@@ -1,0 +1,37 @@
+"""Instants: parsing the date-times that flag files and contexts carry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+__all__ = ["as_utc", "timestamp_of"]
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """Return ``value`` as an aware datetime, reading a naive one as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def timestamp_of(value: Any) -> float | None:
+    """Return the POSIX timestamp of a context value, or None when it is not a time.
+
+    Accepted: an aware or naive (UTC) ``datetime``, a ``date`` (midnight UTC),
+    an ISO 8601 string (``Z`` allowed), or a number of seconds since the epoch.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        return as_utc(value).timestamp()
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).timestamp()
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return as_utc(parsed).timestamp()
+    return None
