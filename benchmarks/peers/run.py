@@ -14,7 +14,6 @@ to open a network connection or returned a wrong answer.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -23,6 +22,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ REPO = HERE.parents[1]
 VENV = HERE / ".venv"
 if __package__ in (None, ""):
     sys.path.insert(0, str(HERE.parent))
+# Measure the flagkit of this checkout, even where another one is installed.
+sys.path.insert(0, str(REPO / "src"))
 
 from peers import measure, report  # noqa: E402
 from peers.netguard import guard  # noqa: E402
@@ -214,7 +216,7 @@ def environment(names: list[str], adapters: dict[str, Any]) -> dict[str, Any]:
         if name in adapters
     }
     return {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
