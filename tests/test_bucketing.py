@@ -49,3 +49,9 @@ def test_bucket_is_in_range_and_uses_integer_scaling() -> None:
         bucket = bucket_of("salt", f"user-{i}", 10000)
         assert 0 <= bucket < 10000
         assert (hash_of("salt", f"user-{i}") * 10000) >> 32 == bucket
+
+
+def test_unencodable_text_raises_value_error() -> None:
+    """bucket_of refuses a lone surrogate with ValueError instead of crashing."""
+    with pytest.raises(ValueError, match="UTF-8"):
+        bucket_of("salt", "\ud800")

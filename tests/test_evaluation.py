@@ -292,3 +292,30 @@ def test_float_getter_reads_int_flags_but_not_the_reverse(make_client: MakeClien
     assert client.get_float("floats", 0.0, {}) == 2.5
     assert client.get_int("floats", 7, {}) == 7
     assert client.get_int_details("floats", 7, {}).error_code == ErrorCode.TYPE_MISMATCH
+
+
+def test_unencodable_bucketing_value_is_an_error_not_a_crash(
+    example_client: flagkit.Client,
+) -> None:
+    """A lone surrogate (valid in json.loads output) cannot be hashed: ERROR, no crash."""
+    details = example_client.get_str_details("pricing-test", "x", {"targetingKey": "\ud800"})
+    assert ("x", ErrorCode.TARGETING_KEY_MISSING) == (details.value, details.error_code)
+    details = example_client.get_str_details("pricing-test", "x", {"targetingKey": "é-user"})
+    assert details.bucket == bucket_of("pricing-test", "é-user")
+
+
+def test_unencodable_flag_key_or_salt_is_refused() -> None:
+    """Flag keys and salts must be valid Unicode, or hashing them would be undefined."""
+    rollout = {"rollout": {"salt": "s\udfff", "weights": {"on": 50, "off": 50}}}
+    with pytest.raises(flagkit.DefinitionError) as info:
+        flagkit.Client.from_dict(
+            {
+                "flags": {
+                    "k\ud800": {"variants": BOOL, "default": "on"},
+                    "f": {"variants": BOOL, "default": rollout},
+                }
+            }
+        )
+    messages = [p.message for p in info.value.problems]
+    assert any("flag key is not valid Unicode" in m for m in messages)
+    assert any("salt is not valid Unicode" in m for m in messages)

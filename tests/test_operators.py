@@ -194,3 +194,10 @@ def test_segment_by_attribute(make_client: MakeClient) -> None:
     assert client.get_bool("f", False, {"targetingKey": "u", "org": {"id": "acme"}}) is True
     assert client.get_bool("f", False, {"targetingKey": "u", "org": {"id": 42}}) is True
     assert client.get_bool("f", False, {"targetingKey": "u", "org": {"id": "42"}}) is False
+
+
+def test_semver_needs_the_whole_string(make_client: MakeClient) -> None:
+    """A version followed by a newline or junk is not a version."""
+    client = _client(make_client, {"attribute": "a", "op": "semver_eq", "value": "1.0.0"})
+    assert client.get_bool("f", False, {"a": "1.0.0"}) is True
+    assert client.get_bool("f", False, {"a": "1.0.0\n"}) is False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import mmh3
 
-__all__ = ["PERCENT_TOTAL", "bucket_of", "hash_of"]
+__all__ = ["PERCENT_TOTAL", "bucket_of", "encodes_as_utf8", "hash_of"]
 
 #: The bucket space of a percentage rollout: weights are hundredths of a percent.
 PERCENT_TOTAL = 10_000
@@ -22,9 +22,26 @@ PERCENT_TOTAL = 10_000
 _hash = mmh3.hash
 
 
+def encodes_as_utf8(text: str) -> bool:
+    """Return True when ``text`` has a UTF-8 encoding (no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def hash_of(salt: str, value: str) -> int:
-    """Return the unsigned 32-bit murmur3 hash of ``salt + value`` (UTF-8, seed 0)."""
-    return _hash(salt + value, 0, False)
+    """Return the unsigned 32-bit murmur3 hash of ``salt + value`` (UTF-8, seed 0).
+
+    Raises ValueError for text UTF-8 cannot encode (a lone surrogate), which
+    has no defined hash (and which mmh3 itself would crash on).
+    """
+    try:
+        data = (salt + value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"cannot hash text with no UTF-8 encoding: {exc.reason}") from exc
+    return _hash(data, 0, False)
 
 
 def bucket_of(salt: str, value: str, total: int = PERCENT_TOTAL) -> int:
@@ -33,4 +50,4 @@ def bucket_of(salt: str, value: str, total: int = PERCENT_TOTAL) -> int:
     Integer-only: the hash scaled by ``total`` and shifted down 32 bits, so the
     result is exact and identical in every language with 64-bit integers.
     """
-    return (_hash(salt + value, 0, False) * total) >> 32
+    return (hash_of(salt, value) * total) >> 32

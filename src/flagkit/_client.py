@@ -13,10 +13,10 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flagkit._compile import Clock, compile_document
+from flagkit._build import Clock, snapshot_from_data, snapshot_from_file
 from flagkit._details import Details, ErrorCode, Reason
-from flagkit._loader import Format, read_file, validate_document
-from flagkit._snapshot import EMPTY, CompiledFlag, Snapshot, ValueType
+from flagkit._loader import Format
+from flagkit._snapshot import EMPTY, NO_VALUE, VALUE_TYPES, CompiledFlag, Snapshot, ValueType
 
 __all__ = ["Client"]
 
@@ -38,23 +38,26 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
     """Build the fast getter for one value type.
 
     Generated rather than written five times: the body is the hot path, so
-    it stays flat (no shared helper call), and identical for every type.
+    it stays flat (no shared helper call), and identical for every type. One
+    dict lookup in the snapshot's per-type table finds the flag and proves
+    its type at once.
     """
+    index = VALUE_TYPES.index(value_type)
     copies = value_type == "object"
 
     def getter(
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
     ) -> Any:
-        flag = self._snapshot.flags.get(flag_key)
-        if flag is not None and (flag.value_type == value_type or _widens(flag, value_type)):
-            try:
-                resolution = flag.evaluate(_EMPTY_CONTEXT if context is None else context)[0]
-            except Exception:  # the core never raises; this is the last guard
-                return default
-            if resolution.has_value:
-                value = resolution.value
-                return _copy_json(value) if copies else value
-        return default
+        evaluate = self._tables[index].get(flag_key)
+        if evaluate is None:
+            return default
+        try:
+            value = evaluate(_EMPTY_CONTEXT if context is None else context)[0].value
+        except Exception:  # the core never raises; this is the last guard
+            return default
+        if value is NO_VALUE:
+            return default
+        return _copy_json(value) if copies else value
 
     getter.__name__ = getter.__qualname__ = name
     getter.__doc__ = (
@@ -88,6 +91,7 @@ class Client:
 
     def __init__(self, snapshot: Snapshot = EMPTY, *, clock: Clock | None = None) -> None:
         self._snapshot = snapshot
+        self._tables = snapshot.evaluators
         self._clock = clock
 
     @classmethod
@@ -99,14 +103,12 @@ class Client:
         clock: Clock | None = None,
     ) -> Client:
         """Load, validate and compile a flag file (JSON, TOML or YAML)."""
-        source = os.fspath(path)
-        document = validate_document(read_file(source, format), source=source)
-        return cls(_compile(document, source, clock), clock=clock)
+        return cls(snapshot_from_file(path, format, clock=clock), clock=clock)
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any], *, clock: Clock | None = None) -> Client:
         """Validate and compile a flag document held in memory."""
-        return cls(_compile(validate_document(document), "<memory>", clock), clock=clock)
+        return cls(snapshot_from_data(document, clock=clock), clock=clock)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -227,9 +229,3 @@ class Client:
 
 def _error(flag_key: str, default: Any, code: ErrorCode, message: str) -> Details:
     return Details(flag_key, default, None, Reason.ERROR, code, message)
-
-
-def _compile(document: Any, origin: str, clock: Clock | None) -> Snapshot:
-    if clock is None:
-        return compile_document(document, origin=origin)
-    return compile_document(document, origin=origin, clock=clock)

@@ -1,9 +1,10 @@
-"""Compile a validated document into a Snapshot of plain closures.
+"""Compile a validated document into a Snapshot of generated evaluators.
 
 Everything that can be decided once is decided here: operand sets are built,
 patterns compiled, weights turned into cumulative integer bounds, and every
-way a flag can resolve is allocated up front as a ``Resolution``. Evaluation
-then only reads attributes, hashes, and compares.
+way a flag can resolve is allocated up front as a ``Resolution``. Each flag
+then becomes one generated function (see ``_codegen``), so evaluation only
+reads attributes, hashes and compares.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any
 
-from flagkit._bucketing import PERCENT_TOTAL
-from flagkit._bucketing import _hash as murmur3
+from flagkit._codegen import Check, Serve, Split, generate_evaluator
 from flagkit._conditions import Predicate, all_of, attribute_getter, compile_condition, match_in
 from flagkit._details import ErrorCode, Reason
-from flagkit._model import Document, Flag, Rollout, Segment, Serve, ServeRollout, ServeVariant
+from flagkit._gc import gc_paused
+from flagkit._model import Condition, Document, Flag, Rollout, Segment, ServeRollout, ServeVariant
+from flagkit._model import Serve as ServeModel
 from flagkit._snapshot import (
     CompiledFlag,
     Evaluator,
@@ -34,6 +35,7 @@ __all__ = ["Clock", "compile_document", "compile_flags"]
 
 Context = Mapping[str, Any]
 Clock = Callable[[], float]
+MakeResolution = Callable[[str | None, Reason, str | None], Resolution]
 
 
 def compile_document(
@@ -42,192 +44,218 @@ def compile_document(
     origin: str = "<memory>",
     revision: str = "",
     clock: Clock = time.time,
+    keep_definitions: bool = True,
 ) -> Snapshot:
-    """Compile a validated document into an immutable snapshot."""
-    flags = compile_flags(document.flags, document.segments, clock=clock)
+    """Compile a validated document into an immutable snapshot.
+
+    With ``keep_definitions=False`` the snapshot drops the pydantic document
+    (``Snapshot.document`` and ``CompiledFlag.definition`` are None): a
+    client needs only the compiled form, and half the objects of a large
+    flag set are the definitions.
+    """
+    with gc_paused():
+        flags = compile_flags(
+            document.flags, document.segments, clock=clock, keep_definitions=keep_definitions
+        )
     return Snapshot(
-        flags=MappingProxyType(flags),
+        flags=flags,
         origin=origin,
         loaded_at=time.time(),
         revision=revision,
-        document=document,
+        document=document if keep_definitions else None,
     )
 
 
 def compile_flags(
-    flags: Mapping[str, Flag], segments: Mapping[str, Segment], *, clock: Clock = time.time
+    flags: Mapping[str, Flag],
+    segments: Mapping[str, Segment],
+    *,
+    clock: Clock = time.time,
+    keep_definitions: bool = True,
 ) -> dict[str, CompiledFlag]:
     """Compile flags (in prerequisite order) against their segments."""
-    segment_predicates = {name: _compile_segment(seg) for name, seg in segments.items()}
+    compiler = _Compiler(segments, clock, keep_definitions)
     compiled: dict[str, CompiledFlag] = {}
 
     def build(key: str) -> CompiledFlag:
         done = compiled.get(key)
-        if done is not None:
-            return done
-        flag = flags[key]
-        prerequisites = [(build(p.flag), frozenset(p.variants)) for p in flag.prerequisites]
-        result = _compile_flag(key, flag, segment_predicates, prerequisites, clock)
-        compiled[key] = result
-        return result
+        if done is None:
+            flag = flags[key]
+            prerequisites = [(build(p.flag), frozenset(p.variants)) for p in flag.prerequisites]
+            done = compiled[key] = compiler.flag(key, flag, prerequisites)
+        return done
 
     for key in flags:
         build(key)
     return {key: compiled[key] for key in flags}
 
 
-def _compile_segment(segment: Segment) -> Predicate:
-    get = attribute_getter(segment.by)
-    included = match_in(segment.include)
-    excluded = match_in(segment.exclude)
-    rules = tuple(
-        all_of([compile_condition(c.attribute, c.op, c.operands(), c.negate) for c in r.when])
-        for r in segment.rules
-    )
+class _Compiler:
+    """One compile pass: shares identical operand sets and predicates across flags."""
 
-    def in_segment(ctx: Context) -> bool:
-        key = get(ctx)
-        if excluded(key):
-            return False
-        if included(key):
-            return True
-        return any(rule(ctx) for rule in rules)
+    def __init__(self, segments: Mapping[str, Segment], clock: Clock, keep: bool) -> None:
+        self.clock = clock
+        self.keep_definitions = keep
+        self.predicates: dict[tuple[Any, ...], Predicate] = {}
+        self.operand_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self.segments: dict[str, Predicate] = {}
+        # Segment rules cannot refer to segments (validation), so order is free.
+        for name, seg in segments.items():
+            self.segments[name] = self.segment(seg)
 
-    return in_segment
+    def segment(self, segment: Segment) -> Predicate:
+        get = attribute_getter(segment.by)
+        included = match_in(segment.include)
+        excluded = match_in(segment.exclude)
+        rules = tuple(all_of([self.predicate(c) for c in rule.when]) for rule in segment.rules)
 
+        def in_segment(ctx: Context) -> bool:
+            key = get(ctx)
+            if excluded(key):
+                return False
+            if included(key):
+                return True
+            return any(rule(ctx) for rule in rules)
 
-def _compile_flag(
-    key: str,
-    flag: Flag,
-    segments: Mapping[str, Predicate],
-    prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
-    clock: Clock,
-) -> CompiledFlag:
-    variants = flag.variants
-    types = {value_type_of(v) for v in variants.values()}
-    value_type: ValueType = "float" if types == {"int", "float"} else types.pop()  # type: ignore[assignment]
-    if value_type == "float":
-        variants = {k: float(v) for k, v in variants.items()}
+        return in_segment
 
-    def resolution(variant: str | None, reason: Reason, rule: str | None = None) -> Resolution:
-        if variant is None:
-            return Resolution(key, reason=reason, rule=rule, has_value=False)
-        return Resolution(key, value=variants[variant], variant=variant, reason=reason, rule=rule)
+    def predicate(self, cond: Condition) -> Predicate:
+        operands = cond.operands()
+        cache_key = (cond.attribute, cond.op, cond.negate, *operands)
+        found = self.predicates.get(cache_key)
+        if found is None:
+            found = compile_condition(cond.attribute, cond.op, operands, cond.negate, self.segments)
+            self.predicates[cache_key] = found
+        return found
 
-    meta = FlagMeta(
-        description=flag.description,
-        kind=flag.kind,
-        owner=flag.owner,
-        expires=flag.expires,
-        tags=tuple(flag.tags),
-    )
-    track = flag.track_exposure if flag.track_exposure is not None else flag.kind == "experiment"
+    def check(self, cond: Condition) -> Check:
+        """Return the cheapest generated form of a condition."""
+        operands = cond.operands()
+        fast = (
+            cond.op in ("equals", "in")
+            and not cond.negate
+            and operands
+            and all(type(o) is str for o in operands)
+        )
+        if not fast:
+            return Check("call", self.predicate(cond))
+        attribute = cond.attribute or "targetingKey"
+        flat = "." not in attribute
+        getter = None if flat else attribute_getter(attribute)
+        if len(operands) == 1:
+            return Check("eq", operands[0], attribute if flat else None, getter)
+        key = tuple(operands)
+        members = self.operand_sets.get(key)
+        if members is None:
+            members = self.operand_sets[key] = frozenset(operands)
+        return Check("in", members, attribute if flat else None, getter)
 
-    evaluate: Evaluator
-    if not flag.enabled:
-        off = resolution(flag.off_variant, Reason.DISABLED).outcome
-        evaluate = lambda ctx: off  # noqa: E731
-    else:
+    def flag(
+        self, key: str, flag: Flag, prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]]
+    ) -> CompiledFlag:
+        variants: dict[str, Any] = dict(flag.variants)
+        types = {value_type_of(v) for v in variants.values()}
+        value_type: ValueType = "float" if types == {"int", "float"} else types.pop()  # type: ignore[assignment]
+        if value_type == "float":
+            variants = {k: float(v) for k, v in variants.items()}
+
+        def resolution(variant: str | None, reason: Reason, rule: str | None) -> Resolution:
+            if variant is None:
+                return Resolution(key, reason=reason, rule=rule, has_value=False)
+            return Resolution(
+                key, value=variants[variant], variant=variant, reason=reason, rule=rule
+            )
+
+        return CompiledFlag(
+            key,
+            evaluate=self.evaluator(key, flag, prerequisites, resolution),
+            value_type=value_type,
+            variants=variants,
+            meta=FlagMeta(flag.description, flag.kind, flag.owner, flag.expires, tuple(flag.tags)),
+            track_exposure=(
+                flag.track_exposure
+                if flag.track_exposure is not None
+                else flag.kind == "experiment"
+            ),
+            definition=flag if self.keep_definitions else None,
+        )
+
+    def evaluator(
+        self,
+        key: str,
+        flag: Flag,
+        prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
+        resolution: MakeResolution,
+    ) -> Evaluator:
+        if not flag.enabled:
+            off = resolution(flag.off_variant, Reason.DISABLED, None).outcome
+            return lambda ctx: off
+        static = not flag.rules and not prerequisites
+        default = self.serve(
+            key, flag.default, resolution, Reason.STATIC if static else Reason.DEFAULT, None
+        )
+        if static and isinstance(default, tuple):
+            fixed = default
+            return lambda ctx: fixed
         rules = [
             (
-                all_of(
-                    [
-                        compile_condition(c.attribute, c.op, c.operands(), c.negate, segments)
-                        for c in rule.when
-                    ]
-                ),
-                _compile_serve(
-                    key,
-                    rule.serve,
-                    resolution,
-                    reason=Reason.TARGETING_MATCH,
-                    rule=rule.name or f"rules[{i}]",
-                    clock=clock,
+                [self.check(c) for c in rule.when],
+                self.serve(
+                    key, rule.serve, resolution, Reason.TARGETING_MATCH, rule.name or f"rules[{i}]"
                 ),
             )
             for i, rule in enumerate(flag.rules)
         ]
-        static = not rules and not prerequisites
-        default = _compile_serve(
+        failed = resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
+        gates = [(pre.evaluate, allowed) for pre, allowed in prerequisites]
+        return generate_evaluator(gates, failed, rules, default)
+
+    def serve(
+        self,
+        key: str,
+        serve: ServeModel,
+        resolution: MakeResolution,
+        reason: Reason,
+        rule: str | None,
+    ) -> Serve:
+        if isinstance(serve, str | ServeVariant):
+            name = serve if isinstance(serve, str) else serve.variant
+            return resolution(name, reason, rule).outcome
+        assert isinstance(serve, ServeRollout)
+        return self.rollout(key, serve.rollout, resolution, rule)
+
+    def rollout(
+        self, key: str, rollout: Rollout, resolution: MakeResolution, rule: str | None
+    ) -> Serve:
+        salt = key if rollout.salt is None else rollout.salt
+        missing = Resolution(
             key,
-            flag.default,
-            resolution,
-            reason=Reason.STATIC if static else Reason.DEFAULT,
-            rule=None,
-            clock=clock,
-        )
-        evaluate = _chain(rules, default)
-        if prerequisites:
-            failed = resolution(flag.off_variant, Reason.PREREQUISITE_FAILED).outcome
-            evaluate = _gate(prerequisites, failed, evaluate)
+            reason=Reason.ERROR,
+            error_code=ErrorCode.TARGETING_KEY_MISSING,
+            error_message=f"bucketing attribute {rollout.by!r} is missing "
+            "or not a string or integer",
+            has_value=False,
+        ).outcome
+        flat = "." not in rollout.by
+        getter = None if flat else attribute_getter(rollout.by)
+        base = _cumulative(rollout.weights, resolution, rule)
+        if not rollout.schedule:
+            return Split(salt, base, missing, rollout.by if flat else None, getter)
+        tables = [base] + [_cumulative(s.weights, resolution, rule) for s in rollout.schedule]
+        step_times = [step.at.timestamp() for step in rollout.schedule]
+        read = getter or attribute_getter(rollout.by)
+        clock = self.clock
+        # The schedule picks a bound table by time; the split itself is the
+        # same generated code, reached through one extra call.
+        splits = [
+            generate_evaluator((), None, (), Split(salt, table, missing, None, read))
+            for table in tables
+        ]
 
-    return CompiledFlag(
-        key,
-        evaluate=evaluate,
-        value_type=value_type,
-        variants=variants,
-        meta=meta,
-        track_exposure=track,
-        definition=flag,
-    )
+        def scheduled(ctx: Context) -> Outcome:
+            return splits[bisect.bisect_right(step_times, clock())](ctx)
 
-
-def _chain(rules: Sequence[tuple[Predicate, Evaluator]], default: Evaluator) -> Evaluator:
-    """Return an evaluator trying ``rules`` in order, first match wins."""
-    if not rules:
-        return default
-    if len(rules) == 1:
-        ((matches, serve),) = rules
-
-        def one_rule(ctx: Context) -> Outcome:
-            return serve(ctx) if matches(ctx) else default(ctx)
-
-        return one_rule
-    items = tuple(rules)
-
-    def ordered_rules(ctx: Context) -> Outcome:
-        for matches, serve in items:
-            if matches(ctx):
-                return serve(ctx)
-        return default(ctx)
-
-    return ordered_rules
-
-
-def _gate(
-    prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
-    failed: Outcome,
-    evaluate: Evaluator,
-) -> Evaluator:
-    items = tuple((flag.evaluate, allowed) for flag, allowed in prerequisites)
-
-    def gated(ctx: Context) -> Outcome:
-        for prerequisite, allowed in items:
-            if prerequisite(ctx)[0].variant not in allowed:
-                return failed
-        return evaluate(ctx)
-
-    return gated
-
-
-MakeResolution = Callable[[str | None, Reason, str | None], Resolution]
-
-
-def _compile_serve(
-    key: str,
-    serve: Serve,
-    resolution: MakeResolution,
-    *,
-    reason: Reason,
-    rule: str | None,
-    clock: Clock,
-) -> Evaluator:
-    if isinstance(serve, str | ServeVariant):
-        name = serve if isinstance(serve, str) else serve.variant
-        fixed = resolution(name, reason, rule).outcome
-        return lambda ctx: fixed
-    assert isinstance(serve, ServeRollout)
-    return _compile_rollout(key, serve.rollout, resolution, rule, clock)
+        return scheduled
 
 
 def _cumulative(
@@ -242,71 +270,3 @@ def _cumulative(
             total += weight
             bounds.append((total, resolution(variant, Reason.SPLIT, rule)))
     return tuple(bounds)
-
-
-def _compile_rollout(
-    key: str,
-    rollout: Rollout,
-    resolution: MakeResolution,
-    rule: str | None,
-    clock: Clock,
-) -> Evaluator:
-    get = attribute_getter(rollout.by)
-    salt = key if rollout.salt is None else rollout.salt
-    missing = Resolution(
-        key,
-        reason=Reason.ERROR,
-        error_code=ErrorCode.TARGETING_KEY_MISSING,
-        error_message=f"bucketing attribute {rollout.by!r} is missing or not a string or integer",
-        has_value=False,
-    ).outcome
-    base = _cumulative(rollout.weights, resolution, rule)
-    steps = [
-        (step.at.timestamp(), _cumulative(step.weights, resolution, rule))
-        for step in rollout.schedule
-    ]
-    step_times = [at for at, _ in steps]
-    tables = [base] + [table for _, table in steps]
-
-    def bucket_of(ctx: Context) -> int | None:
-        value = get(ctx)
-        if type(value) is not str:
-            if type(value) is not int:
-                return None
-            value = str(value)
-        return (murmur3(salt + value, 0, False) * PERCENT_TOTAL) >> 32
-
-    if not steps:
-        if len(base) == 2:
-            (limit, first), (_, second) = base
-
-            def two_way(ctx: Context) -> Outcome:
-                bucket = bucket_of(ctx)
-                if bucket is None:
-                    return missing
-                return (first if bucket < limit else second, bucket)
-
-            return two_way
-
-        def weighted(ctx: Context) -> Outcome:
-            bucket = bucket_of(ctx)
-            if bucket is None:
-                return missing
-            for limit, chosen in base:
-                if bucket < limit:
-                    return (chosen, bucket)
-            return (base[-1][1], bucket)  # unreachable: the bounds end at 10000
-
-        return weighted
-
-    def scheduled(ctx: Context) -> Outcome:
-        bucket = bucket_of(ctx)
-        if bucket is None:
-            return missing
-        table = tables[bisect.bisect_right(step_times, clock())]
-        for limit, chosen in table:
-            if bucket < limit:
-                return (chosen, bucket)
-        return (table[-1][1], bucket)
-
-    return scheduled

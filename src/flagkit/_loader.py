@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from flagkit._errors import DefinitionError, Problem, SourceError
+from flagkit._gc import gc_paused
 from flagkit._model import SERVE_TAGS, Document, Flag, Segment
 from flagkit._validate import check_document
 
@@ -25,7 +26,10 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "Format",
     "format_of",
+    "load_bytes",
+    "load_file",
     "parse_bytes",
+    "read_bytes",
     "read_file",
     "validate_document",
 ]
@@ -105,8 +109,8 @@ def _yaml_loader(yaml: Any) -> Any:
     return _YAML_LOADER
 
 
-def read_file(path: str | os.PathLike[str], fmt: Format | None = None) -> Any:
-    """Read and parse a flag file, refusing files over ``MAX_DOCUMENT_BYTES``."""
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a flag file's bytes, refusing files over ``MAX_DOCUMENT_BYTES``."""
     source = os.fspath(path)
     try:
         with open(source, "rb") as handle:
@@ -115,20 +119,58 @@ def read_file(path: str | os.PathLike[str], fmt: Format | None = None) -> Any:
         raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from exc
     if len(data) > MAX_DOCUMENT_BYTES:
         raise SourceError(f"{source}: larger than {MAX_DOCUMENT_BYTES} bytes; refused")
-    return parse_bytes(data, fmt or format_of(source), source=source)
+    return data
+
+
+def read_file(path: str | os.PathLike[str], fmt: Format | None = None) -> Any:
+    """Read and parse a flag file into plain data (not yet validated)."""
+    source = os.fspath(path)
+    return parse_bytes(read_bytes(source), fmt or format_of(source), source=source)
+
+
+def load_file(path: str | os.PathLike[str], fmt: Format | None = None) -> Document:
+    """Read, parse and validate a flag file."""
+    source = os.fspath(path)
+    return load_bytes(read_bytes(source), fmt or format_of(source), source=source)
+
+
+def load_bytes(data: bytes | str, fmt: Format, *, source: str | None = None) -> Document:
+    """Parse and validate a document's text; raise DefinitionError with every problem.
+
+    JSON goes straight to pydantic's Rust parser, which skips building the
+    intermediate Python objects; only a document that fails is parsed again
+    to report each problem with its location.
+    """
+    with gc_paused():
+        if fmt == "json":
+            try:
+                document = Document.model_validate_json(data)
+            except ValidationError:
+                pass
+            else:
+                return _checked(document, source)
+        return validate_document(
+            parse_bytes(data, fmt, source=source or "<document>"), source=source
+        )
 
 
 def validate_document(raw: Any, *, source: str | None = None) -> Document:
     """Validate parsed data as a native document; raise DefinitionError with every problem."""
-    try:
-        document = Document.model_validate(raw)
-    except ValidationError:
-        problems = _collect_structural(raw)
-    else:
-        problems = check_document(document.flags, document.segments)
-        if not problems:
-            return document
+    with gc_paused():
+        try:
+            document = Document.model_validate(raw)
+        except ValidationError:
+            problems = _collect_structural(raw)
+        else:
+            return _checked(document, source)
     raise DefinitionError([Problem(p.path, p.message, source) for p in problems], source)
+
+
+def _checked(document: Document, source: str | None) -> Document:
+    problems = check_document(document.flags, document.segments)
+    if problems:
+        raise DefinitionError([Problem(p.path, p.message, source) for p in problems], source)
+    return document
 
 
 def _collect_structural(raw: Any) -> list[Problem]:

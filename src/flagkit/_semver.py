@@ -53,7 +53,7 @@ class Version:
 
 def parse_version(text: str) -> Version | None:
     """Return the version ``text`` spells, or None when it is not a version."""
-    match = _VERSION.match(text) if len(text) <= 256 else None
+    match = _VERSION.fullmatch(text) if len(text) <= 256 else None
     if match is None:
         return None
     major, minor, patch, pre, _build = match.groups()

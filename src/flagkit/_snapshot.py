@@ -11,11 +11,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from flagkit._details import Details, ErrorCode, Reason
 
 __all__ = [
+    "NO_VALUE",
+    "VALUE_TYPES",
     "CompiledFlag",
     "Evaluator",
     "FlagMeta",
@@ -26,7 +28,20 @@ __all__ = [
 ]
 
 ValueType = Literal["bool", "str", "int", "float", "object"]
+#: The value types, in the order of ``Snapshot.evaluators``.
+VALUE_TYPES: tuple[ValueType, ...] = ("bool", "str", "int", "float", "object")
 Context = Mapping[str, Any]
+
+
+class _NoValue:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+#: The value of a resolution that serves the caller's default.
+NO_VALUE: Any = _NoValue()
 
 
 class Resolution:
@@ -38,9 +53,10 @@ class Resolution:
     """
 
     __slots__ = (
-        "details",
+        "_details",
         "error_code",
         "error_message",
+        "flag_key",
         "has_value",
         "outcome",
         "reason",
@@ -61,26 +77,36 @@ class Resolution:
         error_message: str | None = None,
         has_value: bool = True,
     ) -> None:
-        self.value = value
+        self.flag_key = flag_key
+        self.value = value if has_value else NO_VALUE
         self.variant = variant
         self.reason = reason
         self.rule = rule
         self.error_code = error_code
         self.error_message = error_message
         self.has_value = has_value
-        self.details = Details(
-            flag_key, value, variant, reason, error_code, error_message, rule, None
-        )
+        self._details: Details | None = None
         self.outcome: Outcome = (self, None)
 
     def with_bucket(self, bucket: int | None, default: Any) -> Details:
         """Return the full details of this resolution for a caller's default."""
         if bucket is None and self.has_value:
-            return self.details
-        d = self.details
-        value = d.value if self.has_value else default
+            details = self._details
+            if details is None:  # built on first use; a race builds two equal ones
+                details = self._details = self._build(self.value, None)
+            return details
+        return self._build(self.value if self.has_value else default, bucket)
+
+    def _build(self, value: Any, bucket: int | None) -> Details:
         return Details(
-            d.flag_key, value, d.variant, d.reason, d.error_code, d.error_message, d.rule, bucket
+            self.flag_key,
+            value,
+            self.variant,
+            self.reason,
+            self.error_code,
+            self.error_message,
+            self.rule,
+            bucket,
         )
 
     def __repr__(self) -> str:
@@ -94,8 +120,7 @@ Outcome = tuple[Resolution, int | None]
 Evaluator = Callable[[Context], Outcome]
 
 
-@dataclass(frozen=True, slots=True)
-class FlagMeta:
+class FlagMeta(NamedTuple):
     """Descriptive metadata of a flag (not used by evaluation)."""
 
     description: str | None = None
@@ -144,7 +169,13 @@ class CompiledFlag:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """An immutable, compiled flag set and where it came from."""
+    """An immutable, compiled flag set and where it came from.
+
+    ``evaluators`` holds, per value type in ``VALUE_TYPES`` order, the
+    evaluators a typed getter may call: one dict lookup then answers both
+    "does the flag exist" and "is it of the asked type". Ints are numbers,
+    so int flags are in the float table too.
+    """
 
     flags: Mapping[str, CompiledFlag]
     origin: str = "<memory>"
@@ -152,6 +183,15 @@ class Snapshot:
     loaded_at: float = 0.0
     revision: str = ""
     document: Any = field(default=None, repr=False, compare=False)
+    evaluators: tuple[dict[str, Evaluator], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tables: dict[str, dict[str, Evaluator]] = {name: {} for name in VALUE_TYPES}
+        for key, flag in self.flags.items():
+            tables[flag.value_type][key] = flag.evaluate
+            if flag.value_type == "int":
+                tables["float"][key] = flag.evaluate
+        object.__setattr__(self, "evaluators", tuple(tables[name] for name in VALUE_TYPES))
 
     def get(self, key: str) -> CompiledFlag | None:
         """Return the compiled flag ``key``, or None."""

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from flagkit._bucketing import encodes_as_utf8
 from flagkit._errors import Problem
 from flagkit._model import Condition, Flag, Rollout, Segment, Serve, ServeRollout, ServeVariant
 from flagkit._safe_regex import UnsafePatternError
@@ -93,6 +94,8 @@ def _check_segment(path: Path, segment: Segment) -> list[Problem]:
 
 def _check_flag(path: Path, flag: Flag, segment_names: set[str]) -> list[Problem]:
     problems: list[Problem] = []
+    if not encodes_as_utf8(str(path[-1])):
+        problems.append(Problem(path, "the flag key is not valid Unicode (a lone surrogate)"))
     variants = flag.variants
     types = {value_type_of(v) for v in variants.values()}
     if len(types - {"int", "float"}) + (1 if types & {"int", "float"} else 0) > 1:
@@ -127,6 +130,10 @@ def _check_rollout(path: Path, rollout: Rollout, variants: Mapping[str, Any]) ->
     problems = _check_weights((*path, "weights"), rollout.weights, variants)
     if not rollout.by:
         problems.append(Problem((*path, "by"), "the bucketing attribute must not be empty"))
+    if rollout.salt is not None and not encodes_as_utf8(rollout.salt):
+        problems.append(
+            Problem((*path, "salt"), "the salt is not valid Unicode (a lone surrogate)")
+        )
     previous: float | None = None
     for s, step in enumerate(rollout.schedule):
         where = (*path, "schedule", s)

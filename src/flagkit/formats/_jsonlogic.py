@@ -1,0 +1,942 @@
+"""Compile flagd's JSON Logic targeting rules into plain Python closures.
+
+A rule is compiled once, when a flag document is loaded; evaluating it calls a
+tree of closures and never walks the JSON again. Literal sub-trees of pure
+operators are folded to constants at compile time.
+
+Semantics follow the JSON Logic reference implementation (json-logic-js,
+https://jsonlogic.com/operations.html): JavaScript truthiness (plus ``[]`` is
+falsy), loose ``==`` with JavaScript type coercion, strict ``===``, ``+`` and
+``*`` through ``parseFloat``, ``cat`` through ``String()``. On top of that come
+flagd's custom operators (https://flagd.dev/reference/custom-operations/):
+``fractional``, ``sem_ver``, ``starts_with``, ``ends_with``, and the
+``$ref``-erences to shared ``$evaluators``, resolved (and checked for cycles)
+at compile time.
+
+Entry point: :func:`compile_logic`. It raises
+:class:`~flagkit._errors.DefinitionError` listing every
+problem in the rule (unknown operator, bad arity, unknown or cyclic ``$ref``);
+the :class:`CompiledLogic` it returns never raises when called and reports a
+runtime failure as an :class:`EvaluationFailure` value instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias
+
+from flagkit._bucketing import bucket_of
+from flagkit._errors import Problem
+from flagkit._semver import Version, parse_version
+from flagkit.formats._problems import Path, definition_error
+
+__all__ = [
+    "CompiledLogic",
+    "EvaluationFailure",
+    "compile_logic",
+    "js_string",
+    "truthy",
+]
+
+#: A compiled node: takes the current data (the context, or an array element
+#: inside ``map``/``filter``/...) and returns a JSON-like value.
+Node: TypeAlias = Callable[[Any], Any]
+Clock: TypeAlias = Callable[[], float]
+
+#: flagd caps the sum of ``fractional`` weights at MaxInt32 so that the 64-bit
+#: product ``hash * total`` fits a signed long in every provider language.
+MAX_FRACTIONAL_WEIGHT: Final = 2_147_483_647
+
+#: Integers above 2**53 have no exact double; arithmetic results beyond it
+#: become floats, as every JSON Logic number is a double in JavaScript.
+MAX_EXACT_INTEGER: Final = 2**53
+
+#: Rules nested deeper than this are refused at compile time: real targeting
+#: is shallow, and the bound keeps compilation and evaluation off the
+#: interpreter's recursion limit for hostile documents.
+MAX_DEPTH: Final = 64
+
+_FLAGD_KEY: Final = "$flagd"
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationFailure:
+    """The result of a rule that failed at runtime; evaluation reports ERROR/GENERAL."""
+
+    message: str
+
+
+class CompiledLogic:
+    """A compiled targeting rule: call it with an evaluation context.
+
+    Calling never raises: an exception inside the rule comes back as an
+    :class:`EvaluationFailure`. The context is a mapping of attribute names to
+    JSON-like values; ``targetingKey`` is one of them. ``$flagd.flagKey`` and
+    ``$flagd.timestamp`` are supplied by the rule itself (any ``$flagd`` in
+    the context is ignored, as flagd overwrites it).
+    """
+
+    __slots__ = ("_clock", "_flag_key", "_needs_flagd", "_node")
+
+    def __init__(self, node: Node, *, flag_key: str, clock: Clock, needs_flagd: bool) -> None:
+        self._node = node
+        self._flag_key = flag_key
+        self._clock = clock
+        self._needs_flagd = needs_flagd
+
+    def __call__(self, context: Mapping[str, Any]) -> Any:
+        try:
+            data: Any = context
+            if self._needs_flagd:
+                # Only rules that read ``$flagd`` dynamically pay for the copy;
+                # static ``$flagd.flagKey`` / ``$flagd.timestamp`` are compiled
+                # to a constant and a clock read.
+                data = dict(context)
+                data[_FLAGD_KEY] = {
+                    "flagKey": self._flag_key,
+                    "timestamp": int(self._clock()),
+                }
+            return self._node(data)
+        except Exception as exc:  # evaluation never raises (DESIGN invariant 1)
+            return EvaluationFailure(f"{type(exc).__name__}: {exc}")
+
+
+def compile_logic(
+    rule: Any,
+    *,
+    evaluators: Mapping[str, Any] | None = None,
+    flag_key: str,
+    clock: Clock = time.time,
+    location: Path = ("targeting",),
+) -> CompiledLogic:
+    """Compile a JSON Logic ``rule`` (already parsed from JSON) for ``flag_key``.
+
+    ``evaluators`` is the document's ``$evaluators`` map for ``{"$ref": name}``;
+    ``clock`` returns Unix seconds for ``$flagd.timestamp``; ``location`` prefixes
+    the path of every reported problem (e.g. ``flags.my-flag.targeting``).
+    Raises :class:`DefinitionError` with every problem found.
+    """
+    compiler = _Compiler(evaluators or {}, flag_key, clock)
+    node = compiler.compile(rule, location, depth=0, scoped=False)
+    if compiler.problems:
+        raise definition_error(compiler.problems)
+    return CompiledLogic(
+        _as_node(node), flag_key=flag_key, clock=clock, needs_flagd=compiler.needs_flagd
+    )
+
+
+# --------------------------------------------------------------------------
+# JavaScript value semantics, as json-logic-js inherits them.
+
+
+def truthy(value: Any) -> bool:
+    """Return JSON Logic truthiness: JavaScript's, except that ``[]`` is falsy."""
+    if value is None or value is False:
+        return False
+    if value is True:
+        return True
+    if isinstance(value, (int, float)):
+        return value != 0 and not _is_nan(value)  # NaN and 0 are falsy
+    if isinstance(value, (str, list, tuple)):
+        return len(value) > 0
+    return True
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, (list, tuple))
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _number_string(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    # JavaScript writes exponents without zero padding: 1e-07 -> 1e-7.
+    return text.replace("e-0", "e-").replace("e+0", "e+")
+
+
+def js_string(value: Any) -> str:
+    """Return JavaScript's ``String(value)`` for a JSON-like value."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_string(value)
+    if _is_array(value):
+        # Array.prototype.join writes null (and undefined) as "".
+        return ",".join("" if item is None else js_string(item) for item in value)
+    if isinstance(value, Mapping):
+        return "[object Object]"
+    return str(value)
+
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_RADIX = re.compile(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+")
+_FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_NAN = float("nan")
+
+
+def _to_primitive(value: Any) -> Any:
+    if _is_array(value) or isinstance(value, Mapping):
+        return js_string(value)
+    return value
+
+
+def js_number(value: Any) -> float | int:
+    """Return JavaScript's ``Number(value)``; integers stay Python ints."""
+    if value is None or value is False:
+        return 0
+    if value is True:
+        return 1
+    if isinstance(value, (int, float)):
+        return value
+    value = _to_primitive(value)
+    if not isinstance(value, str):
+        return _NAN
+    text = value.strip()
+    if not text:
+        return 0
+    if _DECIMAL.fullmatch(text):
+        number = float(text)
+        return int(text) if text.lstrip("+-").isdigit() else number
+    if _RADIX.fullmatch(text):
+        return int(text, 0)
+    if text in ("Infinity", "+Infinity"):
+        return math.inf
+    if text == "-Infinity":
+        return -math.inf
+    return _NAN
+
+
+def _parse_float(value: Any) -> float | int:
+    """Return JavaScript's ``parseFloat(value)`` (``+`` and ``*`` use it)."""
+    if _is_number(value):
+        return value  # type: ignore[no-any-return]
+    match = _FLOAT_PREFIX.match(js_string(value).lstrip())
+    if match is None:
+        return _NAN
+    text = match.group()
+    if text.lstrip("+-") == "Infinity":
+        return -math.inf if text.startswith("-") else math.inf
+    return int(text) if text.lstrip("+-").isdigit() else float(text)
+
+
+def _to_integer(value: Any) -> int:
+    number = js_number(value)
+    if _is_nan(number):
+        return 0
+    if math.isinf(number):
+        return 1 << 53 if number > 0 else -(1 << 53)
+    return int(number)
+
+
+def loose_equals(left: Any, right: Any) -> bool:
+    """Return JavaScript's ``left == right`` for JSON-like values."""
+    if left is None or right is None:
+        return left is None and right is None
+    left_object = _is_array(left) or isinstance(left, Mapping)
+    right_object = _is_array(right) or isinstance(right, Mapping)
+    if left_object and right_object:
+        return left is right
+    left, right = _to_primitive(left), _to_primitive(right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    return bool(js_number(left) == js_number(right))
+
+
+def strict_equals(left: Any, right: Any) -> bool:
+    """Return JavaScript's ``left === right`` for JSON-like values."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if _is_number(left) and _is_number(right):
+        return bool(left == right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    if left is None or right is None:
+        return left is right
+    return left is right
+
+
+def _less(left: Any, right: Any, *, or_equal: bool) -> bool:
+    left, right = _to_primitive(left), _to_primitive(right)
+    if isinstance(left, str) and isinstance(right, str):
+        return left <= right if or_equal else left < right
+    x, y = js_number(left), js_number(right)
+    return bool(x <= y) if or_equal else bool(x < y)
+
+
+def _divide(left: Any, right: Any) -> float:
+    x, y = js_number(left), js_number(right)
+    if y == 0:
+        if x == 0 or _is_nan(x):
+            return _NAN
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    return x / y
+
+
+def _remainder(left: Any, right: Any) -> float | int:
+    x, y = js_number(left), js_number(right)
+    if y == 0 or _is_nan(x) or _is_nan(y) or math.isinf(x):
+        return _NAN
+    if isinstance(x, int) and isinstance(y, int):
+        # JavaScript's % takes the sign of the dividend (unlike Python's).
+        rest = abs(x) % abs(y)
+        return rest if x >= 0 else -rest
+    return math.fmod(x, y)
+
+
+def _subtract(left: Any, right: Any) -> float | int:
+    return js_number(left) - js_number(right)
+
+
+def _lookup(data: Any, path: Any, default: Any) -> Any:
+    """Resolve a ``var`` path (dotted string or number) against ``data``."""
+    if path is None or path == "" or (_is_array(path) and not path):
+        return data
+    current = data
+    for part in js_string(path).split("."):
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif _is_array(current) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return default
+        if current is None:
+            return default
+    return current
+
+
+def _missing(data: Any, keys: Sequence[Any]) -> list[Any]:
+    return [key for key in keys if _lookup(data, key, None) in (None, "")]
+
+
+# --------------------------------------------------------------------------
+# flagd custom operators.
+
+
+def _string_test(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool | None]:
+    def operator(subject: Any, fragment: Any) -> bool | None:
+        # flagd answers null (a falsy non-match) when either side is not a string.
+        if isinstance(subject, str) and isinstance(fragment, str):
+            return test(subject, fragment)
+        return None
+
+    return operator
+
+
+_starts_with = _string_test(str.startswith)
+_ends_with = _string_test(str.endswith)
+
+
+def _parse_semver(text: Any) -> Version | None:
+    """Parse a version the core's way: ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``."""
+    return _parse_version_cached(text) if isinstance(text, str) else None
+
+
+#: Version strings are few per application (one per release), so a small
+#: bounded cache spares re-parsing them on every evaluation.
+_parse_version_cached = functools.lru_cache(maxsize=512)(parse_version)
+
+
+def _sem_ver(left: Any, operator: Any, right: Any) -> bool | None:
+    """Compare two semantic versions; null for anything unparsable."""
+    a, b = _parse_semver(left), _parse_semver(right)
+    if a is None or b is None:
+        return None
+    if operator == "^":
+        return a.major == b.major
+    if operator == "~":
+        return (a.major, a.minor) == (b.major, b.minor)
+    comparison = _SEMVER_COMPARISONS.get(operator) if isinstance(operator, str) else None
+    if comparison is None:
+        return None
+    return comparison(a, b)
+
+
+_SEMVER_COMPARISONS: Final[dict[str, Callable[[Any, Any], bool]]] = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+_Bucket: TypeAlias = tuple[Any, int]
+
+
+def _parse_buckets(specs: Sequence[Any]) -> tuple[tuple[_Bucket, ...], int] | None:
+    """Parse ``[variant, weight?]`` pairs; None when any is malformed (flagd: null).
+
+    Weights are whole numbers, default to 1, and negative ones clamp to 0 (a
+    computed ramp can go below zero); a total of 0 or above MaxInt32 is null.
+    """
+    buckets: list[_Bucket] = []
+    total = 0
+    for spec in specs:
+        if not _is_array(spec) or not 1 <= len(spec) <= 2:
+            return None
+        variant = spec[0]
+        if not (variant is None or isinstance(variant, (str, bool)) or _is_number(variant)):
+            return None
+        weight: Any = spec[1] if len(spec) == 2 else 1
+        if weight is None:
+            weight = 1
+        if not _is_number(weight) or not math.isfinite(weight) or weight != int(weight):
+            return None
+        weight = max(0, int(weight))
+        if weight > MAX_FRACTIONAL_WEIGHT:
+            return None
+        total += weight
+        buckets.append((variant, weight))
+    if not buckets or total == 0 or total > MAX_FRACTIONAL_WEIGHT:
+        return None
+    return tuple(buckets), total
+
+
+def _pick_bucket(salt: str, value: str, buckets: tuple[_Bucket, ...], total: int) -> Any:
+    # flagd fractional v2: (murmur3_32(value) * total) >> 32, then the first
+    # bucket whose running weight sum exceeds it. Same formula as bucket_of.
+    # mmh3 crashes the interpreter on strings UTF-8 cannot encode (lone
+    # surrogates, which json.loads accepts): refuse them here, as an exception.
+    (salt + value).encode("utf-8")
+    point = bucket_of(salt, value, total)
+    end = 0
+    for variant, weight in buckets:
+        end += weight
+        if point < end:
+            return variant
+    return None  # unreachable: point < total == end
+
+
+# --------------------------------------------------------------------------
+# The compiler.
+
+
+class _Literal:
+    """A compile-time constant, kept apart from closures for constant folding."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_Compiled: TypeAlias = "_Literal | Node"
+
+
+def _as_node(compiled: _Compiled) -> Node:
+    if isinstance(compiled, _Literal):
+        value = compiled.value
+        return lambda _data: value
+    return compiled
+
+
+#: name -> (minimum args, maximum args or None, pure, builder). A pure
+#: operator with all-literal arguments is folded at compile time.
+_Builder: TypeAlias = Callable[["_Compiler", list[_Compiled]], _Compiled]
+
+
+def _values(nodes: list[_Compiled]) -> list[Node]:
+    return [_as_node(node) for node in nodes]
+
+
+def _build_if(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    if not args:
+        return _Literal(None)
+    nodes = _values(args)
+    if len(nodes) == 1:
+        return nodes[0]
+    if len(nodes) in (2, 3):
+        test, then = nodes[0], nodes[1]
+        otherwise = nodes[2] if len(nodes) == 3 else _as_node(_Literal(None))
+        return lambda d: then(d) if truthy(test(d)) else otherwise(d)
+    pairs = [(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
+    fallback = nodes[-1] if len(nodes) % 2 else _as_node(_Literal(None))
+
+    def if_chain(data: Any) -> Any:
+        for test, then in pairs:
+            if truthy(test(data)):
+                return then(data)
+        return fallback(data)
+
+    return if_chain
+
+
+def _build_and(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    nodes = _values(args)
+
+    def all_of(data: Any) -> Any:
+        value = None
+        for node in nodes:
+            value = node(data)
+            if not truthy(value):
+                return value
+        return value
+
+    return all_of
+
+
+def _build_or(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    nodes = _values(args)
+
+    def any_of(data: Any) -> Any:
+        value = None
+        for node in nodes:
+            value = node(data)
+            if truthy(value):
+                return value
+        return value
+
+    return any_of
+
+
+def _binary(function: Callable[[Any, Any], Any]) -> _Builder:
+    def build(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+        left, right = _values(args)
+        return lambda d: function(left(d), right(d))
+
+    return build
+
+
+def _unary(function: Callable[[Any], Any]) -> _Builder:
+    def build(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+        (operand,) = _values(args)
+        return lambda d: function(operand(d))
+
+    return build
+
+
+def _variadic(function: Callable[[list[Any]], Any]) -> _Builder:
+    def build(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+        nodes = _values(args)
+        return lambda d: function([node(d) for node in nodes])
+
+    return build
+
+
+def _comparison(*, or_equal: bool, flipped: bool) -> _Builder:
+    def build(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+        nodes = _values(args)
+        if len(nodes) == 3:  # between: a < b < c (a <= b <= c)
+            low, mid, high = nodes
+
+            def between(data: Any) -> bool:
+                middle = mid(data)
+                return _less(low(data), middle, or_equal=or_equal) and _less(
+                    middle, high(data), or_equal=or_equal
+                )
+
+            return between
+        left, right = nodes
+        if flipped:
+            return lambda d: _less(right(d), left(d), or_equal=or_equal)
+        return lambda d: _less(left(d), right(d), or_equal=or_equal)
+
+    return build
+
+
+def _js_in(needle: Any, haystack: Any) -> bool:
+    if isinstance(haystack, str):
+        return js_string(needle) in haystack
+    if _is_array(haystack):
+        return any(strict_equals(needle, item) for item in haystack)
+    return False
+
+
+def _substr(values: list[Any]) -> str:
+    text = js_string(values[0])
+    start = _to_integer(values[1])
+    if start < 0:
+        start = max(len(text) + start, 0)
+    if len(values) < 3:
+        return text[start:]
+    length = _to_integer(values[2])
+    if length < 0:
+        rest = text[start:]
+        return rest[: max(len(rest) + length, 0)]
+    return text[start : start + length]
+
+
+def _as_double(number: float | int) -> float | int:
+    """Keep integers exact only within a double's exact range, as JavaScript does.
+
+    Unbounded Python ints would let ``*`` inside ``reduce`` over a context
+    array grow a number without limit.
+    """
+    if isinstance(number, int) and abs(number) > MAX_EXACT_INTEGER:
+        try:
+            return float(number)
+        except OverflowError:
+            return math.copysign(math.inf, number)
+    return number
+
+
+def _minus(values: list[Any]) -> float | int:
+    if len(values) == 1:
+        return _as_double(-js_number(values[0]))
+    return _as_double(_subtract(values[0], values[1]))
+
+
+def _plus(values: list[Any]) -> float | int:
+    total: float | int = 0
+    for value in values:
+        total += _parse_float(value)
+    return _as_double(total)
+
+
+def _times(values: list[Any]) -> float | int:
+    product: float | int = _parse_float(values[0])
+    for value in values[1:]:
+        product = _as_double(product * _parse_float(value))
+    return _as_double(product)
+
+
+def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> Callable[..., Any]:
+    def extreme(values: list[Any]) -> float | int:
+        numbers = [js_number(value) for value in values]
+        if not numbers:
+            return empty
+        if any(_is_nan(number) for number in numbers):
+            return _NAN
+        return pick(numbers)
+
+    return extreme
+
+
+def _merge(values: list[Any]) -> list[Any]:
+    merged: list[Any] = []
+    for value in values:
+        if _is_array(value):
+            merged.extend(value)
+        else:
+            merged.append(value)
+    return merged
+
+
+def _missing_some(data: Any, need: Any, keys: Any) -> list[Any]:
+    keys = list(keys) if _is_array(keys) else [keys]
+    absent = _missing(data, keys)
+    return [] if len(keys) - len(absent) >= js_number(need) else absent
+
+
+def _build_missing(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    nodes = _values(args)
+
+    def missing(data: Any) -> list[Any]:
+        keys = [node(data) for node in nodes]
+        if keys and _is_array(keys[0]):
+            keys = list(keys[0])
+        return _missing(data, keys)
+
+    return missing
+
+
+def _build_missing_some(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    need, keys = _values(args)
+    return lambda d: _missing_some(d, need(d), keys(d))
+
+
+def _array_operator(
+    apply: Callable[[Node, list[Any] | tuple[Any, ...]], Any], empty: Any
+) -> _Builder:
+    def build(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+        source, logic = _values(args)
+
+        def over_array(data: Any) -> Any:
+            items = source(data)
+            return apply(logic, items) if _is_array(items) else empty
+
+        return over_array
+
+    return build
+
+
+def _build_reduce(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    nodes = _values(args)
+    source, logic = nodes[0], nodes[1]
+    initial = nodes[2] if len(nodes) == 3 else _as_node(_Literal(None))
+
+    def reduce(data: Any) -> Any:
+        items = source(data)
+        accumulator = initial(data)
+        if not _is_array(items):
+            return accumulator
+        for item in items:
+            accumulator = logic({"current": item, "accumulator": accumulator})
+        return accumulator
+
+    return reduce
+
+
+class _Compiler:
+    """Turns one JSON Logic tree into closures, collecting every problem."""
+
+    def __init__(self, evaluators: Mapping[str, Any], flag_key: str, clock: Clock) -> None:
+        self.evaluators = evaluators
+        self.flag_key = flag_key
+        self.clock = clock
+        self.problems: list[Problem] = []
+        self.needs_flagd = False
+        self._ref_stack: list[str] = []
+
+    def problem(self, location: Path, message: str) -> _Literal:
+        self.problems.append(Problem(location, message))
+        return _Literal(None)
+
+    def compile(self, rule: Any, location: Path, *, depth: int, scoped: bool) -> _Compiled:
+        if depth > MAX_DEPTH:
+            return self.problem(location, f"rule is nested deeper than {MAX_DEPTH} levels")
+        if _is_array(rule):
+            items = [
+                self.compile(item, (*location, i), depth=depth + 1, scoped=scoped)
+                for i, item in enumerate(rule)
+            ]
+            if all(isinstance(item, _Literal) for item in items):
+                return _Literal([item.value for item in items])  # type: ignore[union-attr]
+            nodes = _values(items)
+            return lambda d: [node(d) for node in nodes]
+        if not isinstance(rule, Mapping):
+            if isinstance(rule, float) and not math.isfinite(rule):
+                return self.problem(location, "numbers must be finite")
+            if rule is None or isinstance(rule, (str, bool, int, float)):
+                return _Literal(rule)
+            return self.problem(location, f"unsupported value of type {type(rule).__name__}")
+        if len(rule) != 1:
+            if not rule:
+                return _Literal({})
+            keys = ", ".join(sorted(map(str, rule)))
+            return self.problem(location, f"a rule object needs exactly one operator, got {keys}")
+        ((operator, raw_args),) = rule.items()
+        here = (*location, operator)
+        if operator == "$ref":
+            return self.compile_ref(raw_args, here, depth=depth, scoped=scoped)
+        args = list(raw_args) if _is_array(raw_args) else [raw_args]
+        if operator == "var":
+            return self.compile_var(args, here, depth=depth, scoped=scoped)
+        spec = _OPERATORS.get(operator)
+        if spec is None:
+            return self.problem(location, f"unknown operator {operator!r}")
+        low, high, pure, builder, scoping = spec
+        if len(args) < low or (high is not None and len(args) > high):
+            return self.problem(here, f"{operator!r} takes {_arity(low, high)}, got {len(args)}")
+        wrapped = not _is_array(raw_args)  # {"!": x} is short for {"!": [x]}
+        compiled = [
+            self.compile(
+                arg,
+                here if wrapped else (*here, i),
+                depth=depth + 1,
+                scoped=scoped or (scoping and i == 1),
+            )
+            for i, arg in enumerate(args)
+        ]
+        if operator == "fractional":
+            return self.build_fractional(compiled)
+        result = builder(self, compiled)
+        if pure and all(isinstance(arg, _Literal) for arg in compiled):
+            try:
+                return _Literal(_as_node(result)(None))
+            except Exception:  # leave the failure to runtime, where it is reported
+                return result
+        return result
+
+    def compile_ref(self, name: Any, location: Path, *, depth: int, scoped: bool) -> _Compiled:
+        if not isinstance(name, str):
+            return self.problem(location, "$ref must name an evaluator (a string)")
+        if name not in self.evaluators:
+            return self.problem(location, f"$ref names no evaluator in $evaluators: {name!r}")
+        if name in self._ref_stack:
+            cycle = " -> ".join([*self._ref_stack[self._ref_stack.index(name) :], name])
+            return self.problem(location, f"$ref cycle: {cycle}")
+        self._ref_stack.append(name)
+        try:
+            target = ("$evaluators", name)
+            return self.compile(self.evaluators[name], target, depth=depth + 1, scoped=scoped)
+        finally:
+            self._ref_stack.pop()
+
+    def compile_var(
+        self, args: list[Any], location: Path, *, depth: int, scoped: bool
+    ) -> _Compiled:
+        if len(args) > 2:
+            return self.problem(location, f"'var' takes 0 to 2 arguments, got {len(args)}")
+        path = self.compile(args[0] if args else "", (*location, 0), depth=depth + 1, scoped=scoped)
+        default = _as_node(
+            self.compile(
+                args[1] if len(args) == 2 else None,
+                (*location, 1),
+                depth=depth + 1,
+                scoped=scoped,
+            )
+        )
+        if not isinstance(path, _Literal):
+            self.needs_flagd = self.needs_flagd or not scoped
+            path_node = path
+            return lambda d: _lookup(d, path_node(d), default(d))
+        key = path.value
+        if not scoped and key in ("", None, []):
+            self.needs_flagd = True  # the whole context, $flagd included
+        if not scoped and isinstance(key, str) and key.split(".")[0] == _FLAGD_KEY:
+            return self.compile_flagd_var(key, default)
+        if isinstance(key, str) and key and "." not in key:
+            # The common case, {"var": "email"}: one dictionary read.
+            def var_simple(data: Any) -> Any:
+                value = data.get(key) if isinstance(data, Mapping) else _lookup(data, key, None)
+                return default(data) if value is None else value
+
+            return var_simple
+        return lambda d: _lookup(d, key, default(d))
+
+    def compile_flagd_var(self, key: str, default: Node) -> _Compiled:
+        if key == "$flagd.flagKey":
+            return _Literal(self.flag_key)
+        if key == "$flagd.timestamp":
+            clock = self.clock
+            return lambda _d: int(clock())
+        self.needs_flagd = True
+        return lambda d: _lookup(d, key, default(d))
+
+    def build_fractional(self, args: list[_Compiled]) -> _Compiled:
+        salt = self.flag_key
+        first = args[0]
+        # A literal array first is a bucket (no bucketing expression given); a
+        # literal string is the bucketing value; literal null means "absent".
+        if (
+            isinstance(first, _Literal)
+            and not isinstance(first.value, str)
+            and first.value is not None
+        ):
+            if not _is_array(first.value):
+                return _Literal(None)  # a non-string bucketing value: flagd returns null
+            bucket_by: Node | None = None
+            specs = args
+        else:
+            bucket_by = _as_node(first)
+            specs = args[1:]
+        spec_nodes = _values(specs)
+        static = all(isinstance(spec, _Literal) for spec in specs)
+        # Literal buckets (the usual case) are parsed once, here.
+        static_values = [node(None) for node in spec_nodes] if static else []
+        fixed = _parse_buckets(static_values) if static else None
+        if static and fixed is None and (bucket_by is None or isinstance(first, _Literal)):
+            return _Literal(None)
+
+        def fractional(data: Any) -> Any:
+            value = None if bucket_by is None else bucket_by(data)
+            if _is_array(value):
+                # The first argument computed a bucket, not a bucketing value.
+                rest = static_values if static else [node(data) for node in spec_nodes]
+                parsed = _parse_buckets([value, *rest])
+                value = None
+            elif value is not None and not isinstance(value, str):
+                return None  # a non-string bucketing value: flagd returns null
+            elif static:
+                parsed = fixed
+            else:
+                parsed = _parse_buckets([node(data) for node in spec_nodes])
+            if parsed is None:
+                return None
+            if value is not None:
+                return _pick_bucket("", value, *parsed)
+            targeting_key = data.get("targetingKey") if isinstance(data, Mapping) else None
+            if not isinstance(targeting_key, str):
+                return None  # no bucketing value and no targeting key: null
+            return _pick_bucket(salt, targeting_key, *parsed)
+
+        return fractional
+
+
+def _arity(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low} argument{'s' if low != 1 else ''}"
+    if low == high:
+        return f"exactly {low} argument{'s' if low != 1 else ''}"
+    return f"{low} to {high} arguments"
+
+
+def _not_truthy(value: Any) -> bool:
+    return not truthy(value)
+
+
+#: operator -> (min args, max args, pure, builder, second argument runs per
+#: array element). ``var`` and ``$ref`` are compiled by the compiler itself.
+_OPERATORS: Final[dict[str, tuple[int, int | None, bool, _Builder, bool]]] = {
+    "if": (0, None, True, _build_if, False),
+    "?:": (0, None, True, _build_if, False),
+    "and": (1, None, True, _build_and, False),
+    "or": (1, None, True, _build_or, False),
+    "!": (1, 1, True, _unary(_not_truthy), False),
+    "!!": (1, 1, True, _unary(truthy), False),
+    "==": (2, 2, True, _binary(loose_equals), False),
+    "!=": (2, 2, True, _binary(lambda a, b: not loose_equals(a, b)), False),
+    "===": (2, 2, True, _binary(strict_equals), False),
+    "!==": (2, 2, True, _binary(lambda a, b: not strict_equals(a, b)), False),
+    "<": (2, 3, True, _comparison(or_equal=False, flipped=False), False),
+    "<=": (2, 3, True, _comparison(or_equal=True, flipped=False), False),
+    ">": (2, 2, True, _comparison(or_equal=False, flipped=True), False),
+    ">=": (2, 2, True, _comparison(or_equal=True, flipped=True), False),
+    "in": (2, 2, True, _binary(_js_in), False),
+    "cat": (0, None, True, _variadic(lambda values: "".join(map(js_string, values))), False),
+    "substr": (2, 3, True, _variadic(_substr), False),
+    "+": (0, None, True, _variadic(_plus), False),
+    "-": (1, 2, True, _variadic(_minus), False),
+    "*": (1, None, True, _variadic(_times), False),
+    "/": (2, 2, True, _binary(_divide), False),
+    "%": (2, 2, True, _binary(_remainder), False),
+    "min": (0, None, True, _variadic(_extreme(min, math.inf)), False),
+    "max": (0, None, True, _variadic(_extreme(max, -math.inf)), False),
+    "merge": (0, None, True, _variadic(_merge), False),
+    "missing": (0, None, False, _build_missing, False),
+    "missing_some": (2, 2, False, _build_missing_some, False),
+    "map": (2, 2, True, _array_operator(lambda f, xs: [f(x) for x in xs], []), True),
+    "filter": (
+        2,
+        2,
+        True,
+        _array_operator(lambda f, xs: [x for x in xs if truthy(f(x))], []),
+        True,
+    ),
+    "reduce": (2, 3, True, _build_reduce, True),
+    "all": (
+        2,
+        2,
+        True,
+        _array_operator(lambda f, xs: bool(xs) and all(truthy(f(x)) for x in xs), False),
+        True,
+    ),
+    "some": (2, 2, True, _array_operator(lambda f, xs: any(truthy(f(x)) for x in xs), False), True),
+    "none": (
+        2,
+        2,
+        True,
+        _array_operator(lambda f, xs: not any(truthy(f(x)) for x in xs), True),
+        True,
+    ),
+    "fractional": (1, None, False, lambda _c, _a: _Literal(None), False),
+    "sem_ver": (3, 3, True, _variadic(lambda values: _sem_ver(*values)), False),
+    "starts_with": (2, 2, True, _binary(_starts_with), False),
+    "ends_with": (2, 2, True, _binary(_ends_with), False),
+}

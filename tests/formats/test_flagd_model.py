@@ -1,0 +1,172 @@
+"""Validation of flagd documents: the published schema, every problem located at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flagkit._errors import DefinitionError
+from flagkit.formats._flagd_eval import compile_flagd_document
+from flagkit.formats._flagd_model import FlagdFlag, validate_flagd_document
+from flagkit.formats._problems import dotted
+
+
+def problems_of(document: Any) -> list[tuple[str, str]]:
+    """Return the (dotted path, message) of every problem compiling ``document`` reports."""
+    with pytest.raises(DefinitionError) as caught:
+        compile_flagd_document(document, source="flags.json")
+    return [(dotted(problem.path), problem.message) for problem in caught.value.problems]
+
+
+def test_full_document_validates() -> None:
+    """A document using every schema field validates into typed models."""
+    document = validate_flagd_document(
+        {
+            "$schema": "https://flagd.dev/schema/v0/flags.json",
+            "flags": {
+                "banner": {
+                    "state": "ENABLED",
+                    "variants": {"on": True, "off": False},
+                    "defaultVariant": "off",
+                    "targeting": {"$ref": "internal"},
+                    "metadata": {"owner": "web", "version": 3, "beta": True},
+                }
+            },
+            "$evaluators": {"internal": {"ends_with": [{"var": "email"}, "@example.com"]}},
+            "metadata": {"flagSetId": "web", "version": "1"},
+        }
+    )
+    expected = FlagdFlag(
+        state="ENABLED",
+        variants={"on": True, "off": False},
+        defaultVariant="off",
+        targeting={"$ref": "internal"},
+        metadata={"owner": "web", "version": 3, "beta": True},
+    )
+    assert expected == document.flags["banner"]
+
+
+def test_omitted_state_variants_and_default() -> None:
+    """State defaults to ENABLED, variants to the boolean pair, defaultVariant to none."""
+    document = validate_flagd_document({"flags": {"f": {}}})
+    expected = ("ENABLED", {"true": True, "false": False}, None)
+    flag = document.flags["f"]
+    assert expected == (flag.state, flag.variants, flag.default_variant)
+
+
+def test_null_default_variant_is_allowed() -> None:
+    """``defaultVariant: null`` means the caller's default."""
+    document = validate_flagd_document(
+        {"flags": {"f": {"state": "ENABLED", "variants": {"a": "A"}, "defaultVariant": None}}}
+    )
+    assert document.flags["f"].default_variant is None
+
+
+@pytest.mark.parametrize(
+    ("variants", "kind"),
+    [
+        ({"on": True, "off": False}, "boolean"),
+        ({"a": "A", "b": "B"}, "string"),
+        ({"one": 1, "half": 0.5}, "number"),
+        ({"x": {"color": "red"}, "y": {}}, "object"),
+    ],
+)
+def test_each_variant_type(variants: dict[str, Any], kind: str) -> None:
+    """Variants of one type (boolean, string, number or object) are accepted."""
+    document = validate_flagd_document({"flags": {"f": {"state": "ENABLED", "variants": variants}}})
+    assert kind == document.flags["f"].kind
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    """All problems across flags, fields and targeting come back together, located."""
+    expected = [
+        ("$evaluators.broken.in", "'in' takes exactly 2 arguments, got 1"),
+        (
+            "flags.a.defaultVariant",
+            "defaultVariant 'purple' names no variant (variants: blue, red)",
+        ),
+        (
+            "flags.b.variants",
+            "all variants of a flag must have one type, got boolean: on; string: off",
+        ),
+        ("flags.c.state", "Input should be 'ENABLED' or 'DISABLED'"),
+        ("flags.d.targeting", "unknown operator 'bogus'"),
+        ("flags.e.targeting", "Input should be a valid dictionary"),
+        (
+            "flags.f.metadata",
+            "metadata values must be strings, numbers or booleans; not so for nested",
+        ),
+        ("flags.g.variants", "a flag needs at least one variant"),
+        (
+            "flags.h.variants",
+            "variant 'big' must be finite and within +/-(2**53 - 1), got 9007199254740992",
+        ),
+        (
+            "flags.i.variants",
+            "variant 'list' must be a boolean, string, number or object, not list",
+        ),
+        ("flags.j.targeting.$ref", "$ref names no evaluator in $evaluators: 'nope'"),
+        ("metadata", "metadata values must be strings, numbers or booleans; not so for bad"),
+    ]
+    actual = problems_of(
+        {
+            "flags": {
+                "a": {
+                    "state": "ENABLED",
+                    "variants": {"red": "r", "blue": "b"},
+                    "defaultVariant": "purple",
+                },
+                "b": {"state": "ENABLED", "variants": {"on": True, "off": "false"}},
+                "c": {"state": "enabled", "variants": {"on": True}},
+                "d": {"state": "ENABLED", "variants": {"on": True}, "targeting": {"bogus": []}},
+                "e": {"state": "ENABLED", "variants": {"on": True}, "targeting": "on"},
+                "f": {
+                    "state": "ENABLED",
+                    "variants": {"on": True},
+                    "metadata": {"nested": {"a": 1}},
+                },
+                "g": {"state": "ENABLED", "variants": {}},
+                "h": {"state": "ENABLED", "variants": {"big": 9007199254740992}},
+                "i": {"state": "ENABLED", "variants": {"list": [1, 2]}},
+                "j": {"state": "ENABLED", "variants": {"on": True}, "targeting": {"$ref": "nope"}},
+            },
+            "$evaluators": {"broken": {"in": ["x"]}},
+            "metadata": {"bad": None},
+        }
+    )
+    assert expected == actual
+
+
+def test_error_message_names_the_file() -> None:
+    """The error's message names the source file and each problem's location."""
+    with pytest.raises(DefinitionError) as caught:
+        compile_flagd_document({"flags": {"f": {"state": "ON"}}}, source="flags.json")
+    assert "flags.json: flag 'f': state:" in str(caught.value)
+    expected = "flags.json"
+    assert expected == caught.value.source
+
+
+@pytest.mark.parametrize(
+    ("document", "location"),
+    [
+        ({}, "flags"),
+        ({"flags": []}, "flags"),
+        ({"flags": {"": {"state": "ENABLED"}}}, "flags"),
+        ({"flags": {"f": "ENABLED"}}, "flags.f"),
+        ({"flags": {"f": {"variants": {"": True}}}}, "flags.f.variants"),
+        ({"flags": {}, "$evaluators": []}, "$evaluators"),
+        ({"flags": {"f": {"defaultVariant": 1}}}, "flags.f.defaultVariant"),
+        ([], "(document)"),
+    ],
+)
+def test_shape_problems(document: Any, location: str) -> None:
+    """Wrong shapes are located at the offending field."""
+    assert location in [path for path, _ in problems_of(document)]
+
+
+def test_unknown_flag_fields_are_ignored() -> None:
+    """The schema leaves flag objects open, so unknown keys do not fail validation."""
+    document = validate_flagd_document({"flags": {"f": {"state": "ENABLED", "source": "x"}}})
+    expected = "ENABLED"
+    assert expected == document.flags["f"].state

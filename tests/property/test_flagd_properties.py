@@ -1,0 +1,98 @@
+"""Hypothesis invariants of flagd evaluation: it never raises, whatever the input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flagkit._errors import DefinitionError
+from flagkit.formats._flagd_eval import compile_flagd_document, resolve_flagd_flag
+from flagkit.formats._jsonlogic import _OPERATORS, CompiledLogic, compile_logic
+
+# Strings murmur3 and UTF-8 cannot take (lone surrogates) are the nastiest input.
+strings = st.one_of(st.text(max_size=12), st.sampled_from(["\ud800", "", "1.2.3", "v1", "@x"]))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    strings,
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(strings, inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+contexts = st.dictionaries(
+    st.one_of(strings, st.sampled_from(["targetingKey", "email", "version", "$flagd", "n"])),
+    json_values,
+    max_size=6,
+)
+
+DOCUMENT: dict[str, Any] = {
+    "flags": {
+        "split": {
+            "variants": {"a": 1, "b": 2},
+            "defaultVariant": "a",
+            "targeting": {"fractional": [["a", 1], ["b", {"var": "n"}]]},
+        },
+        "by-email": {
+            "variants": {"a": "A", "b": "B"},
+            "targeting": {"fractional": [{"var": "email"}, ["a", 50], ["b", 50]]},
+        },
+        "version": {
+            "variants": {"true": True, "false": False},
+            "defaultVariant": "false",
+            "targeting": {"sem_ver": [{"var": "version"}, "^", "2.0.0"]},
+        },
+        "anything": {
+            "variants": {"x": "X"},
+            "defaultVariant": "x",
+            "targeting": {
+                "if": [
+                    {"in": [{"var": "email"}, {"var": "n"}]},
+                    {"cat": [{"var": "n"}, {"substr": [{"var": "email"}, {"var": "n"}]}]},
+                    {"reduce": [{"var": "n"}, {"*": [{"var": "current"}, 9e15]}, 1]},
+                ]
+            },
+        },
+        "whole-context": {"variants": {"x": "X"}, "targeting": {"var": ""}},
+    }
+}
+FLAGS = compile_flagd_document(DOCUMENT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(context=contexts, key=st.sampled_from([*DOCUMENT["flags"], "missing"]))
+def test_resolution_never_raises(context: dict[str, Any], key: str) -> None:
+    """Resolving any flag for any JSON context returns a resolution, never an exception."""
+    resolution = resolve_flagd_flag(FLAGS, key, context, default="d", expected="string")
+    assert resolution.reason in {"STATIC", "TARGETING_MATCH", "DEFAULT", "DISABLED", "ERROR"}
+
+
+operator_names = st.sampled_from(sorted([*_OPERATORS, "var", "$ref"]))
+rules = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.builds(lambda op, args: {op: args}, operator_names, st.lists(inner, max_size=4)),
+        st.builds(lambda op, arg: {op: arg}, operator_names, inner),
+    ),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(rule=rules, context=contexts)
+def test_any_rule_compiles_or_reports_and_never_raises(rule: Any, context: dict[str, Any]) -> None:
+    """Any rule either compiles or raises DefinitionError; evaluating it never raises."""
+    try:
+        compiled = compile_logic(rule, flag_key="f", evaluators={"r": {"var": "n"}})
+    except DefinitionError:
+        return
+    assert isinstance(compiled, CompiledLogic)
+    compiled(context)
