@@ -94,9 +94,9 @@ def test_syntax_errors_name_the_file(tmp_path: Path, name: str, body: str) -> No
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
     """An unknown suffix or an unreadable file is a SourceError, not a crash."""
     (tmp_path / "flags.txt").write_text("{}")
-    with pytest.raises(SourceError, match="cannot tell the format"):
+    with pytest.raises(SourceError, match="cannot tell the syntax"):
         flagkit.Client.from_file(tmp_path / "flags.txt")
-    assert flagkit.Client.from_file(tmp_path / "flags.txt", format="json").flag_keys() == []
+    assert flagkit.Client.from_file(tmp_path / "flags.txt", syntax="json").flag_keys() == []
     with pytest.raises(SourceError, match="cannot read"):
         flagkit.Client.from_file(tmp_path / "absent.json")
 

@@ -10,6 +10,7 @@ reads attributes, hashes and compares.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -183,6 +184,9 @@ class _Compiler:
                 else flag.kind == "experiment"
             ),
             definition=flag if self.keep_definitions else None,
+            fingerprint=hashlib.blake2b(
+                flag.model_dump_json().encode(), digest_size=12
+            ).hexdigest(),
         )
 
     def evaluator(

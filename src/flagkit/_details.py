@@ -16,7 +16,7 @@ __all__ = ["Details", "ErrorCode", "Reason"]
 
 
 class Reason(enum.StrEnum):
-    """Why a value was served (OpenFeature names, plus PREREQUISITE_FAILED)."""
+    """Why a value was served (OpenFeature names, plus PREREQUISITE_FAILED and OVERRIDE)."""
 
     STATIC = "STATIC"
     """The flag has no targeting: its one default variant is served to all."""
@@ -30,6 +30,8 @@ class Reason(enum.StrEnum):
     """The flag is turned off: its off variant (or the caller's default) is served."""
     PREREQUISITE_FAILED = "PREREQUISITE_FAILED"
     """A prerequisite flag did not serve a required variant: the off variant is served."""
+    OVERRIDE = "OVERRIDE"
+    """An override (``Client.override``, the testing helpers) forced the value."""
     ERROR = "ERROR"
     """Something went wrong: the caller's default is served, see ``error_code``."""
 
@@ -71,8 +73,13 @@ class Details:
     def raise_for_error(self) -> Details:
         """Raise ``EvaluationError`` if the evaluation failed; return self otherwise."""
         if self.error_code is not None:
-            raise EvaluationError(self.flag_key, self.error_code.value, self.error_message or "")
+            raise self.as_exception()
         return self
+
+    def as_exception(self) -> EvaluationError:
+        """Return the error this evaluation resolved with, as an exception object."""
+        code = self.error_code.value if self.error_code is not None else "NONE"
+        return EvaluationError(self.flag_key, code, self.error_message or "")
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of the details."""

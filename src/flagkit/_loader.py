@@ -48,8 +48,8 @@ def format_of(path: str | os.PathLike[str]) -> Format:
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIXES:
         raise SourceError(
-            f"{path}: cannot tell the format from {suffix or 'no suffix'!r}; "
-            "use .json, .toml, .yaml or .yml, or pass format="
+            f"{path}: cannot tell the syntax from {suffix or 'no suffix'!r}; "
+            "use .json, .toml, .yaml or .yml, or pass syntax="
         )
     return _SUFFIXES[suffix]
 

@@ -136,6 +136,7 @@ class CompiledFlag:
     __slots__ = (
         "definition",
         "evaluate",
+        "fingerprint",
         "key",
         "meta",
         "track_exposure",
@@ -153,6 +154,7 @@ class CompiledFlag:
         meta: FlagMeta,
         track_exposure: bool,
         definition: Any = None,
+        fingerprint: str = "",
     ) -> None:
         self.key = key
         self.evaluate = evaluate
@@ -162,6 +164,8 @@ class CompiledFlag:
         self.track_exposure = track_exposure
         #: The validated definition this was compiled from (for tools, not evaluation).
         self.definition = definition
+        #: A digest of the definition: equal digests mean an unchanged flag.
+        self.fingerprint = fingerprint
 
     def __repr__(self) -> str:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"

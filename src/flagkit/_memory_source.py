@@ -1,0 +1,48 @@
+"""Flags defined in code: a dict (or a Snapshot) as a source."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flagkit._build import snapshot_from_data
+from flagkit._errors import DefinitionError
+from flagkit._snapshot import Snapshot
+from flagkit._source import Source
+
+__all__ = ["MemorySource"]
+
+
+class MemorySource(Source):
+    """Serve flags from a document held in memory; ``update`` replaces it."""
+
+    kind = "memory"
+
+    def __init__(
+        self,
+        document: Mapping[str, Any] | Snapshot | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__("<memory>")
+        self._eval_clock = clock
+        if document is not None:
+            self.update(document)
+
+    def update(self, document: Mapping[str, Any] | Snapshot) -> Snapshot:
+        """Validate, compile and publish a new document.
+
+        An invalid document raises DefinitionError, is reported to the
+        client, and leaves the live flags as they were.
+        """
+        if isinstance(document, Snapshot):
+            snapshot = document
+        else:
+            try:
+                snapshot = snapshot_from_data(document, clock=self._eval_clock or time.time)
+            except DefinitionError as exc:
+                self.reject(exc)
+                raise
+        self.accept(snapshot, "memory")
+        return snapshot
