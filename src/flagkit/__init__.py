@@ -27,6 +27,7 @@ from flagkit._errors import (
 from flagkit._exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
 from flagkit._file_source import FileSource
 from flagkit._hooks import Hook, HookContext
+from flagkit._http_source import AsyncHTTPSource, HTTPSource
 from flagkit._memory_source import MemorySource
 from flagkit._overrides import OverrideScope
 from flagkit._schema import json_schema
@@ -34,6 +35,7 @@ from flagkit._snapshot import Snapshot
 from flagkit._source import Source, SourceStatus
 
 __all__ = [
+    "AsyncHTTPSource",
     "CallbackSink",
     "ChangeEvent",
     "Client",
@@ -48,6 +50,7 @@ __all__ = [
     "ExposureLog",
     "FileSource",
     "FlagkitError",
+    "HTTPSource",
     "Hook",
     "HookContext",
     "JsonLinesSink",

@@ -1,0 +1,51 @@
+"""The last-known-good copy of a fetched document, kept on disk.
+
+Writes are atomic (a temporary file in the same directory, fsync, then
+``os.replace``), so several processes may share one path: a reader sees a
+whole old copy or a whole new one, and the last writer wins. Reading never
+raises: a missing, unreadable or oversized cache is logged and ignored, so a
+broken cache can never stop an application from starting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+
+__all__ = ["read_cache", "write_cache"]
+
+logger = logging.getLogger("flagkit")
+
+
+def read_cache(path: str, *, max_bytes: int) -> bytes | None:
+    """Return the cached document's bytes, or None (with a warning) when unusable."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        logger.warning("flagkit: cache %s is unreadable, ignoring it: %s", path, exc)
+        return None
+    if len(data) > max_bytes:
+        logger.warning("flagkit: cache %s is larger than %d bytes, ignoring it", path, max_bytes)
+        return None
+    return data
+
+
+def write_cache(path: str, data: bytes) -> None:
+    """Replace the cache at ``path`` with ``data`` atomically; raise OSError on failure."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(prefix=".flagkit-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

@@ -1,0 +1,560 @@
+"""Flags fetched over HTTP(S) and kept fresh by polling.
+
+``HTTPSource`` polls on one daemon thread; ``AsyncHTTPSource`` polls in one
+task on the running event loop. Everything that is not I/O lives in
+``_HTTPPolling`` and serves both: request headers, response checks, the size
+limit, parsing, the last-known-good cache, back-off and status.
+
+One poll, in order:
+
+1. A GET with ``If-None-Match`` / ``If-Modified-Since`` from the last
+   accepted response (RFC 9110 §13). A 304 confirms the live flags and costs
+   no parsing.
+2. A 200 is checked (content type, declared length), then its body is read
+   raw and decoded here, so the size limit applies to the *decoded* bytes
+   and a gzip bomb is refused after at most ``max_bytes`` of output.
+3. A body whose hash equals the live document's costs no recompile; a new
+   one is parsed with the source's format, published, then persisted.
+4. Any failure (transport, status, type, size, syntax, validation) keeps
+   the live snapshot, is recorded in ``status()``, and backs off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import logging
+import os
+import random
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+import httpx
+
+from flagkit import _forking
+from flagkit._backoff import Backoff, jittered, parse_retry_after
+from flagkit._build import snapshot_from_bytes, snapshot_from_data, snapshot_from_file
+from flagkit._cache_file import read_cache, write_cache
+from flagkit._errors import FlagkitError, SourceError
+from flagkit._snapshot import Snapshot
+from flagkit._source import SnapshotSink, Source
+
+__all__ = ["AsyncHTTPSource", "DocumentFormat", "HTTPSource", "parser_for"]
+
+logger = logging.getLogger("flagkit")
+
+DocumentFormat = Literal["native"]
+Bootstrap = str | os.PathLike[str] | Mapping[str, Any] | Snapshot
+Parser = Callable[[bytes], Snapshot]
+
+#: Content types each format accepts by default; an entry starting with
+#: ``+`` is a structured-syntax suffix (RFC 6839), e.g. ``+json``.
+_CONTENT_TYPES: dict[str, tuple[str, ...]] = {"native": ("application/json", "+json")}
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_REDACTED = "***"
+#: Headers whose values are not secret (everything else a user passes is).
+_PLAIN_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "user-agent"})
+
+
+def parser_for(fmt: DocumentFormat, *, origin: str, clock: Callable[[], float] | None) -> Parser:
+    """Return the function that turns a fetched document into a snapshot."""
+    if fmt == "native":
+        return functools.partial(snapshot_from_bytes, fmt="json", origin=origin, clock=clock)
+    raise ValueError(f"unknown document format {fmt!r}; expected one of {sorted(_CONTENT_TYPES)}")
+
+
+class _RetryLater(SourceError):
+    """The server asked us to come back later (429 / 503)."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _BodyReader:
+    """Collect a response body, decoding gzip here and refusing it once over the limit."""
+
+    __slots__ = ("_chunks", "_decoder", "_label", "_limit", "_size")
+
+    def __init__(self, *, encoding: str, limit: int, label: str) -> None:
+        self._label = label
+        self._limit = limit
+        self._size = 0
+        self._chunks: list[bytes] = []
+        if encoding in ("", "identity"):
+            self._decoder = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        else:  # we only ever ask for gzip
+            raise SourceError(f"{label}: unsupported Content-Encoding {encoding!r}")
+
+    def feed(self, raw: bytes) -> None:
+        """Add one raw chunk; raise SourceError when the decoded body grows too large."""
+        if self._decoder is None:
+            self._take(raw)
+            return
+        try:
+            while raw:
+                # max_length bounds what one chunk can expand to (gzip bombs).
+                self._take(self._decoder.decompress(raw, self._limit - self._size + 1))
+                raw = self._decoder.unconsumed_tail
+        except zlib.error as exc:
+            raise SourceError(f"{self._label}: corrupt gzip body: {exc}") from exc
+
+    def _take(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self._limit:
+            raise SourceError(f"{self._label}: body larger than {self._limit} bytes; refused")
+        self._chunks.append(data)
+
+    def read(self) -> bytes:
+        """Return the whole decoded body."""
+        return b"".join(self._chunks)
+
+
+class _HTTPPolling(Source):
+    """What the thread and asyncio variants share: everything but the I/O."""
+
+    kind = "http"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        interval: float = 30.0,
+        jitter: float = 0.1,
+        backoff_base: float | None = None,
+        backoff_cap: float = 300.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        max_bytes: int = 4 * 1024 * 1024,
+        max_redirects: int = 3,
+        content_types: Iterable[str] | None = None,
+        format: DocumentFormat = "native",
+        bootstrap: Bootstrap | None = None,
+        cache_path: str | os.PathLike[str] | None = None,
+        stale_after: float | None = None,
+        bearer_token: str | None = None,
+        api_key: str | None = None,
+        api_key_header: str = "X-API-Key",
+        headers: Mapping[str, str] | None = None,
+        verify: bool | str | os.PathLike[str] = True,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._url = httpx.URL(url)
+        super().__init__(_public_form(self._url))
+        if format not in _CONTENT_TYPES:
+            raise ValueError(f"unknown document format {format!r}")
+        self.format: DocumentFormat = format
+        self.interval = interval
+        self.jitter = jitter
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.stale_after = stale_after
+        self.content_types = tuple(
+            _CONTENT_TYPES[format] if content_types is None else content_types
+        )
+        self.cache_path = None if cache_path is None else os.fspath(cache_path)
+        self._parse = parser_for(format, origin=self.origin, clock=clock)
+        self._eval_clock = clock
+        self._rng = random.Random()
+        # Failures never poll faster than the normal interval: a failing
+        # server sees no more traffic than a healthy one.
+        self._backoff = Backoff(
+            base=interval if backoff_base is None else backoff_base,
+            cap=backoff_cap,
+            jitter=jitter,
+            rng=self._rng,
+        )
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._verify = _ssl_context(verify)
+        self._headers, self._secrets = _auth_headers(
+            self._url, bearer_token, api_key, api_key_header, headers
+        )
+        self._etag: str | None = None
+        self._last_modified: str | None = None
+        self._digest = ""
+        self._started_at = time.monotonic()
+        self._network_ok_at: float | None = None
+        self._load_initial(bootstrap)
+        self._init_io()
+
+    def _init_io(self) -> None:
+        """Create what the I/O variant needs (clients, events, locks)."""
+
+    # -- start-up without the network ------------------------------------------
+
+    def _load_initial(self, bootstrap: Bootstrap | None) -> None:
+        """Serve the bootstrap, else the cached copy, else nothing (callers' defaults)."""
+        if bootstrap is not None:
+            self.accept(_bootstrap_snapshot(bootstrap, self._eval_clock), "bootstrap")
+            return
+        if self.cache_path is None:
+            return
+        data = read_cache(self.cache_path, max_bytes=self.max_bytes)
+        if data is None:
+            return
+        try:
+            snapshot = self._parse(data)
+        except FlagkitError as exc:
+            logger.warning("flagkit: cache %s is corrupt, ignoring it: %s", self.cache_path, exc)
+            return
+        self._digest = _digest(data)
+        self.accept(snapshot, "cache")
+
+    # -- one poll, minus the I/O -------------------------------------------------
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "headers": self._headers,
+            "timeout": self._timeout,
+            "verify": self._verify,
+            "follow_redirects": True,
+            "max_redirects": self.max_redirects,
+        }
+
+    def _conditional_headers(self) -> dict[str, str]:
+        """Return the validators of the live document (RFC 9110 §13.1)."""
+        headers = {}
+        if self._etag is not None:
+            headers["If-None-Match"] = self._etag
+        if self._last_modified is not None:
+            headers["If-Modified-Since"] = self._last_modified
+        return headers
+
+    def _begin(self, response: httpx.Response) -> _BodyReader | None:
+        """Check a response's status and headers; return a body reader for a 200."""
+        status = response.status_code
+        if status == 304:
+            return None
+        if status in _RETRY_AFTER_STATUSES:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            raise _RetryLater(f"{self.origin}: HTTP {status}", retry_after)
+        if status != 200:
+            raise SourceError(f"{self.origin}: HTTP {status}")
+        self._check_content_type(response.headers.get("Content-Type", ""))
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise SourceError(f"{self.origin}: body larger than {self.max_bytes} bytes; refused")
+        return _BodyReader(
+            encoding=response.headers.get("Content-Encoding", "").strip().lower(),
+            limit=self.max_bytes,
+            label=self.origin,
+        )
+
+    def _check_content_type(self, header: str) -> None:
+        if not self.content_types:
+            return
+        media_type = header.split(";", 1)[0].strip().lower()
+        for accepted in self.content_types:
+            if media_type == accepted or (accepted[0] == "+" and media_type.endswith(accepted)):
+                return
+        raise SourceError(
+            f"{self.origin}: content type {media_type or '(none)'!r} is not one of "
+            f"{', '.join(self.content_types)}; fix the server or pass content_types="
+        )
+
+    def _apply(self, headers: httpx.Headers, body: bytes) -> None:
+        """Make a fetched document live unless it is the live one; persist it."""
+        digest = _digest(body)
+        if digest != self._digest:
+            snapshot = self._parse(body)  # DefinitionError carries the full report
+            self._digest = digest
+            self.accept(snapshot, "network")
+            self._persist(body)
+        self._etag = headers.get("ETag")
+        self._last_modified = headers.get("Last-Modified")
+
+    def _persist(self, body: bytes) -> None:
+        if self.cache_path is None:
+            return
+        try:
+            write_cache(self.cache_path, body)
+        except OSError as exc:  # the flags are live; only the copy is missing
+            logger.warning("flagkit: cannot write cache %s: %s", self.cache_path, exc)
+
+    def _succeeded(self) -> float:
+        """Record a poll that confirmed or changed the flags; return the next delay."""
+        with self._state_lock:
+            if self._snapshot is not None:
+                self._live = "network"
+            self._network_ok_at = time.monotonic()
+        self.mark_success()
+        self._backoff.reset()
+        self._became_ready()
+        return jittered(self.interval, self.jitter, self._rng)
+
+    def _failed(self, exc: Exception) -> float:
+        """Record a failed poll (the live snapshot stays); return the back-off delay."""
+        self.reject(self._translate(exc))
+        retry_after = exc.retry_after if isinstance(exc, _RetryLater) else None
+        return self._backoff.next_delay(retry_after)
+
+    def _translate(self, exc: Exception) -> FlagkitError:
+        """Turn any failure into a FlagkitError whose text holds no secret."""
+        if isinstance(exc, httpx.TooManyRedirects):
+            message = f"{self.origin}: more than {self.max_redirects} redirects"
+        elif isinstance(exc, httpx.TimeoutException):
+            message = f"{self.origin}: timed out ({type(exc).__name__})"
+        elif isinstance(exc, httpx.HTTPError):
+            message = f"{self.origin}: {type(exc).__name__}: {exc}"
+        elif isinstance(exc, FlagkitError):
+            if not any(secret in str(exc) for secret in self._secrets):
+                return exc
+            message = str(exc)
+        else:  # a bug in a parser must not kill the poller
+            message = f"{self.origin}: unexpected {type(exc).__name__}: {exc}"
+        for secret in self._secrets:
+            message = message.replace(secret, _REDACTED)
+        return SourceError(message)
+
+    def _became_ready(self) -> None:
+        """Wake whoever waits for the first successful poll."""
+
+    # -- status ---------------------------------------------------------------
+
+    def is_stale(self) -> bool:
+        """Return True once ``stale_after`` seconds passed without a successful poll."""
+        if self.stale_after is None:
+            return False
+        since = self._network_ok_at if self._network_ok_at is not None else self._started_at
+        return time.monotonic() - since > self.stale_after
+
+    def __repr__(self) -> str:
+        return (
+            f"<flagkit.{type(self).__name__} {self.origin} live={self._live} "
+            f"interval={self.interval}>"
+        )
+
+
+class HTTPSource(_HTTPPolling):
+    """Poll a URL for a flag document on one daemon thread.
+
+    Construction never touches the network: the source serves ``bootstrap``
+    (a path, a document or a Snapshot), else the copy at ``cache_path``,
+    else nothing, until the first poll succeeds. ``wait_until_ready`` blocks
+    for those who want to. See docs/sources.md for every option.
+    """
+
+    def _init_io(self) -> None:
+        self._http = httpx.Client(**self._client_options())
+        self._ready = threading.Event()
+        self._stop = threading.Event()
+        self._poll_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        _forking.register(self)
+
+    def start(self, sink: SnapshotSink) -> None:
+        """Attach the client and start polling in the background."""
+        super().start(sink)
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._thread is None and not self._closed:
+            self._stop = threading.Event()
+            self._thread = threading.Thread(
+                target=self._run, name=f"flagkit-http:{self.origin}", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        delay = 0.0  # the first poll goes out at once
+        while not self._stop.wait(delay):
+            delay = self._poll()
+
+    def poll(self) -> bool:
+        """Poll once now; return True when new flags went live."""
+        before = self._snapshot
+        self._poll()
+        return self._snapshot is not before
+
+    def _poll(self) -> float:
+        with self._poll_lock:
+            try:
+                headers = self._conditional_headers()
+                with self._http.stream("GET", self._url, headers=headers) as response:
+                    body = self._begin(response)
+                    if body is not None:
+                        for chunk in response.iter_raw():
+                            body.feed(chunk)
+                        self._apply(response.headers, body.read())
+            except Exception as exc:
+                return self._failed(exc)
+            return self._succeeded()
+
+    def _became_ready(self) -> None:
+        self._ready.set()
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until a poll has succeeded once; return False if ``timeout`` ran out."""
+        return self._ready.wait(timeout)
+
+    def close(self) -> None:
+        """Stop polling, join the thread and close the connections; idempotent."""
+        super().close()
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self._http.close()
+
+    def after_fork_in_child(self) -> None:
+        """Restart polling in a forked child with connections of its own."""
+        super().after_fork_in_child()
+        self._poll_lock = threading.Lock()
+        was_ready, self._ready = self._ready.is_set(), threading.Event()
+        if was_ready:
+            self._ready.set()
+        self._thread = None
+        # The parent's sockets are shared with it; the child must not use them.
+        old, self._http = self._http, httpx.Client(**self._client_options())
+        try:
+            old.close()
+        except Exception:  # pragma: no cover - best effort in the child
+            logger.debug("flagkit: closing the parent's connections failed", exc_info=True)
+        if self._sink is not None and not self._closed:
+            self._start_thread()
+
+
+class AsyncHTTPSource(_HTTPPolling):
+    """Poll a URL for a flag document in one task on the running event loop.
+
+    Create the client inside the loop (``Client(AsyncHTTPSource(url))``
+    starts the task); ``await source.wait_until_ready(timeout)`` blocks the
+    caller, not the loop; ``await source.aclose()`` stops it. Parsing a
+    changed document runs in a worker thread so the loop stays responsive.
+    Evaluation is synchronous and never waits, as with every source.
+    """
+
+    def _init_io(self) -> None:
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, sink: SnapshotSink) -> None:
+        """Attach the client and start the polling task on the running loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise SourceError(
+                f"{self.origin}: AsyncHTTPSource must be started inside a running event "
+                "loop; use HTTPSource in synchronous code"
+            ) from None
+        super().start(sink)
+        if self._task is None and not self._closed:
+            self._loop = loop
+            self._task = loop.create_task(self._run(), name=f"flagkit-http:{self.origin}")
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(**self._client_options()) as http:
+            delay = 0.0
+            while True:
+                await asyncio.sleep(delay)
+                delay = await self._poll(http)
+
+    async def _poll(self, http: httpx.AsyncClient) -> float:
+        try:
+            headers = self._conditional_headers()
+            async with http.stream("GET", self._url, headers=headers) as response:
+                body = self._begin(response)
+                if body is not None:
+                    async for chunk in response.aiter_raw():
+                        body.feed(chunk)
+                    await asyncio.to_thread(self._apply, response.headers, body.read())
+        except Exception as exc:
+            return self._failed(exc)
+        return self._succeeded()
+
+    def _became_ready(self) -> None:
+        self._ready.set()
+
+    async def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Wait until a poll has succeeded once; return False if ``timeout`` ran out."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def close(self) -> None:
+        """Cancel the polling task (its connections close as it ends); idempotent."""
+        super().close()
+        task, loop = self._task, self._loop
+        if task is None or loop is None or task.done():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            task.cancel()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(task.cancel)
+
+    async def aclose(self) -> None:
+        """Stop polling and wait until the task and its connections are gone."""
+        self.close()
+        task, self._task = self._task, None
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _public_form(url: httpx.URL) -> str:
+    """Return the URL as it may appear in logs: no user info, no query (it may hold keys)."""
+    public = url.copy_with(userinfo=b"", query=None, fragment=None)
+    return str(public) + ("?…" if url.query else "")
+
+
+def _auth_headers(
+    url: httpx.URL,
+    bearer_token: str | None,
+    api_key: str | None,
+    api_key_header: str,
+    headers: Mapping[str, str] | None,
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return the request headers, and every secret that must never be shown."""
+    result = {"Accept": "application/json", "Accept-Encoding": "gzip", **(headers or {})}
+    secrets = [
+        value
+        for name, value in (headers or {}).items()
+        if name.lower() not in _PLAIN_HEADERS and len(value) >= 4
+    ]
+    if bearer_token is not None:
+        result["Authorization"] = f"Bearer {bearer_token}"
+        secrets.append(bearer_token)
+    if api_key is not None:
+        result[api_key_header] = api_key
+        secrets.append(api_key)
+    if url.password:
+        secrets.append(url.password)
+    if url.query:
+        secrets.append(url.query.decode())
+    if url.query or url.password:
+        secrets.append(str(url))  # longest first below, so it is replaced whole
+    return result, tuple(sorted(set(secrets), key=len, reverse=True))
+
+
+def _ssl_context(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext:
+    """Normalise ``verify``: True (system CAs), False, or a CA bundle path."""
+    if isinstance(verify, bool):
+        return verify
+    return ssl.create_default_context(cafile=os.fspath(verify))
+
+
+def _bootstrap_snapshot(bootstrap: Bootstrap, clock: Callable[[], float] | None) -> Snapshot:
+    if isinstance(bootstrap, Snapshot):
+        return bootstrap
+    if isinstance(bootstrap, Mapping):
+        return snapshot_from_data(bootstrap, origin="<bootstrap>", clock=clock)
+    return snapshot_from_file(bootstrap, clock=clock)
