@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import logging
 import os
@@ -228,7 +229,7 @@ def test_back_off_spaces_the_requests(server: FlagServer) -> None:
     finally:
         client.close()
     times = [r.at for r in server.requests[:6]]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     for gap, expected in zip(gaps, [0.05, 0.1, 0.2, 0.4, 0.4], strict=True):
         assert gap >= expected * 0.9, gaps
 
