@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Callable
 
 from flagkit import _forking
 from flagkit._build import snapshot_from_bytes
 from flagkit._errors import FlagkitError, SourceError
 from flagkit._loader import Format, format_of, read_bytes
+from flagkit._poller import PollingThread
 from flagkit._source import SnapshotSink, Source
 
 __all__ = ["FileSource"]
@@ -46,8 +46,9 @@ class FileSource(Source):
         self._eval_clock = clock
         self._signature: _Signature | None = None
         self._digest = ""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = PollingThread(
+            f"flagkit-file:{self.origin}", self._poll, first_delay=self.interval
+        )
         # The first load is synchronous and strict: a client must not start
         # on a file it cannot read.
         self._load(raise_errors=True)
@@ -56,20 +57,12 @@ class FileSource(Source):
     def start(self, sink: SnapshotSink) -> None:
         """Attach the client and, when watching, start the poller."""
         super().start(sink)
-        if self.watch:
-            self._start_thread()
+        if self.watch and not self._closed:
+            self._poller.start()
 
-    def _start_thread(self) -> None:
-        if self._thread is None and not self._closed:
-            self._stop = threading.Event()
-            self._thread = threading.Thread(
-                target=self._poll, name=f"flagkit-file:{self.origin}", daemon=True
-            )
-            self._thread.start()
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.check()
+    def _poll(self) -> float:
+        self.check()
+        return self.interval
 
     def check(self) -> bool:
         """Reload now if the file changed; return True when new flags went live."""
@@ -110,17 +103,14 @@ class FileSource(Source):
     def close(self) -> None:
         """Stop watching and join the poller thread."""
         super().close()
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+        self._poller.stop()
 
     def after_fork_in_child(self) -> None:
         """Restart the poller in a forked child (the parent's thread is gone)."""
         super().after_fork_in_child()
-        self._thread = None
+        self._poller.after_fork_in_child()
         if self.watch and self._sink is not None and not self._closed:
-            self._start_thread()
+            self._poller.start()
 
 
 def _signature_of(path: str) -> _Signature:

@@ -42,6 +42,7 @@ from flagkit._backoff import Backoff, jittered, parse_retry_after
 from flagkit._build import snapshot_from_bytes, snapshot_from_data, snapshot_from_file
 from flagkit._cache_file import read_cache, write_cache
 from flagkit._errors import FlagkitError, SourceError
+from flagkit._poller import PollingThread
 from flagkit._snapshot import Snapshot
 from flagkit._source import SnapshotSink, Source
 
@@ -345,28 +346,16 @@ class HTTPSource(_HTTPPolling):
     def _init_io(self) -> None:
         self._http = httpx.Client(**self._client_options())
         self._ready = threading.Event()
-        self._stop = threading.Event()
         self._poll_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        # The first poll goes out at once; later delays come from _poll().
+        self._poller = PollingThread(f"flagkit-http:{self.origin}", self._poll, first_delay=0.0)
         _forking.register(self)
 
     def start(self, sink: SnapshotSink) -> None:
         """Attach the client and start polling in the background."""
         super().start(sink)
-        self._start_thread()
-
-    def _start_thread(self) -> None:
-        if self._thread is None and not self._closed:
-            self._stop = threading.Event()
-            self._thread = threading.Thread(
-                target=self._run, name=f"flagkit-http:{self.origin}", daemon=True
-            )
-            self._thread.start()
-
-    def _run(self) -> None:
-        delay = 0.0  # the first poll goes out at once
-        while not self._stop.wait(delay):
-            delay = self._poll()
+        if not self._closed:
+            self._poller.start()
 
     def poll(self) -> bool:
         """Poll once now; return True when new flags went live."""
@@ -398,10 +387,7 @@ class HTTPSource(_HTTPPolling):
     def close(self) -> None:
         """Stop polling, join the thread and close the connections; idempotent."""
         super().close()
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+        self._poller.stop()
         self._http.close()
 
     def after_fork_in_child(self) -> None:
@@ -411,7 +397,7 @@ class HTTPSource(_HTTPPolling):
         was_ready, self._ready = self._ready.is_set(), threading.Event()
         if was_ready:
             self._ready.set()
-        self._thread = None
+        self._poller.after_fork_in_child()
         # The parent's sockets are shared with it; the child must not use them.
         old, self._http = self._http, httpx.Client(**self._client_options())
         try:
@@ -419,7 +405,7 @@ class HTTPSource(_HTTPPolling):
         except Exception:  # pragma: no cover - best effort in the child
             logger.debug("flagkit: closing the parent's connections failed", exc_info=True)
         if self._sink is not None and not self._closed:
-            self._start_thread()
+            self._poller.start()
 
 
 class AsyncHTTPSource(_HTTPPolling):

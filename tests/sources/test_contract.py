@@ -16,7 +16,17 @@ from tests.sources.httpserver import FlagServer
 INVALID = {"flags": {"banner": {"variants": {}, "default": "missing"}}}
 
 
-class FileHarness:
+class _Harness:
+    """What harnesses share: an invalid document is a valid update with bad content."""
+
+    def update(self, document: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def break_origin(self) -> None:
+        self.update(INVALID)
+
+
+class FileHarness(_Harness):
     """A watched JSON file."""
 
     live = "file"
@@ -32,9 +42,6 @@ class FileHarness:
         temp = self.path.with_suffix(".tmp")
         temp.write_text(json.dumps(document))
         temp.replace(self.path)
-
-    def break_origin(self) -> None:
-        self.update(INVALID)
 
 
 class MemoryHarness:
@@ -55,7 +62,7 @@ class MemoryHarness:
             self.source.update(INVALID)
 
 
-class HTTPHarness:
+class HTTPHarness(_Harness):
     """A document on a local HTTP server."""
 
     live = "network"
@@ -69,9 +76,6 @@ class HTTPHarness:
 
     def update(self, document: dict[str, Any]) -> None:
         self.server.publish(document)
-
-    def break_origin(self) -> None:
-        self.update(INVALID)
 
 
 class TestFileSource(SourceContract):
