@@ -29,6 +29,7 @@ from flagkit._details import Details, ErrorCode, Reason
 from flagkit._exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._file_source import FileSource
 from flagkit._hooks import Hook, HookContext, log_hook_failure
+from flagkit._http_source import HTTPSource
 from flagkit._loader import Format
 from flagkit._memory_source import MemorySource
 from flagkit._overrides import Overrides, OverrideScope
@@ -229,6 +230,11 @@ class Client:
     ) -> Client:
         """Validate and compile a flag document held in memory."""
         return cls(MemorySource(document, clock=clock), clock=clock, **options)
+
+    @classmethod
+    def from_url(cls, url: str, **source_options: Any) -> Client:
+        """Poll a flag document over HTTP(S); the options go to ``HTTPSource``."""
+        return cls(HTTPSource(url, **source_options))
 
     # -- the snapshot -------------------------------------------------------
 

@@ -484,3 +484,11 @@ def test_a_forked_child_keeps_polling(server: FlagServer) -> None:
         assert "True 1" == report
     finally:
         client.close()
+
+
+def test_client_from_url(server: FlagServer) -> None:
+    """``Client.from_url`` builds a client over an HTTPSource with the given options."""
+    with flagkit.Client.from_url(server.url, interval=0.05) as client:
+        assert isinstance(client.source, HTTPSource)
+        assert 0.05 == client.source.interval
+        assert wait_until(lambda: client.get_bool("banner", False))
