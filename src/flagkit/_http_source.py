@@ -81,9 +81,10 @@ class _RetryLater(SourceError):
 class _BodyReader:
     """Collect a response body, decoding gzip here and refusing it once over the limit."""
 
-    __slots__ = ("_chunks", "_decoder", "_label", "_limit", "_size")
+    __slots__ = ("_chunks", "_decoder", "_label", "_limit", "_size", "document")
 
-    def __init__(self, *, encoding: str, limit: int, label: str) -> None:
+    def __init__(self, *, encoding: str, limit: int, label: str, document: bool = True) -> None:
+        self.document = document  # False for a 304: nothing to apply
         self._label = label
         self._limit = limit
         self._size = 0
@@ -229,11 +230,15 @@ class _HTTPPolling(Source):
             headers["If-Modified-Since"] = self._last_modified
         return headers
 
-    def _begin(self, response: httpx.Response) -> _BodyReader | None:
-        """Check a response's status and headers; return a body reader for a 200."""
+    def _begin(self, response: httpx.Response) -> _BodyReader:
+        """Check a response's status and headers; return the reader of its body.
+
+        Even a 304's (empty) body is read to its end: a response left unread
+        closes its connection, and every poll would pay a new TCP handshake.
+        """
         status = response.status_code
         if status == 304:
-            return None
+            return _BodyReader(encoding="", limit=0, label=self.origin, document=False)
         if status in _RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
             raise _RetryLater(f"{self.origin}: HTTP {status}", retry_after)
@@ -369,9 +374,9 @@ class HTTPSource(_HTTPPolling):
                 headers = self._conditional_headers()
                 with self._http.stream("GET", self._url, headers=headers) as response:
                     body = self._begin(response)
-                    if body is not None:
-                        for chunk in response.iter_raw():
-                            body.feed(chunk)
+                    for chunk in response.iter_raw():
+                        body.feed(chunk)
+                    if body.document:
                         self._apply(response.headers, body.read())
             except Exception as exc:
                 return self._failed(exc)
@@ -449,9 +454,9 @@ class AsyncHTTPSource(_HTTPPolling):
             headers = self._conditional_headers()
             async with http.stream("GET", self._url, headers=headers) as response:
                 body = self._begin(response)
-                if body is not None:
-                    async for chunk in response.aiter_raw():
-                        body.feed(chunk)
+                async for chunk in response.aiter_raw():
+                    body.feed(chunk)
+                if body.document:
                     await asyncio.to_thread(self._apply, response.headers, body.read())
         except Exception as exc:
             return self._failed(exc)

@@ -36,6 +36,7 @@ class Request:
     at: float  # time.monotonic()
     path: str
     headers: dict[str, str]
+    peer: int  # the client's port: one per TCP connection
 
 
 def flags_document(value: Any = True, *, flag: str = "banner") -> dict[str, Any]:
@@ -84,9 +85,9 @@ class FlagServer:
         self._httpd.server_close()
         self._thread.join()
 
-    def _reply_to(self, path: str, headers: dict[str, str]) -> Reply:
+    def _reply_to(self, path: str, headers: dict[str, str], peer: int) -> Reply:
         with self._lock:
-            self.requests.append(Request(time.monotonic(), path, headers))
+            self.requests.append(Request(time.monotonic(), path, headers, peer))
             if path in self.routes:
                 return self.routes[path]
             if self.queue:
@@ -107,7 +108,7 @@ def _handler_for(server: FlagServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             headers = {name.lower(): value for name, value in self.headers.items()}
-            reply = server._reply_to(self.path, headers)
+            reply = server._reply_to(self.path, headers, self.client_address[1])
             if reply.delay:
                 time.sleep(reply.delay)
             body = gzip.compress(reply.body) if reply.gzip else reply.body

@@ -87,6 +87,7 @@ def test_a_304_does_not_reparse(server: FlagServer, source: HTTPSource) -> None:
     assert live is source.snapshot
     assert [] == calls
     assert ['"v1"'] * 3 == [r.headers.get("if-none-match") for r in server.requests[1:]]
+    assert 1 == len({r.peer for r in server.requests}), "polls must reuse one connection"
 
 
 def test_an_unchanged_200_does_not_recompile(server: FlagServer, source: HTTPSource) -> None:
