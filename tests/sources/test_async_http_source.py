@@ -42,7 +42,8 @@ def test_polls_changes_and_survives_faults(server: FlagServer, tmp_path: Path) -
         server.fallback = Reply(body=b"{", headers={"Content-Type": "application/json"})
         assert await eventually(lambda: client.status().last_error is not None)
         assert False is client.get_bool("banner", True)
-        assert await eventually(lambda: json.loads(cache.read_bytes()) == flags_document(False))
+        served = json.dumps(flags_document(False)).encode()
+        assert await eventually(lambda: cache.exists() and cache.read_bytes() == served)
         await source.aclose()
         await source.aclose()  # idempotent
         client.close()

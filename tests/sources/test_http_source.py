@@ -306,7 +306,8 @@ def test_a_corrupt_cache_does_not_break_start_up(
         assert "none" == client.status().live or client.status().live == "network"
         assert "corrupt" in caplog.text or not content
         assert wait_until(lambda: client.status().live == "network")
-        assert wait_until(lambda: json.loads(cache.read_bytes() or b"0") == flags_document(True))
+        served = json.dumps(flags_document(True)).encode()
+        assert wait_until(lambda: cache.read_bytes() == served)
     finally:
         client.close()
 
