@@ -269,7 +269,7 @@ class _HTTPPolling(Source):
     def _apply(self, headers: httpx.Headers, body: bytes) -> None:
         """Make a fetched document live unless it is the live one; persist it."""
         digest = _digest(body)
-        if digest != self._digest:
+        if digest != self._digest and not self._closed:  # a poll may outlive close()
             snapshot = self._parse(body)  # DefinitionError carries the full report
             self._digest = digest
             self.accept(snapshot, "network")
@@ -390,7 +390,11 @@ class HTTPSource(_HTTPPolling):
         return self._ready.wait(timeout)
 
     def close(self) -> None:
-        """Stop polling, join the thread and close the connections; idempotent."""
+        """Stop polling, join the thread and close the connections; idempotent.
+
+        A poll in flight is not interrupted: close() waits for it, at most the
+        connect and read timeouts, and its result is dropped.
+        """
         super().close()
         self._poller.stop()
         self._http.close()

@@ -494,3 +494,43 @@ def test_client_from_url(server: FlagServer) -> None:
         assert isinstance(client.source, HTTPSource)
         assert 0.05 == client.source.interval
         assert wait_until(lambda: client.get_bool("banner", False))
+
+
+def test_cache_writes_are_atomic_under_concurrent_writers(tmp_path: Path) -> None:
+    """Writers racing on one path never leave a reader a torn or mixed file."""
+    from flagkit._cache_file import read_cache, write_cache
+
+    path = str(tmp_path / "shared.json")
+    bodies = [json.dumps({"writer": i, "pad": str(i) * 50_000}).encode() for i in range(4)]
+    write_cache(path, bodies[0])
+    stop = threading.Event()
+
+    def write(body: bytes) -> None:
+        while not stop.is_set():
+            write_cache(path, body)
+
+    writers = [threading.Thread(target=write, args=(body,)) for body in bodies]
+    for writer in writers:
+        writer.start()
+    try:
+        seen = {read_cache(path, max_bytes=1 << 20) for _ in range(300)}
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert seen <= set(bodies)
+    assert ["shared.json"] == os.listdir(tmp_path)
+
+
+def test_a_poll_finishing_after_close_is_dropped(server: FlagServer) -> None:
+    """close() waits for a slow poll in flight, and its document never goes live."""
+    source = quiet(server)
+    assert source.poll()
+    live = source.snapshot
+    server.fallback = Reply(body=GOOD, headers=JSON, delay=0.5)
+    poller = threading.Thread(target=source.poll)
+    poller.start()
+    assert wait_until(lambda: server.count() == 2)
+    source.close()
+    poller.join()
+    assert live is source.snapshot
