@@ -378,12 +378,14 @@ class Client:
         Overrides apply; hooks, counters and exposure events do not (this is
         a bulk read, not a use of each flag).
         """
+        snapshot = self._snapshot  # one read: every flag from the same generation
         ctx = self._context_for(context)
         if ctx is None:
-            return {
-                key: self._error(key, None, ErrorCode.PARSE_ERROR) for key in self._snapshot.flags
-            }
-        return {key: self._resolve(key, None, ctx, None) for key in self._snapshot.flags}
+            return {key: _error(key, None, ErrorCode.PARSE_ERROR) for key in snapshot.flags}
+        return {
+            key: self._resolve(snapshot, key, None, ctx, None, observe=False)
+            for key in snapshot.flags
+        }
 
     def _context_for(self, context: ContextLike | None) -> Mapping[str, Any] | None:
         """Return the effective context: client context under the call's (or scoped) one."""
@@ -422,40 +424,44 @@ class Client:
         if ctx is None:
             details = self._error(flag_key, default, ErrorCode.PARSE_ERROR)
         else:
-            details = self._resolve(flag_key, default, ctx, value_type)
+            details = self._resolve(self._snapshot, flag_key, default, ctx, value_type)
         if hook_context is not None:
             self._run_after_hooks(hook_context, details)
         return details
 
     def _resolve(
         self,
+        snapshot: Snapshot,
         flag_key: str,
         default: Any,
         ctx: Mapping[str, Any],
         value_type: ValueType | None,
+        *,
+        observe: bool = True,
     ) -> Details:
+        fail = self._error if observe else _error
         overridden, forced = (
             self._overrides.lookup(flag_key) if self._overrides.any_active() else (False, None)
         )
-        flag = self._snapshot.flags.get(flag_key)
+        flag = snapshot.flags.get(flag_key)
         if overridden:
             return self._forced(flag_key, flag, forced, default, value_type)
         if flag is None:
-            return self._error(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
+            return fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
         if (
             value_type is not None
             and flag.value_type != value_type
             and not _widens(flag, value_type)
         ):
             message = f"flag is {flag.value_type}, asked for {value_type}"
-            return self._error(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
+            return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
         try:
             resolution, bucket = flag.evaluate(ctx)
         except Exception as exc:  # the core never raises; this is the last guard
-            return self._error(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
-        if self._counters is not None:
+            return fail(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
+        if observe and self._counters is not None:
             self._counters.add(resolution)
-        if self._exposures is not None and flag.track_exposure and resolution.has_value:
+        if observe and self._exposures is not None and flag.track_exposure and resolution.has_value:
             self._exposures.record(
                 flag_key, resolution.variant, ctx.get("targetingKey"), resolution.reason.value
             )
@@ -500,11 +506,7 @@ class Client:
     ) -> Details:
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
-        text = message or {
-            ErrorCode.FLAG_NOT_FOUND: "no such flag",
-            ErrorCode.PARSE_ERROR: "the context is not a mapping",
-        }.get(code, code.value)
-        return Details(flag_key, default, None, Reason.ERROR, code, text)
+        return _error(flag_key, default, code, message)
 
     def _why_missing(self, flag_key: str) -> ErrorCode:
         return (
@@ -643,6 +645,14 @@ class _ClientOverride(OverrideScope):
 
     def _fresh(self) -> OverrideScope:
         return _ClientOverride(self._client, dict(self.values()), local=self._local)
+
+
+def _error(flag_key: str, default: Any, code: ErrorCode, message: str | None = None) -> Details:
+    text = message or {
+        ErrorCode.FLAG_NOT_FOUND: "no such flag",
+        ErrorCode.PARSE_ERROR: "the context is not a mapping",
+    }.get(code, code.value)
+    return Details(flag_key, default, None, Reason.ERROR, code, text)
 
 
 def _refresh_all() -> None:
