@@ -37,6 +37,7 @@ from flagkit._snapshot import (
     NO_VALUE,
     VALUE_TYPES,
     CompiledFlag,
+    Outcome,
     Snapshot,
     ValueType,
 )
@@ -87,7 +88,7 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
     ) -> Any:
         if self._observed:
-            return self._evaluate(flag_key, default, context, value_type).value
+            return self._observed_value(flag_key, default, context, value_type)
         evaluate = self._tables[index].get(flag_key)
         if context is None:
             context = _current.get()
@@ -418,9 +419,7 @@ class Client:
                     continue
                 if extra and ctx is not None:
                     ctx = merge_contexts(ctx, extra)
-            hook_context = HookContext(
-                flag_key, value_type, default, ctx or EMPTY_CONTEXT, self.name
-            )
+                    hook_context = hook_context.with_context(ctx)
         if ctx is None:
             details = self._error(flag_key, default, ErrorCode.PARSE_ERROR)
         else:
@@ -439,6 +438,47 @@ class Client:
         *,
         observe: bool = True,
     ) -> Details:
+        outcome = self._outcome(snapshot, flag_key, default, ctx, value_type, observe)
+        if isinstance(outcome, Details):
+            return outcome
+        resolution, bucket = outcome
+        details = resolution.with_bucket(bucket, default)
+        if resolution.has_value and (value_type in {"object", "float"}):
+            value = _copy_json(details.value) if value_type == "object" else float(details.value)
+            return Details(
+                flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
+            )
+        return details
+
+    def _observed_value(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Return just the value, observed (counters, exposures, overrides) but hook-free."""
+        if self._hooks:
+            return self._evaluate(flag_key, default, context, value_type).value
+        ctx = self._context_for(context)
+        if ctx is None:
+            return self._error(flag_key, default, ErrorCode.PARSE_ERROR).value
+        outcome = self._outcome(self._snapshot, flag_key, default, ctx, value_type, True)
+        if isinstance(outcome, Details):
+            return outcome.value
+        value = outcome[0].value
+        if value is NO_VALUE:
+            return default
+        if value_type == "object":
+            return _copy_json(value)
+        return float(value) if value_type == "float" else value
+
+    def _outcome(  # noqa: PLR0917 - internal, called from two places
+        self,
+        snapshot: Snapshot,
+        flag_key: str,
+        default: Any,
+        ctx: Mapping[str, Any],
+        value_type: ValueType | None,
+        observe: bool,
+    ) -> Outcome | Details:
+        """Evaluate one flag: its outcome, or the Details of an override or an error."""
         fail = self._error if observe else _error
         overridden, forced = (
             self._overrides.lookup(flag_key) if self._overrides.any_active() else (False, None)
@@ -456,22 +496,17 @@ class Client:
             message = f"flag is {flag.value_type}, asked for {value_type}"
             return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
         try:
-            resolution, bucket = flag.evaluate(ctx)
+            outcome = flag.evaluate(ctx)
         except Exception as exc:  # the core never raises; this is the last guard
             return fail(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
+        resolution = outcome[0]
         if observe and self._counters is not None:
             self._counters.add(resolution)
         if observe and self._exposures is not None and flag.track_exposure and resolution.has_value:
             self._exposures.record(
                 flag_key, resolution.variant, ctx.get("targetingKey"), resolution.reason.value
             )
-        details = resolution.with_bucket(bucket, default)
-        if resolution.has_value and (value_type in {"object", "float"}):
-            value = _copy_json(details.value) if value_type == "object" else float(details.value)
-            return Details(
-                flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
-            )
-        return details
+        return outcome
 
     def _forced(
         self,
