@@ -19,9 +19,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _workload import BOOL, document, users  # noqa: E402
+from _workload import BOOL, document, users
 
-import flagkit  # noqa: E402
+import flagkit
 
 Call = Callable[[dict[str, Any]], Any]
 
@@ -105,7 +105,11 @@ def main() -> None:
     for name, (base, variant) in samples.items():
         b, v = statistics.median(base), statistics.median(variant)
         target = targets.get(name)
-        verdict = "-" if target is None else (f"<= {target}x met" if v / b <= target else f"<= {target}x MISSED")
+        verdict = (
+            "-"
+            if target is None
+            else (f"<= {target}x met" if v / b <= target else f"<= {target}x MISSED")
+        )
         print(f"| {name} | {b:.0f} | {v:.0f} | {v / b:.2f}x | {verdict} |")
     exposing.close()
 

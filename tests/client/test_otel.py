@@ -22,7 +22,9 @@ def test_evaluations_become_span_events(example_client: flagkit.Client) -> None:
     tracer = provider.get_tracer("test")
     client = flagkit.Client(example_client.snapshot, hooks=[OpenTelemetryHook(include_value=True)])
     with tracer.start_as_current_span("request"):
-        client.get_bool("beta-banner", False, {"targetingKey": "u1", "country": "NL", "plan": "pro"})
+        client.get_bool(
+            "beta-banner", False, {"targetingKey": "u1", "country": "NL", "plan": "pro"}
+        )
         client.get_bool("no-such-flag", False, {"targetingKey": "u1"})
     client.get_bool("beta-banner", False)  # no span: nothing recorded, nothing raised
     (span,) = exporter.get_finished_spans()

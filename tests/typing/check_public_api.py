@@ -41,7 +41,9 @@ async def old_fetch(user_id: int) -> str:
     return "old"
 
 
-@client.feature("new-fetch", fallback=old_fetch, context=lambda user_id: {"targetingKey": str(user_id)})
+@client.feature(
+    "new-fetch", fallback=old_fetch, context=lambda user_id: {"targetingKey": str(user_id)}
+)
 async def new_fetch(user_id: int) -> str:
     return "new"
 
