@@ -75,20 +75,7 @@ def compile_flags(
     keep_definitions: bool = True,
 ) -> dict[str, CompiledFlag]:
     """Compile flags (in prerequisite order) against their segments."""
-    compiler = _Compiler(segments, clock, keep_definitions)
-    compiled: dict[str, CompiledFlag] = {}
-
-    def build(key: str) -> CompiledFlag:
-        done = compiled.get(key)
-        if done is None:
-            flag = flags[key]
-            prerequisites = [(build(p.flag), frozenset(p.variants)) for p in flag.prerequisites]
-            done = compiled[key] = compiler.flag(key, flag, prerequisites)
-        return done
-
-    for key in flags:
-        build(key)
-    return {key: compiled[key] for key in flags}
+    return _Compiler(segments, clock, keep_definitions).compile_all(flags)
 
 
 def compile_segments(segments: Mapping[str, Segment]) -> dict[str, Predicate]:
@@ -108,6 +95,33 @@ class _Compiler:
         # Segment rules cannot refer to segments (validation), so order is free.
         for name, seg in segments.items():
             self.segments[name] = self.segment(seg)
+
+    def compile_all(self, flags: Mapping[str, Flag]) -> dict[str, CompiledFlag]:
+        """Compile every flag, each after its prerequisites.
+
+        A loop with an explicit stack, not a recursive closure: a closure
+        that refers to itself is a reference cycle, which would keep the
+        whole pydantic document alive until the next garbage collection.
+        """
+        compiled: dict[str, CompiledFlag] = {}
+        for root in flags:
+            stack = [root]
+            while stack:
+                key = stack[-1]
+                if key in compiled:
+                    stack.pop()
+                    continue
+                flag = flags[key]
+                pending = [p.flag for p in flag.prerequisites if p.flag not in compiled]
+                if pending:
+                    stack.extend(pending)  # validation guarantees no cycles
+                    continue
+                prerequisites = [
+                    (compiled[p.flag], frozenset(p.variants)) for p in flag.prerequisites
+                ]
+                compiled[key] = self.flag(key, flag, prerequisites)
+                stack.pop()
+        return {key: compiled[key] for key in flags}
 
     def segment(self, segment: Segment) -> Predicate:
         get = attribute_getter(segment.by)
@@ -215,7 +229,11 @@ class _Compiler:
             )
             for i, rule in enumerate(flag.rules)
         ]
-        failed = resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
+        failed = (
+            resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
+            if prerequisites
+            else None
+        )
         gates = [(pre.evaluate, allowed) for pre, allowed in prerequisites]
         return generate_evaluator(gates, failed, rules, default)
 
