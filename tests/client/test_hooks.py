@@ -155,3 +155,17 @@ def test_counters_are_off_by_default() -> None:
     client = flagkit.Client.from_dict(BANNER)
     client.get_bool("beta-banner", False)
     assert {} == client.counters()
+
+
+def test_counters_stay_bounded_with_thread_churn() -> None:
+    """Tables of finished threads are folded into one total: nothing grows per thread."""
+    client = flagkit.Client.from_dict(BANNER, counters=True)
+    for _ in range(50):
+        thread = threading.Thread(
+            target=client.get_bool, args=("beta-banner", False, {"plan": "pro"})
+        )
+        thread.start()
+        thread.join()
+    assert {CountKey("beta-banner", "on", "TARGETING_MATCH"): 50} == client.counters()
+    assert client._counters is not None
+    assert len(client._counters._all) <= 1
