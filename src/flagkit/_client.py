@@ -38,6 +38,7 @@ from flagkit._snapshot import (
     VALUE_TYPES,
     CompiledFlag,
     Outcome,
+    Resolution,
     Snapshot,
     ValueType,
 )
@@ -81,27 +82,31 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
     its type at once.
     """
     index = VALUE_TYPES.index(value_type)
+    simple = value_type not in ("object", "float")
     copies = value_type == "object"
-    widens = value_type == "float"
+    current_context = _current.get
 
     def getter(
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
     ) -> Any:
         if self._observed:
             return self._observed_value(flag_key, default, context, value_type)
-        evaluate = self._tables[index].get(flag_key)
-        if context is None:
-            context = _current.get()
-        elif not _is_mapping(context):
-            return default
-        if evaluate is None:
+        entry = self._tables[index].get(flag_key)
+        if entry is None:
             if self._counters is not None:
                 self._counters.add_error(flag_key, self._why_missing(flag_key))
             return default
-        try:
-            resolution = evaluate(context)[0]
-        except Exception:  # the core never raises; this is the last guard
+        if context is None:
+            context = current_context()
+        elif context.__class__ is not dict and not isinstance(context, Mapping):
             return default
+        if isinstance(entry, Resolution):  # a flag that ignores the context
+            resolution = entry
+        else:
+            try:
+                resolution = entry(context)[0]
+            except Exception:  # the core never raises; this is the last guard
+                return default
         counters = self._counters
         if counters is not None:
             try:
@@ -112,9 +117,9 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
         value = resolution.value
         if value is NO_VALUE:
             return default
-        if copies:
-            return _copy_json(value)
-        return float(value) if widens else value
+        if simple:
+            return value
+        return _copy_json(value) if copies else float(value)
 
     getter.__name__ = getter.__qualname__ = name
     getter.__doc__ = (

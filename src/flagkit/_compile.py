@@ -186,9 +186,11 @@ class _Compiler:
                 key, value=variants[variant], variant=variant, reason=reason, rule=rule
             )
 
+        evaluate, constant = self.evaluator(key, flag, prerequisites, resolution)
         return CompiledFlag(
             key,
-            evaluate=self.evaluator(key, flag, prerequisites, resolution),
+            evaluate=evaluate,
+            constant=constant,
             value_type=value_type,
             variants=variants,
             meta=FlagMeta(flag.description, flag.kind, flag.owner, flag.expires, tuple(flag.tags)),
@@ -209,17 +211,18 @@ class _Compiler:
         flag: Flag,
         prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
         resolution: MakeResolution,
-    ) -> Evaluator:
+    ) -> tuple[Evaluator, Resolution | None]:
+        """Return the flag's evaluator, and its one resolution when it is constant."""
         if not flag.enabled:
             off = resolution(flag.off_variant, Reason.DISABLED, None).outcome
-            return lambda ctx: off
+            return (lambda ctx: off), off[0]
         static = not flag.rules and not prerequisites
         default = self.serve(
             key, flag.default, resolution, Reason.STATIC if static else Reason.DEFAULT, None
         )
         if static and isinstance(default, tuple):
             fixed = default
-            return lambda ctx: fixed
+            return (lambda ctx: fixed), fixed[0]
         rules = [
             (
                 [self.check(c) for c in rule.when],
@@ -235,7 +238,7 @@ class _Compiler:
             else None
         )
         gates = [(pre.evaluate, allowed) for pre, allowed in prerequisites]
-        return generate_evaluator(gates, failed, rules, default)
+        return generate_evaluator(gates, failed, rules, default), None
 
     def serve(
         self,
