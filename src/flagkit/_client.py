@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from flagkit import _forking, _overrides
 from flagkit._changes import ChangeEvent, diff_snapshots
 from flagkit._context import EMPTY_CONTEXT, ContextLike, _current, merge_contexts
 from flagkit._counters import Counters, CountKey
@@ -210,6 +211,7 @@ class Client:
         self._source: Source = source
         self._refresh_mode()
         _clients.add(self)
+        _forking.register(self)
         source.start(self)
 
     # -- construction -------------------------------------------------------
@@ -409,6 +411,18 @@ class Client:
         value_type: ValueType | None,
     ) -> Details:
         """Evaluate with everything observing it: hooks, counters, exposures, overrides."""
+        try:
+            return self._evaluate_guarded(flag_key, default, context, value_type)
+        except Exception as exc:  # a hostile context or sink: still never raise
+            return self._error(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
+
+    def _evaluate_guarded(
+        self,
+        flag_key: str,
+        default: Any,
+        context: ContextLike | None,
+        value_type: ValueType | None,
+    ) -> Details:
         ctx = self._context_for(context)
         hooks = self._hooks
         hook_context: HookContext | None = None
@@ -448,8 +462,10 @@ class Client:
             return outcome
         resolution, bucket = outcome
         details = resolution.with_bucket(bucket, default)
-        if resolution.has_value and (value_type in {"object", "float"}):
-            value = _copy_json(details.value) if value_type == "object" else float(details.value)
+        if resolution.has_value and (value_type == "float" or isinstance(details.value, dict)):
+            # Objects are copied whatever was asked (get_details, all_flags too),
+            # so no caller can mutate the shared snapshot.
+            value = float(details.value) if value_type == "float" else _copy_json(details.value)
             return Details(
                 flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
             )
@@ -461,6 +477,15 @@ class Client:
         """Return just the value, observed (counters, exposures, overrides) but hook-free."""
         if self._hooks:
             return self._evaluate(flag_key, default, context, value_type).value
+        try:
+            return self._observed_value_guarded(flag_key, default, context, value_type)
+        except Exception as exc:  # a hostile context or sink: still never raise
+            message = f"{type(exc).__name__}: {exc}"
+            return self._error(flag_key, default, ErrorCode.GENERAL, message).value
+
+    def _observed_value_guarded(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
         ctx = self._context_for(context)
         if ctx is None:
             return self._error(flag_key, default, ErrorCode.PARSE_ERROR).value
@@ -537,7 +562,7 @@ class Client:
         if value_type is not None and not _value_fits(value, value_type):
             message = f"override {forced!r} is not a {value_type}"
             return self._error(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
-        if value_type == "object":
+        if isinstance(value, dict):
             value = _copy_json(value)
         return Details(flag_key, value, variant, Reason.OVERRIDE, rule="override")
 
@@ -624,12 +649,17 @@ class Client:
         return _ClientOverride(self, values, local=local)
 
     def _refresh_mode(self) -> None:
-        self._observed = bool(
-            self._hooks
-            or self._exposures is not None
-            or self._client_context
-            or self._overrides.any_active()
-        )
+        with _overrides.mode_lock:
+            self._observed = bool(
+                self._hooks
+                or self._exposures is not None
+                or self._client_context
+                or self._overrides.any_active()
+            )
+
+    def after_fork_in_child(self) -> None:
+        """Replace the client's lock in a forked child (its holder may be gone)."""
+        self._publish_lock = threading.RLock()
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -669,19 +699,12 @@ class _ClientOverride(OverrideScope):
         super().__init__(client._overrides, values, local=local)
         self._client = client
 
-    def __enter__(self) -> OverrideScope:
-        scope = super().__enter__()
-        _refresh_all() if self._local else self._client._refresh_mode()
-        return scope
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        _refresh_all() if self._local else self._client._refresh_mode()
+    def changed(self) -> None:
+        """Switch the affected clients' getters (called under the mode lock)."""
+        if self._local:
+            _refresh_all()
+        else:
+            self._client._refresh_mode()
 
     def _fresh(self) -> OverrideScope:
         return _ClientOverride(self._client, dict(self.values()), local=self._local)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from flagkit._bucketing import PERCENT_TOTAL, encodes_as_utf8
+from flagkit._bucketing import PERCENT_TOTAL, bucketing_key
 from flagkit._bucketing import _hash as murmur3
+from flagkit._conditions import string_member
 from flagkit._snapshot import Evaluator, Outcome, Resolution
 
 __all__ = ["Check", "Split", "generate_evaluator"]
@@ -95,7 +96,7 @@ class _Plan:
             return ("fixed",)
         if isinstance(serve, Split):
             flat = self.read(serve.attribute, serve.getter)
-            self.values.extend((serve.missing, serve.missing, serve.salt))
+            self.values.extend((serve.missing, serve.salt))
             for bound, resolution in serve.bounds[:-1]:
                 self.values.extend((bound, resolution))
             self.values.append(serve.bounds[-1][1])
@@ -128,7 +129,10 @@ class _Renderer:
         value = self.read(token[1])
         if token[0] == "eq":
             return f"{value} == {self.name()}"
-        return f"(type(v := {value}) is str and v in {self.name()})"
+        # Plain strings take the fast branch; subclasses (StrEnum) are
+        # normalised first, since an Enum hashes by its name, not its value.
+        members = self.name()
+        return f"(v in {members} if (v := {value}).__class__ is str else _member(v, {members}))"
 
     def serve(self, indent: int, token: tuple[Any, ...]) -> None:
         if token[0] == "fixed":
@@ -140,15 +144,14 @@ class _Renderer:
 
     def split(self, indent: int, flat: bool, bounds: int) -> None:
         self.emit(indent, f"k = {self.read(flat)}")
-        self.emit(indent, "if type(k) is not str:")
-        self.emit(indent + 4, "if type(k) is not int:")
-        self.emit(indent + 8, f"return {self.name()}")
-        self.emit(indent + 4, "k = str(k)")
         # mmh3 crashes the process on strings UTF-8 cannot encode (lone
         # surrogates, which json.loads accepts); ASCII, the common case, is
-        # proven safe by one O(1) flag check.
-        self.emit(indent, "elif not k.isascii() and not _utf8(k):")
-        self.emit(indent + 4, f"return {self.name()}")
+        # proven safe by one O(1) flag check. Anything else is normalised
+        # (str subclasses, 64-bit ints) or refused by bucketing_key().
+        self.emit(indent, "if k.__class__ is not str or not k.isascii():")
+        self.emit(indent + 4, "k = _key(k)")
+        self.emit(indent + 4, "if k is None:")
+        self.emit(indent + 8, f"return {self.name()}")
         self.emit(indent, f"b = (_hash({self.name()} + k, 0, False) * _total) >> 32")
         for _ in range(bounds - 1):
             self.emit(indent, f"if b < {self.name()}:")
@@ -174,7 +177,8 @@ _BASE_NAMES: dict[str, Any] = {
     "__builtins__": builtins.__dict__,
     "_hash": murmur3,
     "_total": PERCENT_TOTAL,
-    "_utf8": encodes_as_utf8,
+    "_key": bucketing_key,
+    "_member": string_member,
 }
 _NAMES = [f"_k{i}" for i in range(64)]
 
@@ -204,9 +208,8 @@ def generate_evaluator(
         if len(_shapes) < _MAX_CACHED_SHAPES:
             _shapes[shape] = code
     values = plan.values
-    while len(_NAMES) < len(values):
-        _NAMES.append(f"_k{len(_NAMES)}")
-    namespace = dict(zip(_NAMES, values, strict=False))  # _NAMES may be longer
+    names = _NAMES if len(values) <= len(_NAMES) else [f"_k{i}" for i in range(len(values))]
+    namespace = dict(zip(names, values, strict=False))  # names may be longer
     namespace.update(_BASE_NAMES)
     exec(code, namespace)  # the source is ours alone: see the module docstring
     evaluate: Evaluator = namespace["evaluate"]

@@ -92,9 +92,11 @@ class _Compiler:
         self.predicates: dict[tuple[Any, ...], Predicate] = {}
         self.operand_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self.segments: dict[str, Predicate] = {}
+        self.segment_json: dict[str, bytes] = {}
         # Segment rules cannot refer to segments (validation), so order is free.
         for name, seg in segments.items():
             self.segments[name] = self.segment(seg)
+            self.segment_json[name] = seg.model_dump_json().encode()
 
     def compile_all(self, flags: Mapping[str, Flag]) -> dict[str, CompiledFlag]:
         """Compile every flag, each after its prerequisites.
@@ -200,10 +202,27 @@ class _Compiler:
                 else flag.kind == "experiment"
             ),
             definition=flag if self.keep_definitions else None,
-            fingerprint=hashlib.blake2b(
-                flag.model_dump_json().encode(), digest_size=12
-            ).hexdigest(),
+            fingerprint=self.fingerprint(flag, prerequisites),
         )
+
+    def fingerprint(
+        self, flag: Flag, prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]]
+    ) -> str:
+        """Digest everything the flag's behaviour depends on.
+
+        Its own definition, the segments it uses, and its prerequisites'
+        digests: a change to any of them is a change to this flag, so
+        change listeners hear about it.
+        """
+        digest = hashlib.blake2b(flag.model_dump_json().encode(), digest_size=12)
+        for rule in flag.rules:
+            for cond in rule.when:
+                if cond.op == "in_segment":
+                    for name in cond.operands():
+                        digest.update(self.segment_json.get(str(name), b""))
+        for prerequisite, _ in prerequisites:
+            digest.update(prerequisite.fingerprint.encode())
+        return digest.hexdigest()
 
     def evaluator(
         self,
