@@ -130,6 +130,9 @@ class FlagMeta(NamedTuple):
     tags: tuple[str, ...] = ()
 
 
+_EMPTY_METADATA: Mapping[str, Any] = MappingProxyType({})
+
+
 class CompiledFlag:
     """One flag, compiled: ``evaluate(context)`` returns an ``Outcome``."""
 
@@ -139,6 +142,7 @@ class CompiledFlag:
         "fingerprint",
         "key",
         "meta",
+        "metadata",
         "track_exposure",
         "value_type",
         "variants",
@@ -155,6 +159,7 @@ class CompiledFlag:
         track_exposure: bool,
         definition: Any = None,
         fingerprint: str = "",
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.key = key
         self.evaluate = evaluate
@@ -166,6 +171,10 @@ class CompiledFlag:
         self.definition = definition
         #: A digest of the definition: equal digests mean an unchanged flag.
         self.fingerprint = fingerprint
+        #: Foreign-format flag metadata (flagd's flag-set and flag ``metadata``, merged).
+        self.metadata: Mapping[str, Any] = (
+            _EMPTY_METADATA if not metadata else MappingProxyType(dict(metadata))
+        )
 
     def __repr__(self) -> str:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"
