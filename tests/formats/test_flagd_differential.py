@@ -17,7 +17,7 @@ targeting key, the provider returns null).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,66 +31,92 @@ from openfeature.contrib.provider.flagd import FlagdProvider
 from openfeature.contrib.provider.flagd.config import ResolverType
 from openfeature.evaluation_context import EvaluationContext
 
+import flagkit
 from flagkit.formats._flagd_eval import compile_flagd_document, resolve_flagd_flag
 from tests.formats.flagd_cases import DOCUMENT, STRING_FLAGS, random_contexts
 
 
 @pytest.fixture(scope="module")
-def provider_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenFeatureClient]:
-    """Return an OpenFeature client backed by the official flagd provider in file mode."""
+def document_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the path of the shared flagd document, written as JSON."""
     path = Path(tmp_path_factory.mktemp("flagd")) / "flags.json"
     path.write_text(json.dumps(DOCUMENT), encoding="utf-8")
-    provider = FlagdProvider(resolver_type=ResolverType.FILE, offline_flag_source_path=str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def provider_client(document_path: Path) -> Iterator[OpenFeatureClient]:
+    """Return an OpenFeature client backed by the official flagd provider in file mode."""
+    provider = FlagdProvider(
+        resolver_type=ResolverType.FILE, offline_flag_source_path=str(document_path)
+    )
     api.set_provider_and_wait(provider, "flagkit-differential")
     yield api.get_client("flagkit-differential")
     api.shutdown()
 
 
-def test_same_values_variants_and_reasons(provider_client: OpenFeatureClient) -> None:
-    """For many random contexts both evaluators agree on value, variant, reason and error code."""
-    flags = compile_flagd_document(DOCUMENT)
-    expected: list[tuple[Any, ...]] = []
-    actual: list[tuple[Any, ...]] = []
+#: One evaluation: (flag key, targeting key, attributes, default, is a string flag)
+#: -> (value, variant, reason, error code or None).
+Evaluate = Callable[[str, "str | None", dict[str, Any], Any, bool], tuple[Any, ...]]
+
+
+def _differences(provider_client: OpenFeatureClient, evaluate: Evaluate) -> list[Any]:
+    """Return every (case, theirs, ours) where flagkit and the provider disagree."""
+    differences = []
     for targeting_key, attributes in random_contexts(1500):
-        context = {**attributes, "targetingKey": targeting_key}
+        context = EvaluationContext(targeting_key, attributes)
         for key in [*DOCUMENT["flags"], "missing"]:
             is_string = key in STRING_FLAGS or key == "missing"
             default: Any = "fallback" if is_string else False
             if is_string:
-                theirs = provider_client.get_string_details(
-                    key, default, EvaluationContext(targeting_key, attributes)
-                )
+                theirs = provider_client.get_string_details(key, default, context)
             else:
-                theirs = provider_client.get_boolean_details(
-                    key, default, EvaluationContext(targeting_key, attributes)
-                )
-            ours = resolve_flagd_flag(
-                flags, key, context, default=default, expected="string" if is_string else "boolean"
-            )
+                theirs = provider_client.get_boolean_details(key, default, context)
             code = theirs.error_code.value if theirs.error_code is not None else None
-            expected.append(
-                (
-                    key,
-                    targeting_key,
-                    attributes,
-                    theirs.value,
-                    theirs.variant,
-                    str(theirs.reason),
-                    code,
-                )
-            )
-            actual.append(
-                (
-                    key,
-                    targeting_key,
-                    attributes,
-                    ours.value,
-                    ours.variant,
-                    ours.reason,
-                    ours.error_code,
-                )
-            )
-    assert expected == actual
+            expected = (theirs.value, theirs.variant, str(theirs.reason), code)
+            actual = evaluate(key, targeting_key, attributes, default, is_string)
+            if expected != actual:
+                differences.append(((key, targeting_key, attributes), expected, actual))
+    return differences
+
+
+def test_same_values_variants_and_reasons(provider_client: OpenFeatureClient) -> None:
+    """For many random contexts both evaluators agree on value, variant, reason and error code."""
+    flags = compile_flagd_document(DOCUMENT)
+
+    def evaluate(
+        key: str, targeting_key: str | None, attributes: dict[str, Any], default: Any, text: bool
+    ) -> tuple[Any, ...]:
+        context = {**attributes, "targetingKey": targeting_key}
+        ours = resolve_flagd_flag(
+            flags, key, context, default=default, expected="string" if text else "boolean"
+        )
+        return (ours.value, ours.variant, ours.reason, ours.error_code)
+
+    assert [] == _differences(provider_client, evaluate)
+
+
+def test_client_over_flagd_file_agrees(
+    provider_client: OpenFeatureClient, document_path: Path
+) -> None:
+    """flagkit's Client reading the same file (snapshot path) agrees with the provider."""
+    client = flagkit.Client.from_file(document_path, format="flagd")
+
+    def evaluate(
+        key: str, targeting_key: str | None, attributes: dict[str, Any], default: Any, text: bool
+    ) -> tuple[Any, ...]:
+        context = dict(attributes)
+        if targeting_key is not None:  # as the OpenFeature provider maps its context
+            context["targetingKey"] = targeting_key
+        if text:
+            ours = client.get_str_details(key, default, context)
+        else:
+            ours = client.get_bool_details(key, default, context)
+        code = None if ours.error_code is None else ours.error_code.value
+        return (ours.value, ours.variant, ours.reason.value, code)
+
+    with client:
+        assert [] == _differences(provider_client, evaluate)
 
 
 def test_every_outcome_is_exercised(provider_client: OpenFeatureClient) -> None:
