@@ -57,6 +57,8 @@ _REASONS: dict[Reason, str] = {
     )
     for reason in Reason
 }
+#: Bound of the translation cache (about one entry per flag and variant served).
+_MAX_TRANSLATED = 4096
 _ERROR_CODES: dict[ErrorCode, OpenFeatureErrorCode] = {
     code: OpenFeatureErrorCode(code.value) for code in ErrorCode
 }
@@ -88,6 +90,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         self._unsubscribe: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._troubled = False  # an error or stale event is the latest one sent
+        self._translated: dict[int, tuple[Details, FlagResolutionDetails[Any]]] = {}
 
     @classmethod
     def from_file(
@@ -156,10 +159,17 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
 
     # -- evaluation ---------------------------------------------------------
 
-    def _resolution(self, details: Details) -> FlagResolutionDetails[Any]:
+    def _resolution(self, details: Details, *, reusable: bool = True) -> FlagResolutionDetails[Any]:
+        # The client returns one shared Details per precomputed resolution
+        # (no error, no bucket), so its translation is cached by identity: the
+        # SDK only reads what a provider returns. The cache is bounded.
+        key = id(details)
+        cached = self._translated.get(key)
+        if cached is not None and cached[0] is details:
+            return cached[1]
         flag = self.client.snapshot.flags.get(details.flag_key)
         code = details.error_code
-        return FlagResolutionDetails(
+        result: FlagResolutionDetails[Any] = FlagResolutionDetails(
             value=details.value,
             error_code=None if code is None else _ERROR_CODES[code],
             error_message=details.error_message,
@@ -167,6 +177,11 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
             variant=details.variant,
             flag_metadata=flag.metadata if flag is not None else {},
         )
+        if reusable and code is None and details.bucket is None:
+            if len(self._translated) >= _MAX_TRANSLATED:
+                self._translated.clear()
+            self._translated[key] = (details, result)
+        return result
 
     def resolve_boolean_details(
         self,
@@ -206,7 +221,9 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
     ) -> FlagResolutionDetails[float]:
         """Resolve a float flag (integer flags widen to float)."""
         context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_float_details(flag_key, default_value, context))
+        # Float and object details are fresh copies on every call: not worth caching.
+        details = self.client.get_float_details(flag_key, default_value, context)
+        return self._resolution(details, reusable=False)
 
     def resolve_object_details(
         self,
@@ -216,4 +233,5 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
     ) -> FlagResolutionDetails[Sequence[FlagValueType] | Mapping[str, FlagValueType]]:
         """Resolve an object flag."""
         context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_object_details(flag_key, default_value, context))
+        details = self.client.get_object_details(flag_key, default_value, context)
+        return self._resolution(details, reusable=False)
