@@ -263,3 +263,23 @@ def test_import_flagkit_does_not_import_openfeature() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "False" == result.stdout.strip()
+
+
+def test_docs_provider_examples_run() -> None:
+    """The provider snippets of docs/openfeature.md (opted out of the docs test) run here."""
+    from tests.docs.test_docs_examples import ROOT, extract_blocks
+
+    page = ROOT / "docs" / "openfeature.md"
+    blocks = [
+        block
+        for block in extract_blocks("openfeature.md", page.read_text(encoding="utf-8"))
+        if block.lang == "python" and block.opted_out
+    ]
+    assert 2 == len(blocks)
+    for block in blocks:
+        try:
+            exec(compile(block.code, block.id, "exec"), {})
+        finally:
+            api.clear_providers()
+            api.clear_hooks()
+

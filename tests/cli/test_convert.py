@@ -91,3 +91,10 @@ def test_syntax_option_names_the_syntax(cli: RunCli, tmp_path: Path) -> None:
     path.write_text('{"flags": {"f": {"variants": {"a": 1}, "default": "a"}}}', encoding="utf-8")
     assert 0 == cli("validate", path, "--syntax", "json")[0]
     assert 0 == cli("validate", path, "--syntax", "json", "--format", "auto")[0]
+
+
+def test_example_file_converts_completely(cli: RunCli, tmp_path: Path) -> None:
+    """examples/flagd.json converts to the native format without loss (exit 0)."""
+    code, _, _ = cli("convert", "examples/flagd.json", "--output", tmp_path / "native.json")
+    assert 0 == code
+    assert "new-checkout" in flagkit.Client.from_file(tmp_path / "native.json").snapshot
