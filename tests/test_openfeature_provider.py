@@ -282,4 +282,3 @@ def test_docs_provider_examples_run() -> None:
         finally:
             api.clear_providers()
             api.clear_hooks()
-
