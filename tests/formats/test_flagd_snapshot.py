@@ -168,3 +168,21 @@ def test_snapshot_from_bytes_dispatch() -> None:
         snapshot_from_bytes(text, "json", format="unleash")  # type: ignore[arg-type]
     with pytest.raises(flagkit.DefinitionError):
         snapshot_from_bytes(text, "json")  # a flagd document is not a native one
+
+
+def test_public_module_exports() -> None:
+    """flagkit.formats.flagd is the public surface of the flagd format."""
+    from flagkit.formats import flagd
+
+    assert [
+        "Conversion",
+        "FlagdFlagSet",
+        "FlagdResolution",
+        "compile_flagd_document",
+        "convert_flagd",
+        "looks_like_flagd",
+        "resolve_flagd_flag",
+        "snapshot_from_flagd",
+        "validate_flagd_document",
+    ] == flagd.__all__
+    assert all(hasattr(flagd, name) for name in flagd.__all__)
