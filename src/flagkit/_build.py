@@ -25,6 +25,7 @@ from flagkit._loader import (
     read_bytes,
     validate_document,
 )
+from flagkit._model import Document
 from flagkit._snapshot import Snapshot
 
 __all__ = [
@@ -74,16 +75,13 @@ def snapshot_from_bytes(
     with gc_paused():
         if format == "native":
             # JSON goes straight to pydantic's Rust parser (see load_bytes).
-            document = load_bytes(data, syntax, source=origin)
-            snapshot = compile_document(
-                document,
+            return _compiled(
+                load_bytes(data, syntax, source=origin),
                 origin=origin,
                 revision=revision,
-                clock=clock or time.time,
+                clock=clock,
                 keep_definitions=keep_definitions,
             )
-            del document
-            return snapshot
         raw = parse_bytes(data, syntax, source=origin)
     return _snapshot_from_raw(
         raw,
@@ -104,10 +102,11 @@ def _snapshot_from_raw(
     clock: Clock | None,
     keep_definitions: bool,
 ) -> Snapshot:
-    # Imported here: the flagd compiler is only loaded by those who use it.
-    from flagkit.formats._flagd_snapshot import looks_like_flagd, snapshot_from_flagd
-
     with gc_paused():
+        if format != "native":
+            # Imported here: the flagd compiler is only loaded by those who use it.
+            from flagkit.formats._flagd_snapshot import looks_like_flagd, snapshot_from_flagd
+
         if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):
             return snapshot_from_flagd(
                 raw,
@@ -116,16 +115,27 @@ def _snapshot_from_raw(
                 clock=clock,
                 keep_definitions=keep_definitions,
             )
-        document = validate_document(raw, source=None if origin == "<memory>" else origin)
-        snapshot = compile_document(
-            document,
+        return _compiled(
+            validate_document(raw, source=None if origin == "<memory>" else origin),
             origin=origin,
             revision=revision,
-            clock=clock or time.time,
+            clock=clock,
             keep_definitions=keep_definitions,
         )
-        del document
-    return snapshot
+
+
+def _compiled(
+    document: Document, *, origin: str, revision: str, clock: Clock | None, keep_definitions: bool
+) -> Snapshot:
+    # Called inside gc_paused() with the document as an argument only, so the
+    # pydantic document is dropped when this returns, before the GC resumes.
+    return compile_document(
+        document,
+        origin=origin,
+        revision=revision,
+        clock=clock or time.time,
+        keep_definitions=keep_definitions,
+    )
 
 
 def snapshot_from_file(
@@ -157,19 +167,11 @@ def snapshot_from_data(
     keep_definitions: bool = False,
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
-    if check_document_format(format) != "native":
-        return _snapshot_from_raw(
-            data,
-            format=format,
-            origin=origin,
-            revision="",
-            clock=clock,
-            keep_definitions=keep_definitions,
-        )
-    with gc_paused():
-        document = validate_document(data, source=None if origin == "<memory>" else origin)
-        snapshot = compile_document(
-            document, origin=origin, clock=clock or time.time, keep_definitions=keep_definitions
-        )
-        del document
-    return snapshot
+    return _snapshot_from_raw(
+        data,
+        format=check_document_format(format),
+        origin=origin,
+        revision="",
+        clock=clock,
+        keep_definitions=keep_definitions,
+    )
