@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from flagkit import _forking, _overrides
+from flagkit._build import DocumentFormat
 from flagkit._changes import ChangeEvent, diff_snapshots
 from flagkit._context import EMPTY_CONTEXT, ContextLike, _current, merge_contexts
 from flagkit._counters import Counters, CountKey
@@ -222,21 +223,33 @@ class Client:
         path: str | os.PathLike[str],
         *,
         syntax: Format | None = None,
+        format: DocumentFormat = "native",
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
         **options: Any,
     ) -> Client:
-        """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change."""
-        source = FileSource(path, syntax=syntax, watch=watch, interval=interval, clock=clock)
+        """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
+
+        ``format="flagd"`` reads a flagd flag-definition document, and
+        ``format="auto"`` tells the two apart by content.
+        """
+        source = FileSource(
+            path, syntax=syntax, format=format, watch=watch, interval=interval, clock=clock
+        )
         return cls(source, clock=clock, **options)
 
     @classmethod
     def from_dict(
-        cls, document: Mapping[str, Any], *, clock: Clock | None = None, **options: Any
+        cls,
+        document: Mapping[str, Any],
+        *,
+        format: DocumentFormat = "native",
+        clock: Clock | None = None,
+        **options: Any,
     ) -> Client:
-        """Validate and compile a flag document held in memory."""
-        return cls(MemorySource(document, clock=clock), clock=clock, **options)
+        """Validate and compile a flag document held in memory (native, flagd or auto)."""
+        return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
 
     # -- the snapshot -------------------------------------------------------
 

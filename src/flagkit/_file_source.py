@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 
 from flagkit import _forking
-from flagkit._build import snapshot_from_bytes
+from flagkit._build import DocumentFormat, check_document_format, snapshot_from_bytes
 from flagkit._errors import FlagkitError, SourceError
 from flagkit._loader import Format, format_of, read_bytes
 from flagkit._source import SnapshotSink, Source
@@ -26,7 +26,12 @@ _Signature = tuple[int, int, int]
 
 
 class FileSource(Source):
-    """Load a JSON, TOML or YAML flag file; with ``watch=True``, reload on change."""
+    """Load a JSON, TOML or YAML flag file; with ``watch=True``, reload on change.
+
+    ``format`` says what the file means: ``"native"`` (flagkit's format),
+    ``"flagd"`` (a flagd flag-definition document) or ``"auto"`` (detected
+    from the content, on every load).
+    """
 
     kind = "file"
 
@@ -35,12 +40,14 @@ class FileSource(Source):
         path: str | os.PathLike[str],
         *,
         syntax: Format | None = None,
+        format: DocumentFormat = "native",
         watch: bool = False,
         interval: float = 1.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(os.fspath(path))
         self.syntax = syntax or format_of(self.origin)
+        self.format = check_document_format(format)
         self.watch = watch
         self.interval = interval
         self._eval_clock = clock
@@ -97,7 +104,7 @@ class FileSource(Source):
                 self.mark_success()  # touched, not changed: no recompile
                 return False
             snapshot = snapshot_from_bytes(
-                data, self.syntax, origin=self.origin, clock=self._eval_clock
+                data, self.syntax, format=self.format, origin=self.origin, clock=self._eval_clock
             )
         except Exception as exc:  # any failure keeps the last good flags and is reported
             if isinstance(exc, FlagkitError):

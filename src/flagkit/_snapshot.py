@@ -130,6 +130,9 @@ class FlagMeta(NamedTuple):
     tags: tuple[str, ...] = ()
 
 
+_EMPTY_METADATA: Mapping[str, Any] = MappingProxyType({})
+
+
 class CompiledFlag:
     """One flag, compiled: ``evaluate(context)`` returns an ``Outcome``."""
 
@@ -140,6 +143,7 @@ class CompiledFlag:
         "fingerprint",
         "key",
         "meta",
+        "metadata",
         "track_exposure",
         "value_type",
         "variants",
@@ -157,6 +161,7 @@ class CompiledFlag:
         definition: Any = None,
         fingerprint: str = "",
         constant: Resolution | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.key = key
         self.evaluate = evaluate
@@ -170,6 +175,10 @@ class CompiledFlag:
         self.fingerprint = fingerprint
         #: The one resolution of a flag that ignores the context (off, or untargeted).
         self.constant = constant
+        #: Foreign-format flag metadata (flagd's flag-set and flag ``metadata``, merged).
+        self.metadata: Mapping[str, Any] = (
+            _EMPTY_METADATA if not metadata else MappingProxyType(dict(metadata))
+        )
 
     def __repr__(self) -> str:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"
