@@ -12,45 +12,137 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, get_args
 
 from flagkit._compile import compile_document
+from flagkit._errors import SourceError
 from flagkit._gc import gc_paused
-from flagkit._loader import Format, format_of, load_bytes, read_bytes, validate_document
+from flagkit._loader import (
+    Format,
+    format_of,
+    load_bytes,
+    parse_bytes,
+    read_bytes,
+    validate_document,
+)
+from flagkit._model import Document
 from flagkit._snapshot import Snapshot
 
-__all__ = ["Clock", "snapshot_from_bytes", "snapshot_from_data", "snapshot_from_file"]
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "Clock",
+    "DocumentFormat",
+    "check_document_format",
+    "snapshot_from_bytes",
+    "snapshot_from_data",
+    "snapshot_from_file",
+]
 
 Clock = Callable[[], float]
+#: What a document *means* (its syntax, JSON/TOML/YAML, is a separate choice):
+#: flagkit's native format, a flagd flag-definition document, or either,
+#: detected from the content (``formats._flagd_snapshot.looks_like_flagd``).
+DocumentFormat = Literal["native", "flagd", "auto"]
+DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = get_args(DocumentFormat)
+
+
+def check_document_format(format: str) -> DocumentFormat:
+    """Return ``format`` if it names a document format; raise SourceError otherwise."""
+    if format not in DOCUMENT_FORMATS:
+        raise SourceError(
+            f"unknown document format {format!r}; expected one of {', '.join(DOCUMENT_FORMATS)}"
+        )
+    return format
 
 
 def snapshot_from_bytes(
     data: bytes | str,
-    fmt: Format,
+    syntax: Format,
     *,
+    format: DocumentFormat = "native",
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
 ) -> Snapshot:
-    """Parse, validate and compile a document's text; raise DefinitionError on problems."""
+    """Parse, validate and compile a document's text; raise DefinitionError on problems.
+
+    The one bytes-to-snapshot step every source shares: ``syntax`` is how
+    the text is written (json, toml, yaml), ``format`` what it means
+    (native, flagd, or auto to detect it from the parsed content).
+    """
+    check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
     with gc_paused():
-        document = load_bytes(data, fmt, source=origin)
-        snapshot = compile_document(
-            document,
+        if format == "native":
+            # JSON goes straight to pydantic's Rust parser (see load_bytes).
+            return _compiled(
+                load_bytes(data, syntax, source=origin),
+                origin=origin,
+                revision=revision,
+                clock=clock,
+                keep_definitions=keep_definitions,
+            )
+        raw = parse_bytes(data, syntax, source=origin)
+    return _snapshot_from_raw(
+        raw,
+        format=format,
+        origin=origin,
+        revision=revision,
+        clock=clock,
+        keep_definitions=keep_definitions,
+    )
+
+
+def _snapshot_from_raw(
+    raw: Any,
+    *,
+    format: DocumentFormat,
+    origin: str,
+    revision: str,
+    clock: Clock | None,
+    keep_definitions: bool,
+) -> Snapshot:
+    with gc_paused():
+        if format != "native":
+            # Imported here: the flagd compiler is only loaded by those who use it.
+            from flagkit.formats._flagd_snapshot import looks_like_flagd, snapshot_from_flagd
+
+        if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):
+            return snapshot_from_flagd(
+                raw,
+                origin=origin,
+                revision=revision,
+                clock=clock,
+                keep_definitions=keep_definitions,
+            )
+        return _compiled(
+            validate_document(raw, source=None if origin == "<memory>" else origin),
             origin=origin,
             revision=revision,
-            clock=clock or time.time,
+            clock=clock,
             keep_definitions=keep_definitions,
         )
-        del document
-    return snapshot
+
+
+def _compiled(
+    document: Document, *, origin: str, revision: str, clock: Clock | None, keep_definitions: bool
+) -> Snapshot:
+    # Called inside gc_paused() with the document as an argument only, so the
+    # pydantic document is dropped when this returns, before the GC resumes.
+    return compile_document(
+        document,
+        origin=origin,
+        revision=revision,
+        clock=clock or time.time,
+        keep_definitions=keep_definitions,
+    )
 
 
 def snapshot_from_file(
     path: str | os.PathLike[str],
-    fmt: Format | None = None,
+    syntax: Format | None = None,
     *,
+    format: DocumentFormat = "native",
     clock: Clock | None = None,
     keep_definitions: bool = False,
 ) -> Snapshot:
@@ -58,7 +150,8 @@ def snapshot_from_file(
     source = os.fspath(path)
     return snapshot_from_bytes(
         read_bytes(source),
-        fmt or format_of(source),
+        syntax or format_of(source),
+        format=format,
         origin=source,
         clock=clock,
         keep_definitions=keep_definitions,
@@ -68,15 +161,17 @@ def snapshot_from_file(
 def snapshot_from_data(
     data: Any,
     *,
+    format: DocumentFormat = "native",
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
-    with gc_paused():
-        document = validate_document(data, source=None if origin == "<memory>" else origin)
-        snapshot = compile_document(
-            document, origin=origin, clock=clock or time.time, keep_definitions=keep_definitions
-        )
-        del document
-    return snapshot
+    return _snapshot_from_raw(
+        data,
+        format=check_document_format(format),
+        origin=origin,
+        revision="",
+        clock=clock,
+        keep_definitions=keep_definitions,
+    )

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 
 from flagkit import _forking
-from flagkit._build import snapshot_from_bytes
+from flagkit._build import DocumentFormat, check_document_format, snapshot_from_bytes
 from flagkit._errors import FlagkitError, SourceError
 from flagkit._loader import Format, format_of, read_bytes
 from flagkit._poller import PollingThread
@@ -26,7 +26,12 @@ _Signature = tuple[int, int, int]
 
 
 class FileSource(Source):
-    """Load a JSON, TOML or YAML flag file; with ``watch=True``, reload on change."""
+    """Load a JSON, TOML or YAML flag file; with ``watch=True``, reload on change.
+
+    ``format`` says what the file means: ``"native"`` (flagkit's format),
+    ``"flagd"`` (a flagd flag-definition document) or ``"auto"`` (detected
+    from the content, on every load).
+    """
 
     kind = "file"
 
@@ -35,12 +40,14 @@ class FileSource(Source):
         path: str | os.PathLike[str],
         *,
         syntax: Format | None = None,
+        format: DocumentFormat = "native",
         watch: bool = False,
         interval: float = 1.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__(os.fspath(path))
         self.syntax = syntax or format_of(self.origin)
+        self.format = check_document_format(format)
         self.watch = watch
         self.interval = interval
         self._eval_clock = clock
@@ -80,20 +87,29 @@ class FileSource(Source):
 
     def _load(self, *, raise_errors: bool) -> bool:
         try:
-            data = read_bytes(self.origin)
+            # Stat first: if the file changes between the stat and the read,
+            # the next poll sees a new signature and reads it again.
             signature = _signature_of(self.origin)
+            data = read_bytes(self.origin)
             digest = hashlib.sha256(data).hexdigest()
             self._signature = signature
             if digest == self._digest:
                 self.mark_success()  # touched, not changed: no recompile
                 return False
             snapshot = snapshot_from_bytes(
-                data, self.syntax, origin=self.origin, clock=self._eval_clock
+                data, self.syntax, format=self.format, origin=self.origin, clock=self._eval_clock
             )
-        except (FlagkitError, OSError) as exc:
-            error = exc if isinstance(exc, FlagkitError) else SourceError(f"{self.origin}: {exc}")
+        except Exception as exc:  # any failure keeps the last good flags and is reported
+            if isinstance(exc, FlagkitError):
+                error: FlagkitError = exc
+            elif isinstance(exc, OSError):
+                error = SourceError(f"{self.origin}: cannot read: {exc.strerror or exc}")
+            else:
+                error = SourceError(f"{self.origin}: {type(exc).__name__}: {exc}")
             if raise_errors:
-                raise error from None if error is exc else exc
+                if error is exc:
+                    raise
+                raise error from exc
             self.reject(error)
             return False
         self._digest = digest

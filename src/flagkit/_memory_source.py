@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flagkit._build import snapshot_from_data
+from flagkit._build import DocumentFormat, check_document_format, snapshot_from_data
 from flagkit._errors import DefinitionError
 from flagkit._snapshot import Snapshot
 from flagkit._source import Source
@@ -23,10 +23,12 @@ class MemorySource(Source):
         self,
         document: Mapping[str, Any] | Snapshot | None = None,
         *,
+        format: DocumentFormat = "native",
         clock: Callable[[], float] | None = None,
     ) -> None:
         super().__init__("<memory>")
         self._eval_clock = clock
+        self.format = check_document_format(format)
         if document is not None:
             self.update(document)
 
@@ -40,7 +42,9 @@ class MemorySource(Source):
             snapshot = document
         else:
             try:
-                snapshot = snapshot_from_data(document, clock=self._eval_clock or time.time)
+                snapshot = snapshot_from_data(
+                    document, format=self.format, clock=self._eval_clock or time.time
+                )
             except DefinitionError as exc:
                 self.reject(exc)
                 raise

@@ -53,7 +53,16 @@ def test_validate_json(cli: RunCli) -> None:
     code, out, _ = cli("validate", EXAMPLE, "--json")
     assert (code, json.loads(out)) == (
         0,
-        [{"file": str(EXAMPLE), "ok": True, "flags": 9, "segments": 1, "problems": []}],
+        [
+            {
+                "file": str(EXAMPLE),
+                "ok": True,
+                "format": "native",
+                "flags": 9,
+                "segments": 1,
+                "problems": [],
+            }
+        ],
     )
 
 

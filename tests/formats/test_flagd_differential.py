@@ -17,8 +17,7 @@ targeting key, the provider returns null).
 from __future__ import annotations
 
 import json
-import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,224 +31,92 @@ from openfeature.contrib.provider.flagd import FlagdProvider
 from openfeature.contrib.provider.flagd.config import ResolverType
 from openfeature.evaluation_context import EvaluationContext
 
+import flagkit
 from flagkit.formats._flagd_eval import compile_flagd_document, resolve_flagd_flag
-
-BOOL = {"on": True, "off": False}
-COLORS = {"red": "#f00", "green": "#0f0", "blue": "#00f", "yellow": "#ff0"}
-TRUE_FALSE = {"true": True, "false": False}
-
-
-def _flag(
-    variants: dict[str, Any], default: str | None, targeting: Any = None, **extra: Any
-) -> Any:
-    flag: dict[str, Any] = {"state": "ENABLED", "variants": variants, **extra}
-    if default is not None:
-        flag["defaultVariant"] = default
-    if targeting is not None:
-        flag["targeting"] = targeting
-    return flag
-
-
-DOCUMENT: dict[str, Any] = {
-    "$evaluators": {
-        "isStaff": {"ends_with": [{"var": "email"}, "@staff.example"]},
-        "isBeta": {"in": [{"var": "tier"}, ["beta", "gold"]]},
-    },
-    "flags": {
-        "static": _flag(BOOL, "on"),
-        "static-no-default": _flag(COLORS, None),
-        "disabled": _flag(BOOL, "on", {"if": [True, "off"]}, state="DISABLED"),
-        "split-even": _flag(COLORS, "red", {"fractional": [["red", 50], ["blue", 50]]}),
-        "split-uneven": _flag(
-            COLORS, "red", {"fractional": [["red", 10], ["green", 20], ["blue", 70]]}
-        ),
-        "split-implicit-weights": _flag(
-            COLORS, "red", {"fractional": [["red"], ["green"], ["blue", 2]]}
-        ),
-        "split-fine": _flag(BOOL, "off", {"fractional": [["on", 1], ["off", 9999]]}),
-        "split-by-email": _flag(
-            COLORS,
-            "red",
-            {
-                "fractional": [
-                    {"var": "email"},
-                    ["red", 25],
-                    ["green", 25],
-                    ["blue", 25],
-                    ["yellow", 25],
-                ]
-            },
-        ),
-        "split-salted": _flag(
-            COLORS,
-            "red",
-            {
-                "fractional": [
-                    {"cat": [{"var": "$flagd.flagKey"}, {"var": "email"}]},
-                    ["red", 1],
-                    ["blue", 3],
-                ]
-            },
-        ),
-        "staff-then-split": _flag(
-            COLORS,
-            "yellow",
-            {
-                "if": [
-                    {"$ref": "isStaff"},
-                    "green",
-                    {"$ref": "isBeta"},
-                    {"fractional": [["red", 30], ["blue", 70]]},
-                    None,
-                ]
-            },
-        ),
-        "semver-caret": _flag(TRUE_FALSE, "false", {"sem_ver": [{"var": "version"}, "^", "2.0.0"]}),
-        "semver-tilde": _flag(TRUE_FALSE, "false", {"sem_ver": [{"var": "version"}, "~", "1.2.0"]}),
-        "semver-ops": _flag(
-            COLORS,
-            "yellow",
-            {
-                "if": [
-                    {"sem_ver": [{"var": "version"}, ">=", "3.0.0"]},
-                    "red",
-                    {"sem_ver": [{"var": "version"}, ">", "2.1"]},
-                    "green",
-                    {"sem_ver": [{"var": "version"}, "=", "v1.0.0"]},
-                    "blue",
-                    {"sem_ver": [{"var": "version"}, "<", "1.0.0"]},
-                    "red",
-                    None,
-                ]
-            },
-        ),
-        "strings": _flag(
-            COLORS,
-            "red",
-            {
-                "if": [
-                    {"starts_with": [{"var": "email"}, "admin"]},
-                    "blue",
-                    {"in": ["@corp", {"var": "email"}]},
-                    "green",
-                    {"==": [{"var": ["tier", "none"]}, "none"]},
-                    "yellow",
-                    None,
-                ]
-            },
-        ),
-        "numbers": _flag(
-            COLORS,
-            "red",
-            {
-                "if": [
-                    {"<": [10, {"var": "age"}, 20]},
-                    "blue",
-                    {"and": [{">=": [{"var": "age"}, 65]}, {"!": {"var": "opt_out"}}]},
-                    "green",
-                    {"or": [{"==": [{"var": "age"}, "42"]}, {"<=": [{"var": "age"}, 0]}]},
-                    "yellow",
-                    None,
-                ]
-            },
-        ),
-        "unknown-variant": _flag(
-            COLORS, "red", {"if": [{"==": [{"var": "tier"}, "gold"]}, "purple", "red"]}
-        ),
-        "no-default-targeted": _flag(COLORS, None, {"if": [{"$ref": "isBeta"}, "green", None]}),
-        "bool-result": _flag(TRUE_FALSE, "false", {"ends_with": [{"var": "email"}, ".example"]}),
-    },
-}
-
-STRING_FLAGS = {
-    key
-    for key, flag in DOCUMENT["flags"].items()
-    if isinstance(next(iter(flag["variants"].values())), str)
-}
-
-
-def random_contexts(count: int, seed: int = 8) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    """Yield ``count`` (targeting key, attributes) pairs, reproducibly."""
-    rng = random.Random(seed)
-    domains = ["@staff.example", "@corp.example", "@mail.test", "@x.example", ""]
-    versions = [
-        "2.0.0", "2.5.1", "1.9.9", "3.0.0", "1.2.9", "1.2.0", "1.3.0", "v2.1.0", "2.1", "2",
-        "1.0.0", "v1.0.0", "1.0.0-rc.1", "0.9.0", "not-a-version", "2.0.0+build.1",
-    ]  # fmt: skip
-    tiers = ["beta", "gold", "free", None]
-    for _ in range(count):
-        key = rng.choice([None, *[f"user-{rng.randrange(10**6)}" for _ in range(9)]])
-        attributes: dict[str, Any] = {
-            "email": rng.choice(["admin", "bob", "carol", "dave"])
-            + str(rng.randrange(1000))
-            + rng.choice(domains),
-            "version": rng.choice(versions),
-            "age": rng.choice([rng.randrange(-5, 100), str(rng.randrange(100)), None]),
-            "opt_out": rng.choice([True, False, 0, "", None]),
-        }
-        tier = rng.choice(tiers)
-        if tier is not None:
-            attributes["tier"] = tier
-        attributes = {name: value for name, value in attributes.items() if value is not None}
-        yield key, attributes
+from tests.formats.flagd_cases import DOCUMENT, STRING_FLAGS, random_contexts
 
 
 @pytest.fixture(scope="module")
-def provider_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenFeatureClient]:
-    """Return an OpenFeature client backed by the official flagd provider in file mode."""
+def document_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the path of the shared flagd document, written as JSON."""
     path = Path(tmp_path_factory.mktemp("flagd")) / "flags.json"
     path.write_text(json.dumps(DOCUMENT), encoding="utf-8")
-    provider = FlagdProvider(resolver_type=ResolverType.FILE, offline_flag_source_path=str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def provider_client(document_path: Path) -> Iterator[OpenFeatureClient]:
+    """Return an OpenFeature client backed by the official flagd provider in file mode."""
+    provider = FlagdProvider(
+        resolver_type=ResolverType.FILE, offline_flag_source_path=str(document_path)
+    )
     api.set_provider_and_wait(provider, "flagkit-differential")
     yield api.get_client("flagkit-differential")
     api.shutdown()
 
 
-def test_same_values_variants_and_reasons(provider_client: OpenFeatureClient) -> None:
-    """For many random contexts both evaluators agree on value, variant, reason and error code."""
-    flags = compile_flagd_document(DOCUMENT)
-    expected: list[tuple[Any, ...]] = []
-    actual: list[tuple[Any, ...]] = []
+#: One evaluation: (flag key, targeting key, attributes, default, is a string flag)
+#: -> (value, variant, reason, error code or None).
+Evaluate = Callable[[str, "str | None", dict[str, Any], Any, bool], tuple[Any, ...]]
+
+
+def _differences(provider_client: OpenFeatureClient, evaluate: Evaluate) -> list[Any]:
+    """Return every (case, theirs, ours) where flagkit and the provider disagree."""
+    differences = []
     for targeting_key, attributes in random_contexts(1500):
-        context = {**attributes, "targetingKey": targeting_key}
+        context = EvaluationContext(targeting_key, attributes)
         for key in [*DOCUMENT["flags"], "missing"]:
             is_string = key in STRING_FLAGS or key == "missing"
             default: Any = "fallback" if is_string else False
             if is_string:
-                theirs = provider_client.get_string_details(
-                    key, default, EvaluationContext(targeting_key, attributes)
-                )
+                theirs = provider_client.get_string_details(key, default, context)
             else:
-                theirs = provider_client.get_boolean_details(
-                    key, default, EvaluationContext(targeting_key, attributes)
-                )
-            ours = resolve_flagd_flag(
-                flags, key, context, default=default, expected="string" if is_string else "boolean"
-            )
+                theirs = provider_client.get_boolean_details(key, default, context)
             code = theirs.error_code.value if theirs.error_code is not None else None
-            expected.append(
-                (
-                    key,
-                    targeting_key,
-                    attributes,
-                    theirs.value,
-                    theirs.variant,
-                    str(theirs.reason),
-                    code,
-                )
-            )
-            actual.append(
-                (
-                    key,
-                    targeting_key,
-                    attributes,
-                    ours.value,
-                    ours.variant,
-                    ours.reason,
-                    ours.error_code,
-                )
-            )
-    assert expected == actual
+            expected = (theirs.value, theirs.variant, str(theirs.reason), code)
+            actual = evaluate(key, targeting_key, attributes, default, is_string)
+            if expected != actual:
+                differences.append(((key, targeting_key, attributes), expected, actual))
+    return differences
+
+
+def test_same_values_variants_and_reasons(provider_client: OpenFeatureClient) -> None:
+    """For many random contexts both evaluators agree on value, variant, reason and error code."""
+    flags = compile_flagd_document(DOCUMENT)
+
+    def evaluate(
+        key: str, targeting_key: str | None, attributes: dict[str, Any], default: Any, text: bool
+    ) -> tuple[Any, ...]:
+        context = {**attributes, "targetingKey": targeting_key}
+        ours = resolve_flagd_flag(
+            flags, key, context, default=default, expected="string" if text else "boolean"
+        )
+        return (ours.value, ours.variant, ours.reason, ours.error_code)
+
+    assert [] == _differences(provider_client, evaluate)
+
+
+def test_client_over_flagd_file_agrees(
+    provider_client: OpenFeatureClient, document_path: Path
+) -> None:
+    """flagkit's Client reading the same file (snapshot path) agrees with the provider."""
+    client = flagkit.Client.from_file(document_path, format="flagd")
+
+    def evaluate(
+        key: str, targeting_key: str | None, attributes: dict[str, Any], default: Any, text: bool
+    ) -> tuple[Any, ...]:
+        context = dict(attributes)
+        if targeting_key is not None:  # as the OpenFeature provider maps its context
+            context["targetingKey"] = targeting_key
+        if text:
+            ours = client.get_str_details(key, default, context)
+        else:
+            ours = client.get_bool_details(key, default, context)
+        code = None if ours.error_code is None else ours.error_code.value
+        return (ours.value, ours.variant, ours.reason.value, code)
+
+    with client:
+        assert [] == _differences(provider_client, evaluate)
 
 
 def test_every_outcome_is_exercised(provider_client: OpenFeatureClient) -> None:

@@ -1,11 +1,11 @@
-"""The ``flagkit`` command line: validate, eval (--explain), simulate, diff, lint, schema.
+"""The ``flagkit`` command line: validate, eval (--explain), simulate, diff, lint, convert, schema.
 
 Each command lives in its own module with a ``register`` function that adds
 its sub-parser and handler. Exit codes are a contract other tools script
 against (``docs/cli.md``): 0 success; 1 an invalid flag file, or lint errors;
 2 a usage error; 3 an evaluation that resolved with an error (the details are
 still printed); 4 ``diff --fail-above`` exceeded; 5 ``lint --strict`` found
-warnings.
+warnings; 6 ``convert`` left some flags out (each is explained).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from flagkit._cli import core, diff, lint, simulate
+from flagkit._cli import convert, core, diff, lint, simulate
 from flagkit._cli.common import EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main", "run"]
@@ -31,10 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``flagkit`` command."""
     parser = _Parser(
         prog="flagkit",
-        description="Validate, evaluate, simulate, diff and lint feature-flag files.",
+        description="Validate, evaluate, simulate, diff, lint and convert feature-flag files.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (core, simulate, diff, lint):
+    for module in (core, simulate, diff, lint, convert):
         module.register(commands)
     return parser
 

@@ -19,6 +19,7 @@ __all__ = [
     "EXIT_IMPACT",
     "EXIT_INVALID",
     "EXIT_OK",
+    "EXIT_PARTIAL",
     "EXIT_USAGE",
     "EXIT_WARNINGS",
     "CommandError",
@@ -39,6 +40,7 @@ EXIT_USAGE = 2
 EXIT_EVAL_ERROR = 3
 EXIT_IMPACT = 4  # diff --fail-above: a flag's impact is above the threshold
 EXIT_WARNINGS = 5  # lint --strict: warnings but no errors
+EXIT_PARTIAL = 6  # convert: some flags had no exact native form and were left out
 
 
 class CommandError(Exception):

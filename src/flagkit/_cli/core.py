@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any, TextIO
 
+from flagkit._build import DOCUMENT_FORMATS, snapshot_from_file
 from flagkit._cli.common import (
     EXIT_EVAL_ERROR,
     EXIT_INVALID,
@@ -22,16 +23,38 @@ from flagkit._cli.common import (
 from flagkit._cli.explain import explain, render_explanation
 from flagkit._cli.output import print_json
 from flagkit._client import Client
-from flagkit._compile import compile_document
+from flagkit._compile import Clock, compile_document
 from flagkit._details import Details
+from flagkit._errors import DefinitionError, FlagkitError
 from flagkit._schema import json_schema
+from flagkit._snapshot import Snapshot
 
 __all__ = ["add_format_option", "register"]
 
 
 def add_format_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--format`` (the flag file's format, when its suffix does not say)."""
-    parser.add_argument("--format", choices=["json", "toml", "yaml"])
+    """Add ``--syntax`` (when the suffix does not say) and ``--format`` (what the file means)."""
+    parser.add_argument(
+        "--syntax", choices=["json", "toml", "yaml"], help="the file's syntax (default: suffix)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=list(DOCUMENT_FORMATS),
+        default="native",
+        help="native flagkit flags, a flagd document, or auto to detect (default: native)",
+    )
+
+
+def _foreign_snapshot(path: str, args: argparse.Namespace, clock: Clock | None) -> Snapshot:
+    """Load a flag file of ``--format flagd`` or ``auto``; raise CommandError on problems."""
+    try:
+        return snapshot_from_file(
+            path, args.syntax, format=args.format, clock=clock, keep_definitions=True
+        )
+    except DefinitionError as exc:
+        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
+    except FlagkitError as exc:
+        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
 
 
 def register(commands: Any) -> None:
@@ -78,7 +101,14 @@ def _validate(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     for path in args.files:
         try:
-            document = load_document(path, args.format)
+            if args.format == "native":
+                document = load_document(path, args.syntax)
+                flags, segments, kind = len(document.flags), len(document.segments), "native"
+            else:
+                snapshot = _foreign_snapshot(path, args, None)
+                native = snapshot.format == "native"
+                flags, kind = len(snapshot.flags), snapshot.format
+                segments = len(snapshot.document.segments) if native else 0
         except CommandError as exc:
             if not args.json:
                 for line in exc.lines:
@@ -86,11 +116,18 @@ def _validate(args: argparse.Namespace) -> int:
             results.append({"file": path, "ok": False, "problems": list(exc.lines)})
             status = EXIT_INVALID
         else:
-            flags, segments = len(document.flags), len(document.segments)
             if not args.json:
-                print(f"{path}: ok ({flags} flags, {segments} segments)")
+                where = f"{segments} segments" if kind == "native" else f"{kind} format"
+                print(f"{path}: ok ({flags} flags, {where})")
             results.append(
-                {"file": path, "ok": True, "flags": flags, "segments": segments, "problems": []}
+                {
+                    "file": path,
+                    "ok": True,
+                    "format": kind,
+                    "flags": flags,
+                    "segments": segments,
+                    "problems": [],
+                }
             )
     if args.json:
         print_json(results, sys.stdout)
@@ -102,8 +139,13 @@ def _eval(args: argparse.Namespace) -> int:
     context = context_from(args.context, args.targeting_key)
     if args.explain and args.contexts is not None:
         raise usage_error("--explain explains one context; it cannot be used with --contexts")
-    document = load_document(args.file, args.format)
-    snapshot = compile_document(document, origin=args.file, clock=clock or time.time)
+    if args.format == "native":
+        document = load_document(args.file, args.syntax)
+        snapshot = compile_document(document, origin=args.file, clock=clock or time.time)
+    else:
+        snapshot = _foreign_snapshot(args.file, args, clock)
+        if args.explain and snapshot.format != "native":
+            raise usage_error("--explain explains native flags; flagd flags have no rule trace")
     client = Client(snapshot, clock=clock)
     if args.contexts is not None:
         return _eval_batch(client, args.flag, args.contexts, context)

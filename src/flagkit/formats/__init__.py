@@ -1,7 +1,7 @@
 """Foreign flag formats (flagd, ...) translated onto flagkit's evaluation core.
 
-The modules here are private until the core's Snapshot can host them; the
-public entry points (``flagkit.formats.flagd``) will re-export from them.
+Each format has one public module (``flagkit.formats.flagd``) re-exporting
+from its private implementation modules.
 """
 
 from __future__ import annotations

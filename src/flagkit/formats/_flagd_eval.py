@@ -113,6 +113,7 @@ class CompiledFlagdFlag:
         "disabled",
         "key",
         "metadata",
+        "problem",
     )
 
     def __init__(
@@ -128,6 +129,8 @@ class CompiledFlagdFlag:
     ) -> None:
         self.key = key
         self.disabled = disabled
+        #: Why the flag could not be compiled (isolate mode), or None.
+        self.problem = problem
         self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata))
         self._variants: Mapping[str, Any] = MappingProxyType(dict(variants))
         self._default_variant = default_variant
@@ -151,6 +154,11 @@ class CompiledFlagdFlag:
     def variants(self) -> Mapping[str, Any]:
         """Return the flag's variants, name to value (read-only)."""
         return self._variants
+
+    @property
+    def rule(self) -> CompiledLogic | None:
+        """Return the compiled targeting rule, or None when the flag has none."""
+        return self._rule
 
     @property
     def default_variant(self) -> str | None:

@@ -567,6 +567,21 @@ def _js_in(needle: Any, haystack: Any) -> bool:
     return False
 
 
+def _build_in(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    haystack = args[1]
+    if (
+        isinstance(haystack, _Literal)
+        and _is_array(haystack.value)
+        and all(isinstance(item, str) for item in haystack.value)
+    ):
+        # The usual {"in": [{"var": "country"}, ["NL", "BE"]]}: strict equality
+        # against strings only ever holds for a string, so one set lookup does.
+        members = frozenset(haystack.value)
+        needle = _as_node(args[0])
+        return lambda d: isinstance(value := needle(d), str) and value in members
+    return _binary(_js_in)(_c, args)
+
+
 def _substr(values: list[Any]) -> str:
     text = js_string(values[0])
     start = _to_integer(values[1])
@@ -898,7 +913,7 @@ _OPERATORS: Final[dict[str, tuple[int, int | None, bool, _Builder, bool]]] = {
     "<=": (2, 3, True, _comparison(or_equal=True, flipped=False), False),
     ">": (2, 2, True, _comparison(or_equal=False, flipped=True), False),
     ">=": (2, 2, True, _comparison(or_equal=True, flipped=True), False),
-    "in": (2, 2, True, _binary(_js_in), False),
+    "in": (2, 2, True, _build_in, False),
     "cat": (0, None, True, _variadic(lambda values: "".join(map(js_string, values))), False),
     "substr": (2, 3, True, _variadic(_substr), False),
     "+": (0, None, True, _variadic(_plus), False),

@@ -1,0 +1,70 @@
+"""``flagkit convert``: turn a flagd document into the native format, and say what did not fit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from flagkit._cli.common import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, CommandError, usage_error
+from flagkit._errors import DefinitionError, FlagkitError
+from flagkit._loader import format_of, read_file
+from flagkit.formats._flagd_convert import convert_flagd
+from flagkit.formats._flagd_snapshot import looks_like_flagd
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    """Add the convert sub-command."""
+    convert = commands.add_parser(
+        "convert", help="convert a flagd flag file to the native format, explaining what cannot be"
+    )
+    convert.add_argument("file", metavar="FILE", help="a flagd flag-definition document")
+    convert.add_argument(
+        "--to", choices=["native"], default="native", help="the target format (native)"
+    )
+    convert.add_argument(
+        "--output",
+        "-o",
+        metavar="OUT",
+        help="write here (.json, .yaml or .yml) instead of printing JSON to stdout",
+    )
+    convert.add_argument("--syntax", choices=["json", "toml", "yaml"], help="FILE's syntax")
+    convert.set_defaults(handler=_convert)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    try:
+        raw = read_file(args.file, args.syntax)
+        if not looks_like_flagd(raw):
+            raise usage_error(f"{args.file} does not look like a flagd document")
+        conversion = convert_flagd(raw, source=args.file)
+    except DefinitionError as exc:
+        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
+    except FlagkitError as exc:
+        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
+    text = _render(conversion.document, args.output)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    for note in conversion.notes:
+        print(f"{args.file}: note: {note}", file=sys.stderr)
+    for problem in conversion.problems:
+        print(f"{args.file}: cannot convert: {problem}", file=sys.stderr)
+    total = len(conversion.converted) + len(conversion.problems)
+    print(f"{args.file}: converted {len(conversion.converted)} of {total} flags", file=sys.stderr)
+    return EXIT_OK if conversion.complete else EXIT_PARTIAL
+
+
+def _render(document: dict[str, Any], output: str | None) -> str:
+    if output is not None and format_of(output) == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    if output is not None and format_of(output) != "json":
+        raise usage_error("--output must end in .json, .yaml or .yml")
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

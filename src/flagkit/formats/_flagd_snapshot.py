@@ -1,0 +1,284 @@
+"""Turn a flagd document into a flagkit :class:`~flagkit._snapshot.Snapshot`.
+
+The flagd compiler (:mod:`flagkit.formats._flagd_eval`) validates the
+document and compiles its targeting to closures; this module wraps each flag
+as a :class:`~flagkit._snapshot.CompiledFlag` whose evaluator returns
+*prebuilt* outcomes, so a flagd flag runs on the client's hot path exactly
+like a native one:
+
+- no targeting, disabled, or broken: a constant lambda returning one outcome;
+- targeting: the rule's result (a variant name) is looked up in a table of
+  prebuilt TARGETING_MATCH outcomes; null serves the default variant (DEFAULT);
+- a targeting that is a bare ``fractional`` over literal buckets bucketing by
+  the targeting key (the common percentage rollout) skips the JSON Logic
+  closures altogether: hash, scale, compare, like a native rollout.
+
+flagd's reasons and error codes map one to one onto flagkit's ``Reason`` and
+``ErrorCode`` (they share OpenFeature's names). A flagd rollout reports
+TARGETING_MATCH, not flagkit's SPLIT, and no bucket: flagd does neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from flagkit._bucketing import _hash as murmur3
+from flagkit._bucketing import encodes_as_utf8
+from flagkit._details import ErrorCode, Reason
+from flagkit._snapshot import CompiledFlag, Evaluator, FlagMeta, Outcome, Resolution, Snapshot
+from flagkit._snapshot import ValueType as NativeType
+from flagkit.formats._flagd_eval import CompiledFlagdFlag, _variant_name, compile_flagd_document
+from flagkit.formats._jsonlogic import EvaluationFailure, _parse_buckets
+
+__all__ = ["looks_like_flagd", "snapshot_from_flagd"]
+
+Context = Mapping[str, Any]
+Clock = Callable[[], float]
+
+_NO_METADATA: Final[Mapping[str, Any]] = {}
+
+
+def looks_like_flagd(raw: Any) -> bool:
+    """Return True when parsed data is a flagd document rather than a native one.
+
+    A ``$schema`` naming flagd decides at once. Otherwise the flags decide:
+    flagd flags carry ``state`` or ``defaultVariant`` and never the native
+    ``default`` (which every native flag must have); a document with
+    ``$evaluators`` is flagd too. An empty or ambiguous document is native.
+    """
+    if not isinstance(raw, Mapping):
+        return False
+    schema = raw.get("$schema")
+    if isinstance(schema, str) and "flagd" in schema.lower():
+        return True
+    if "$evaluators" in raw:
+        return True
+    flags = raw.get("flags")
+    if not isinstance(flags, Mapping) or not flags:
+        return False
+    entries = [flag for flag in flags.values() if isinstance(flag, Mapping)]
+    if not entries or any("default" in flag for flag in entries):
+        return False
+    return any("state" in flag or "defaultVariant" in flag for flag in entries)
+
+
+def snapshot_from_flagd(
+    raw: Any,
+    *,
+    origin: str = "<memory>",
+    revision: str = "",
+    clock: Clock | None = None,
+    keep_definitions: bool = False,
+) -> Snapshot:
+    """Validate and compile a parsed flagd document into a Snapshot.
+
+    Raises :class:`~flagkit.DefinitionError` listing every problem, located
+    as ``flags.<key>.<field>``, like the native format.
+    """
+    source = None if origin == "<memory>" else origin
+    flag_set = compile_flagd_document(raw, source=source, clock=clock or time.time)
+    evaluators = raw.get("$evaluators") or {}
+    set_metadata = raw.get("metadata") or {}
+    flags: dict[str, CompiledFlag] = {}
+    for key, compiled in flag_set.flags.items():
+        raw_flag = raw["flags"][key]
+        flags[key] = _compiled_flag(
+            key,
+            compiled,
+            _inline_ref(raw_flag.get("targeting"), evaluators),
+            fingerprint=_fingerprint(raw_flag, evaluators, set_metadata),
+            definition=raw_flag if keep_definitions else None,
+        )
+    return Snapshot(
+        flags=flags,
+        origin=origin,
+        format="flagd",
+        loaded_at=time.time(),
+        revision=revision,
+        document=raw if keep_definitions else None,
+    )
+
+
+def _fingerprint(raw_flag: Any, evaluators: Any, set_metadata: Any) -> str:
+    # A flag changes when its own JSON, the flag-set metadata it inherits, or
+    # (when it refers to any) the shared evaluators change.
+    text = json.dumps(raw_flag, sort_keys=True, default=str)
+    parts = [text, json.dumps(set_metadata, sort_keys=True, default=str)]
+    if '"$ref"' in text:
+        parts.append(json.dumps(evaluators, sort_keys=True, default=str))
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
+
+
+def _inline_ref(targeting: Any, evaluators: Mapping[str, Any]) -> Any:
+    """Follow top-level ``{"$ref": name}`` links (the compiler already refused cycles)."""
+    seen = 0
+    while isinstance(targeting, Mapping) and list(targeting) == ["$ref"] and seen < 64:
+        targeting = evaluators.get(targeting["$ref"])
+        seen += 1
+    return targeting
+
+
+def _value_type(variants: Mapping[str, Any]) -> NativeType:
+    values = list(variants.values())
+    if all(isinstance(v, bool) for v in values):
+        return "bool"
+    if all(isinstance(v, str) for v in values):
+        return "str"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "int"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "float"
+    return "object"
+
+
+def _compiled_flag(
+    key: str, flag: CompiledFlagdFlag, targeting: Any, *, fingerprint: str, definition: Any
+) -> CompiledFlag:
+    variants: dict[str, Any] = dict(flag.variants)
+    value_type = _value_type(variants) if variants else "bool"
+    if value_type == "float":
+        variants = {name: float(value) for name, value in variants.items()}
+    evaluate = _evaluator(key, flag, variants, targeting)
+    return CompiledFlag(
+        key,
+        evaluate=evaluate,
+        constant=_constants.get(evaluate),
+        value_type=value_type,
+        variants=variants,
+        meta=FlagMeta(),
+        track_exposure=False,
+        definition=definition,
+        fingerprint=fingerprint,
+        metadata=flag.metadata or _NO_METADATA,
+    )
+
+
+def _evaluator(
+    key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any
+) -> Evaluator:
+    if flag.problem is not None:
+        return _constant(_error(key, ErrorCode.PARSE_ERROR, flag.problem))
+    if flag.disabled:
+        return _constant(Resolution(key, reason=Reason.DISABLED, has_value=False).outcome)
+
+    def from_default(reason: Reason) -> Outcome:
+        name = flag.default_variant
+        if name is None:
+            # flagd: no default variant means the caller's default, reason DEFAULT.
+            return Resolution(key, reason=Reason.DEFAULT, has_value=False).outcome
+        return Resolution(key, value=variants[name], variant=name, reason=reason).outcome
+
+    rule = flag.rule
+    if rule is None:
+        return _constant(from_default(Reason.STATIC))
+    default = from_default(Reason.DEFAULT)
+    matches = {
+        name: Resolution(key, value=value, variant=name, reason=Reason.TARGETING_MATCH).outcome
+        for name, value in variants.items()
+    }
+
+    def outcome_of(result: Any) -> Outcome:
+        """Map a targeting result onto an outcome, as flagd does."""
+        if result is None:
+            return default
+        if isinstance(result, EvaluationFailure):
+            return _error(
+                key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: {result.message}"
+            )
+        name = _variant_name(result)
+        match = matches.get(name) if name is not None else None
+        if match is None:
+            message = f"flag {key!r} targeting returned {result!r}, which names no variant"
+            return _error(key, ErrorCode.GENERAL, message)
+        return match
+
+    split = _fractional_split(key, targeting, outcome_of)
+    if split is not None:
+        return split
+    get_match = matches.get
+
+    def evaluate(ctx: Context) -> Outcome:
+        result = rule(ctx)
+        if type(result) is str:  # the usual case: a variant name
+            match = get_match(result)
+            if match is not None:
+                return match
+        return outcome_of(result)
+
+    return evaluate
+
+
+# Constant evaluators and their one resolution, so the snapshot can give a
+# getter the resolution itself (no call), exactly as for native flags.
+_constants: weakref.WeakKeyDictionary[Evaluator, Resolution] = weakref.WeakKeyDictionary()
+
+
+def _constant(outcome: Outcome) -> Evaluator:
+    def constant(ctx: Context) -> Outcome:
+        return outcome
+
+    _constants[constant] = outcome[0]
+    return constant
+
+
+def _error(key: str, code: ErrorCode, message: str) -> Outcome:
+    return Resolution(
+        key, reason=Reason.ERROR, error_code=code, error_message=message, has_value=False
+    ).outcome
+
+
+def _fractional_split(
+    key: str, targeting: Any, outcome_of: Callable[[Any], Outcome]
+) -> Evaluator | None:
+    """Compile ``{"fractional": [[variant, weight], ...]}`` as a native-speed rollout.
+
+    Only literal buckets with the default bucketing value qualify: flagd
+    hashes ``$flagd.flagKey + targetingKey`` (fractional v2, the same formula
+    as ``bucket_of`` with the flag key as salt); a targeting key that is not
+    a string makes fractional return null, which serves the default variant.
+    Anything else returns None and runs through the compiled JSON Logic.
+    """
+    if not isinstance(targeting, Mapping) or list(targeting) != ["fractional"]:
+        return None
+    specs = targeting["fractional"]
+    if not isinstance(specs, list) or not specs:
+        return None
+    literal = all(
+        isinstance(spec, list) and all(not isinstance(x, (list, Mapping)) for x in spec)
+        for spec in specs
+    )
+    parsed = _parse_buckets(specs) if literal else None
+    if parsed is None:
+        return None
+    buckets, total = parsed
+    bounds: list[tuple[int, Outcome]] = []
+    end = 0
+    for variant, weight in buckets:
+        if weight:
+            end += weight
+            bounds.append((end, outcome_of(variant)))
+    *leading, (_, last) = bounds
+    table = tuple(leading)
+    null = outcome_of(None)
+    unhashable = _error(
+        key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: targeting key has no UTF-8 form"
+    )
+
+    def fractional(ctx: Context) -> Outcome:
+        value = ctx.get("targetingKey")
+        if not isinstance(value, str):
+            return null
+        if not value.isascii() and not encodes_as_utf8(value):
+            return unhashable
+        point = (murmur3(key + value, 0, False) * total) >> 32
+        for bound, outcome in table:
+            if point < bound:
+                return outcome
+        return last
+
+    return fractional

@@ -1,0 +1,30 @@
+"""flagd flag-definition documents (https://flagd.dev/reference/flag-definitions/).
+
+Read them as flagkit snapshots (``Client.from_file(path, format="flagd")`` does
+this for you), resolve them exactly as flagd's providers do, and convert them
+to flagkit's native format where it can say the same thing.
+"""
+
+from __future__ import annotations
+
+from flagkit.formats._flagd_convert import Conversion, convert_flagd
+from flagkit.formats._flagd_eval import (
+    FlagdFlagSet,
+    FlagdResolution,
+    compile_flagd_document,
+    resolve_flagd_flag,
+)
+from flagkit.formats._flagd_model import validate_flagd_document
+from flagkit.formats._flagd_snapshot import looks_like_flagd, snapshot_from_flagd
+
+__all__ = [
+    "Conversion",
+    "FlagdFlagSet",
+    "FlagdResolution",
+    "compile_flagd_document",
+    "convert_flagd",
+    "looks_like_flagd",
+    "resolve_flagd_flag",
+    "snapshot_from_flagd",
+    "validate_flagd_document",
+]
