@@ -33,13 +33,19 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from flagkit import _forking
 from flagkit._backoff import Backoff, jittered, parse_retry_after
-from flagkit._build import snapshot_from_bytes, snapshot_from_data, snapshot_from_file
+from flagkit._build import (
+    DocumentFormat,
+    check_document_format,
+    snapshot_from_bytes,
+    snapshot_from_data,
+    snapshot_from_file,
+)
 from flagkit._cache_file import read_cache, write_cache
 from flagkit._errors import FlagkitError, SourceError
 from flagkit._poller import PollingThread
@@ -50,13 +56,12 @@ __all__ = ["AsyncHTTPSource", "DocumentFormat", "HTTPSource", "parser_for"]
 
 logger = logging.getLogger("flagkit")
 
-DocumentFormat = Literal["native"]
 Bootstrap = str | os.PathLike[str] | Mapping[str, Any] | Snapshot
 Parser = Callable[[bytes], Snapshot]
 
-#: Content types each format accepts by default; an entry starting with
-#: ``+`` is a structured-syntax suffix (RFC 6839), e.g. ``+json``.
-_CONTENT_TYPES: dict[str, tuple[str, ...]] = {"native": ("application/json", "+json")}
+#: Content types accepted by default (every format travels as JSON); an
+#: entry starting with ``+`` is a structured-syntax suffix (RFC 6839).
+JSON_CONTENT_TYPES = ("application/json", "+json")
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _REDACTED = "***"
 #: Headers whose values are not secret (everything else a user passes is).
@@ -64,10 +69,14 @@ _PLAIN_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "use
 
 
 def parser_for(fmt: DocumentFormat, *, origin: str, clock: Callable[[], float] | None) -> Parser:
-    """Return the function that turns a fetched document into a snapshot."""
-    if fmt == "native":
-        return functools.partial(snapshot_from_bytes, fmt="json", origin=origin, clock=clock)
-    raise ValueError(f"unknown document format {fmt!r}; expected one of {sorted(_CONTENT_TYPES)}")
+    """Return the function that turns a fetched JSON document into a snapshot."""
+    return functools.partial(
+        snapshot_from_bytes,
+        syntax="json",
+        format=check_document_format(fmt),
+        origin=origin,
+        clock=clock,
+    )
 
 
 class _RetryLater(SourceError):
@@ -151,17 +160,13 @@ class _HTTPPolling(Source):
     ) -> None:
         self._url = httpx.URL(url)
         super().__init__(_public_form(self._url))
-        if format not in _CONTENT_TYPES:
-            raise ValueError(f"unknown document format {format!r}")
-        self.format: DocumentFormat = format
+        self.format = check_document_format(format)
         self.interval = interval
         self.jitter = jitter
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
         self.stale_after = stale_after
-        self.content_types = tuple(
-            _CONTENT_TYPES[format] if content_types is None else content_types
-        )
+        self.content_types = tuple(JSON_CONTENT_TYPES if content_types is None else content_types)
         self.cache_path = None if cache_path is None else os.fspath(cache_path)
         self._parse = parser_for(format, origin=self.origin, clock=clock)
         self._eval_clock = clock
@@ -195,7 +200,7 @@ class _HTTPPolling(Source):
     def _load_initial(self, bootstrap: Bootstrap | None) -> None:
         """Serve the bootstrap, else the cached copy, else nothing (callers' defaults)."""
         if bootstrap is not None:
-            self.accept(_bootstrap_snapshot(bootstrap, self._eval_clock), "bootstrap")
+            self.accept(_bootstrap_snapshot(bootstrap, self.format, self._eval_clock), "bootstrap")
             return
         if self.cache_path is None:
             return
@@ -547,9 +552,11 @@ def _ssl_context(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext
     return ssl.create_default_context(cafile=os.fspath(verify))
 
 
-def _bootstrap_snapshot(bootstrap: Bootstrap, clock: Callable[[], float] | None) -> Snapshot:
+def _bootstrap_snapshot(
+    bootstrap: Bootstrap, fmt: DocumentFormat, clock: Callable[[], float] | None
+) -> Snapshot:
     if isinstance(bootstrap, Snapshot):
         return bootstrap
     if isinstance(bootstrap, Mapping):
-        return snapshot_from_data(bootstrap, origin="<bootstrap>", clock=clock)
-    return snapshot_from_file(bootstrap, clock=clock)
+        return snapshot_from_data(bootstrap, format=fmt, origin="<bootstrap>", clock=clock)
+    return snapshot_from_file(bootstrap, format=fmt, clock=clock)

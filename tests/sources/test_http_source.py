@@ -428,8 +428,22 @@ def test_verify_accepts_a_ca_bundle() -> None:
 
 def test_an_unknown_format_is_refused() -> None:
     """Only the formats that exist are accepted."""
-    with pytest.raises(ValueError, match="unknown document format"):
+    with pytest.raises(flagkit.SourceError, match="unknown document format"):
         HTTPSource("http://127.0.0.1/flags.json", format="yaml")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("fmt", ["flagd", "auto"])
+def test_the_format_is_pluggable(server: FlagServer, fmt: Any) -> None:
+    """The same transport fetches a flagd document when asked to."""
+    flagd = (Path(__file__).resolve().parents[2] / "examples" / "flagd.json").read_bytes()
+    server.fallback = Reply(body=flagd, headers=JSON)
+    source = quiet(server, format=fmt)
+    try:
+        assert source.poll()
+        assert source.snapshot is not None
+        assert "new-checkout" in source.snapshot.flags
+    finally:
+        source.close()
 
 
 def _open_fds() -> int:
