@@ -32,6 +32,8 @@ __all__ = [
 
 Kind = Literal["release", "experiment", "ops", "permission"]
 Scalar = str | bool | int | float
+#: Operators whose operand is naturally a list: always written as ``values``.
+_LIST_OPERATORS = frozenset({"in", "not_in", "in_segment"})
 Schedule = Sequence[tuple[dt.datetime | str, Mapping[str, float]]]
 
 
@@ -52,7 +54,7 @@ class Cond:
         data: dict[str, Any] = {"op": self.op}
         if self.attribute is not None:
             data["attribute"] = self.attribute
-        if len(self.operands) == 1 and self.op != "in_segment":
+        if len(self.operands) == 1 and self.op not in _LIST_OPERATORS:
             data["value"] = self.operands[0]
         elif self.operands:
             data["values"] = list(self.operands)
