@@ -55,7 +55,8 @@ def override(
 
     ``client=None`` applies to every client, in this thread or task only.
     With a client, ``strict`` (the default) refuses flags the client does
-    not know and values that are neither a variant nor of the flag's type,
+    not know, and values that are neither a variant name nor of the flag's
+    type (for a string flag: neither a variant name nor a declared value),
     so a typo cannot silently test nothing.
     """
     if client is None:
@@ -83,7 +84,11 @@ def check_override_values(snapshot: Snapshot, values: Mapping[str, Any]) -> None
         if isinstance(forced, str) and forced in flag.variants:
             continue
         kind = value_type_of(forced)
-        if kind == flag.value_type or (kind == "int" and flag.value_type == "float"):
+        if kind == "str" and flag.value_type == "str":
+            # A string flag takes any string: only a declared one is not a likely typo.
+            if forced in flag.variants.values():
+                continue
+        elif kind == flag.value_type or (kind == "int" and flag.value_type == "float"):
             continue
         raise UnknownFlagError(
             f"cannot override flag {key!r} with {forced!r}: not a variant "

@@ -193,11 +193,13 @@ def flagkit_state(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         yield forced
         return
     snapshot = _file_snapshot(request.config)
-    if snapshot.flags:
-        try:
-            check_override_values(snapshot, forced)
-        except UnknownFlagError as exc:
-            pytest.fail(f"{request.node.nodeid}: {exc}", pytrace=False)
+    problem = None
+    try:
+        check_override_values(snapshot, forced)
+    except UnknownFlagError as exc:
+        problem = f"{request.node.nodeid}: {exc}"
+    if problem is not None:  # failed outside the handler: no chained traceback
+        pytest.fail(problem, pytrace=False)
     with override(None, forced):
         yield forced
 
