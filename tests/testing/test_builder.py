@@ -178,7 +178,7 @@ def test_rollout_rule_and_shorthands() -> None:
 
 def test_invalid_definitions_fail_with_the_loaders_error() -> None:
     """A mistake is reported by the real loader, located at the flag and field."""
-    with pytest.raises(flagkit.DefinitionError, match="'f'.*weights add up to 50"):
+    with pytest.raises(flagkit.DefinitionError, match=r"'f'.*weights add up to 50"):
         rollout("f", {"on": 10, "off": 40}).build()
 
 

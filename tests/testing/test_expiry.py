@@ -32,11 +32,12 @@ def _client():  # type: ignore[no-untyped-def]
 def test_warns_once_per_expired_flag_naming_dates_variant_and_context() -> None:
     """In warn mode, each expired flag warns once at check, with the details."""
     client = _client()
-    with pytest.warns(FlagExpiredWarning) as caught, expiry_guard(client, today=TODAY):
-        client.get_bool("old-release", False, CTX)
-        client.get_bool("old-release", False, CTX)
-        client.get_bool("fresh", False, CTX)
-        client.get_bool("forever", False, CTX)
+    guard = expiry_guard(client, today=TODAY)
+    for flag in ("old-release", "old-release", "fresh", "forever"):
+        client.get_bool(flag, False, CTX)
+    guard.release()
+    with pytest.warns(FlagExpiredWarning) as caught:
+        guard.check()
     assert 1 == len(caught)
     message = str(caught[0].message)
     assert "flag 'old-release' expired on 2027-06-30 (today is 2027-07-01)" in message
@@ -47,9 +48,13 @@ def test_warns_once_per_expired_flag_naming_dates_variant_and_context() -> None:
 def test_fail_mode_raises_for_every_expired_flag() -> None:
     """In fail mode the block ends with FlagExpiredError (also an AssertionError)."""
     client = _client()
-    with pytest.raises(FlagExpiredError, match="'old-release' expired") as caught:  # noqa: PT012
+
+    def evaluate_in_a_guarded_block() -> None:
         with expiry_guard(client, mode="fail", today=lambda: TODAY):
             client.get_bool("old-release", False, CTX)
+
+    with pytest.raises(FlagExpiredError, match="'old-release' expired") as caught:
+        evaluate_in_a_guarded_block()
     assert isinstance(caught.value, AssertionError)
 
 

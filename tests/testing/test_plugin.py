@@ -81,7 +81,8 @@ def test_flags_marker_forces_every_client_and_isolates_tests(
         def test_marked(flagkit_client, flagkit_state):
             assert flagkit_client.get_bool("new-checkout", False) is True
             assert APP.get_bool("new-checkout", False) is True
-            assert flagkit_client.get_str("pricing-test", "", {"targetingKey": "u"}) == "treatment-a"
+            served = flagkit_client.get_str("pricing-test", "", {"targetingKey": "u"})
+            assert served == "treatment-a"
             assert flagkit_state == {"new-checkout": True, "pricing-test": "treatment-a"}
 
         def test_unmarked_sees_the_file(flagkit_client):
@@ -345,3 +346,26 @@ def test_plugin_works_in_a_subprocess(
         "-p", "no:flagkit", "-p", "flagkit.testing._plugin", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=2)
+
+
+def test_pytest_examples_in_the_docs_pass(pytester: pytest.Pytester, run_pytest: RunPytest) -> None:
+    """The pytest-only snippets of docs/testing.md pass against the example flag file."""
+    from tests.docs.test_docs_examples import extract_blocks
+
+    page = (ROOT / "docs" / "testing.md").read_text("utf-8")
+    snippets = [
+        b.code for b in extract_blocks("testing.md", page) if b.lang == "python" and b.opted_out
+    ]
+    assert snippets, "docs/testing.md lost its pytest examples"
+    pytester.makefile(".yaml", flags=(ROOT / "examples" / "flags.yaml").read_text("utf-8"))
+    for i, code in enumerate(snippets):
+        pytester.makepyfile(**{f"test_docs_{i}": code})
+    result = run_pytest("--flagkit-file=flags.yaml", "-v")
+    outcomes = result.parseoutcomes()
+    assert (0, 0) == (outcomes.get("failed", 0), outcomes.get("errors", 0))
+    result.stdout.fnmatch_lines_random(
+        [
+            "*test_pricing_page_renders_every_arm?pricing-test=treatment-b? PASSED*",
+            "*test_home_page_works_with_flags_on_and_off?all-off? PASSED*",
+        ]
+    )

@@ -52,9 +52,7 @@ _SCALARS = (
     | st.sampled_from(_COUNTRIES + _PLANS)
     | _SMALL_TEXT
 )
-_VERSIONS = st.builds(
-    "{}.{}.{}".format, st.integers(0, 20), st.integers(0, 20), st.integers(0, 20)
-)
+_VERSIONS = st.builds("{}.{}.{}".format, st.integers(0, 20), st.integers(0, 20), st.integers(0, 20))
 _INSTANTS = st.datetimes(
     min_value=dt.datetime(2000, 1, 1),
     max_value=dt.datetime(2100, 1, 1),
@@ -126,7 +124,7 @@ def conditions(segments: Sequence[str] = ()) -> st.SearchStrategy[dict[str, Any]
     """Return valid conditions, with every operator (``in_segment`` over ``segments``)."""
     from flagkit._model import OPERATORS
 
-    attribute = st.sampled_from(_ATTRIBUTES + ("targetingKey",))
+    attribute = st.sampled_from((*_ATTRIBUTES, "targetingKey"))
     plain = [op for op in OPERATORS if op not in {"in_segment", "exists"}]
     choices = st.tuples(attribute, st.sampled_from(plain)).flatmap(
         lambda pair: _operand_condition(*pair)
@@ -223,9 +221,7 @@ def flag_definitions(
                 {
                     "flag": key,
                     "variants": draw(
-                        st.lists(
-                            st.sampled_from(list(prerequisites[key])), min_size=1, unique=True
-                        )
+                        st.lists(st.sampled_from(list(prerequisites[key])), min_size=1, unique=True)
                     ),
                 }
                 for key in chosen
