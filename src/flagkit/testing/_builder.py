@@ -12,7 +12,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from flagkit._build import snapshot_from_data
 from flagkit._client import Client
@@ -24,6 +24,7 @@ __all__ = [
     "Cond",
     "FlagBuilder",
     "FlagSet",
+    "MetaOptions",
     "attr",
     "boolean",
     "in_segment",
@@ -32,6 +33,19 @@ __all__ = [
 
 Kind = Literal["release", "experiment", "ops", "permission"]
 Scalar = str | bool | int | float
+
+
+class MetaOptions(TypedDict, total=False):
+    """A flag's descriptive options, as ``FlagBuilder.meta`` takes them."""
+
+    description: str | None
+    kind: Kind | None
+    owner: str | None
+    expires: dt.date | str | None
+    tags: Iterable[str] | None
+    track_exposure: bool | None
+
+
 #: Operators whose operand is naturally a list: always written as ``values``.
 _LIST_OPERATORS = frozenset({"in", "not_in", "in_segment"})
 Schedule = Sequence[tuple[dt.datetime | str, Mapping[str, float]]]
@@ -314,11 +328,11 @@ class FlagBuilder:
 
     # -- back to the flag set ---------------------------------------------------
 
-    def flag(self, key: str, **meta: Any) -> FlagBuilder:
+    def flag(self, key: str, **meta: Unpack[MetaOptions]) -> FlagBuilder:
         """Start another flag in the same set."""
         return self._set.flag(key, **meta)
 
-    def boolean(self, key: str, *, on: bool = False, **meta: Any) -> FlagSet:
+    def boolean(self, key: str, *, on: bool = False, **meta: Unpack[MetaOptions]) -> FlagSet:
         """Add an on/off flag to the same set."""
         return self._set.boolean(key, on=on, **meta)
 
@@ -353,30 +367,13 @@ class FlagSet:
         self._flags: dict[str, dict[str, Any]] = {}
         self._segments: dict[str, dict[str, Any]] = {}
 
-    def flag(
-        self,
-        key: str,
-        *,
-        description: str | None = None,
-        kind: Kind | None = None,
-        owner: str | None = None,
-        expires: dt.date | str | None = None,
-        tags: Iterable[str] | None = None,
-        track_exposure: bool | None = None,
-    ) -> FlagBuilder:
+    def flag(self, key: str, **meta: Unpack[MetaOptions]) -> FlagBuilder:
         """Start (or restart) flag ``key``; the returned builder adds its details."""
         builder = FlagBuilder(self, key, {})
         self._flags[key] = builder._data
-        return builder.meta(
-            description=description,
-            kind=kind,
-            owner=owner,
-            expires=expires,
-            tags=tags,
-            track_exposure=track_exposure,
-        )
+        return builder.meta(**meta)
 
-    def boolean(self, key: str, *, on: bool = False, **meta: Any) -> FlagSet:
+    def boolean(self, key: str, *, on: bool = False, **meta: Unpack[MetaOptions]) -> FlagSet:
         """Add a boolean flag with variants ``on``/``off``, serving ``on`` when ``on=True``."""
         self.flag(key, **meta).variants(on=True, off=False).off_variant("off").serve(
             "on" if on else "off"
@@ -392,7 +389,7 @@ class FlagSet:
         by: str | None = None,
         salt: str | None = None,
         schedule: Schedule = (),
-        **meta: Any,
+        **meta: Unpack[MetaOptions],
     ) -> FlagSet:
         """Add a flag splitting users by ``weights``.
 
@@ -478,7 +475,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def boolean(key: str, *, on: bool = False, **meta: Any) -> FlagSet:
+def boolean(key: str, *, on: bool = False, **meta: Unpack[MetaOptions]) -> FlagSet:
     """Return a flag set with one on/off flag (``on=True`` serves ``on``)."""
     return FlagSet().boolean(key, on=on, **meta)
 

@@ -182,11 +182,11 @@ class Recorder(Hook):
             if (variant is None or e.variant == variant)
             and (context is None or _contains(e.context, context))
         ]
-        if (times is None and not matching) or (times is not None and len(matching) != times):
+        if _miscounted(len(matching), times):
             wanted = _wanted(times, variant, context)
             raise AssertionError(
                 f"flag {flag_key!r} was evaluated {len(matching)} time(s){wanted}; "
-                f"expected {'at least once' if times is None else times}. "
+                f"expected {_count(times)}. "
                 f"Recorded evaluations of {flag_key!r}:\n{self.describe(flag_key)}"
             )
         return matching
@@ -212,7 +212,7 @@ class Recorder(Hook):
             for e in self.exposures(flag_key)
             if (variant is None or e.variant == variant) and (key is None or e.targeting_key == key)
         ]
-        if (times is None and not matching) or (times is not None and len(matching) != times):
+        if _miscounted(len(matching), times):
             wanted = _wanted(times, variant, None if key is None else {"targetingKey": key})
             seen = "\n".join(
                 f"  {e.flag_key} -> variant {e.variant!r} for key {e.targeting_key!r} ({e.reason})"
@@ -220,7 +220,7 @@ class Recorder(Hook):
             )
             raise AssertionError(
                 f"flag {flag_key!r} was exposed {len(matching)} time(s){wanted}; "
-                f"expected {'at least once' if times is None else times}. "
+                f"expected {_count(times)}. "
                 f"Recorded exposures of {flag_key!r}:\n{seen or '  (none)'}\n"
                 f"Recorded evaluations of {flag_key!r}:\n{self.describe(flag_key)}"
             )
@@ -233,6 +233,15 @@ class Recorder(Hook):
                 f"{e.variant!r} to {e.targeting_key!r}" for e in self.exposures(flag_key)
             )
             raise AssertionError(f"flag {flag_key!r} was exposed, expected never: {events}")
+
+
+def _miscounted(found: int, times: int | None) -> bool:
+    """Return True when ``found`` matches fall short of ``times`` (None: at least one)."""
+    return found == 0 if times is None else found != times
+
+
+def _count(times: int | None) -> str:
+    return "at least once" if times is None else str(times)
 
 
 def _contains(context: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
