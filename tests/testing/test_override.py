@@ -154,3 +154,19 @@ def test_global_override_refuses_process_scope() -> None:
     """``override(None, ..., local=False)`` cannot work, and says so."""
     with pytest.raises(ValueError, match="always local"):
         override(None, {"a": True}, local=False)
+
+
+def test_global_override_decorates_concurrent_tasks_independently() -> None:
+    """``override(None, ...)`` as a decorator: each task call gets its own scope."""
+    client = _client()
+
+    async def read() -> str:
+        await asyncio.sleep(0)
+        return client.get_str("pricing-test", "x", CTX)
+
+    forced_a = override(None, {"pricing-test": "treatment-a"})(read)
+
+    async def main() -> list[str]:
+        return list(await asyncio.gather(forced_a(), read(), forced_a()))
+
+    assert ["a", "control", "a"] == asyncio.run(main())

@@ -98,11 +98,15 @@ def _file_snapshot(config: pytest.Config) -> Snapshot:
     """Return the flag file compiled once per session (empty without a file)."""
     snapshot = config.stash.get(_SNAPSHOT, None)
     if snapshot is None:
-        path = config.getoption("flagkit_file") or config.getini("flagkit_file")
-        if path:
-            snapshot = snapshot_from_file(config.rootpath / str(path), keep_definitions=True)
+        # The option is relative to where pytest was started, the ini setting to its file.
+        option, setting = config.getoption("flagkit_file"), config.getini("flagkit_file")
+        if option:
+            path = config.invocation_params.dir / str(option)
+        elif setting:
+            path = (config.inipath.parent if config.inipath else config.rootpath) / str(setting)
         else:
-            snapshot = EMPTY
+            path = None
+        snapshot = EMPTY if path is None else snapshot_from_file(path, keep_definitions=True)
         config.stash[_SNAPSHOT] = snapshot
     return snapshot
 

@@ -233,7 +233,8 @@ def flag_definitions(
                 "description": _SMALL_TEXT,
                 "kind": st.sampled_from(["release", "experiment", "ops", "permission"]),
                 "owner": _NAMES,
-                "expires": st.dates(dt.date(2020, 1, 1), dt.date(2035, 1, 1)).map(
+                # Future dates only: the expiry guard must not fire on generated flags.
+                "expires": st.dates(dt.date(2090, 1, 1), dt.date(2099, 12, 31)).map(
                     lambda d: d.isoformat()
                 ),
                 "tags": st.lists(_NAMES, max_size=3),
