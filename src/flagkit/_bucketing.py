@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import mmh3
 
-__all__ = ["PERCENT_TOTAL", "bucket_of", "encodes_as_utf8", "hash_of"]
+__all__ = ["PERCENT_TOTAL", "bucket_of", "bucketing_key", "encodes_as_utf8", "hash_of"]
 
 #: The bucket space of a percentage rollout: weights are hundredths of a percent.
 PERCENT_TOTAL = 10_000
@@ -29,6 +29,24 @@ def encodes_as_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_KEY_RANGE = range(-(2**63), 2**64)
+
+
+def bucketing_key(value: object) -> str | None:
+    """Return the string a context value buckets by, or None when it cannot.
+
+    Strings (and str subclasses such as StrEnum, by their value) that UTF-8
+    can encode, and integers within 64 bits (as decimal); nothing else:
+    booleans, floats, huge integers and lone surrogates have no defined key.
+    """
+    if isinstance(value, str):
+        text = str.__str__(value)
+        return text if text.isascii() or encodes_as_utf8(text) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value in _KEY_RANGE:
+        return str(int(value))
+    return None
 
 
 def hash_of(salt: str, value: str) -> int:

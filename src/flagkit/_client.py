@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from flagkit import _forking, _overrides
 from flagkit._changes import ChangeEvent, diff_snapshots
 from flagkit._context import EMPTY_CONTEXT, ContextLike, _current, merge_contexts
 from flagkit._counters import Counters, CountKey
@@ -37,6 +38,8 @@ from flagkit._snapshot import (
     NO_VALUE,
     VALUE_TYPES,
     CompiledFlag,
+    Outcome,
+    Resolution,
     Snapshot,
     ValueType,
 )
@@ -80,27 +83,31 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
     its type at once.
     """
     index = VALUE_TYPES.index(value_type)
+    simple = value_type not in ("object", "float")
     copies = value_type == "object"
-    widens = value_type == "float"
+    current_context = _current.get
 
     def getter(
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
     ) -> Any:
         if self._observed:
-            return self._evaluate(flag_key, default, context, value_type).value
-        evaluate = self._tables[index].get(flag_key)
-        if context is None:
-            context = _current.get()
-        elif not _is_mapping(context):
-            return default
-        if evaluate is None:
+            return self._observed_value(flag_key, default, context, value_type)
+        entry = self._tables[index].get(flag_key)
+        if entry is None:
             if self._counters is not None:
                 self._counters.add_error(flag_key, self._why_missing(flag_key))
             return default
-        try:
-            resolution = evaluate(context)[0]
-        except Exception:  # the core never raises; this is the last guard
+        if context is None:
+            context = current_context()
+        elif context.__class__ is not dict and not isinstance(context, Mapping):
             return default
+        if isinstance(entry, Resolution):  # a flag that ignores the context
+            resolution = entry
+        else:
+            try:
+                resolution = entry(context)[0]
+            except Exception:  # the core never raises; this is the last guard
+                return default
         counters = self._counters
         if counters is not None:
             try:
@@ -111,9 +118,9 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
         value = resolution.value
         if value is NO_VALUE:
             return default
-        if copies:
-            return _copy_json(value)
-        return float(value) if widens else value
+        if simple:
+            return value
+        return _copy_json(value) if copies else float(value)
 
     getter.__name__ = getter.__qualname__ = name
     getter.__doc__ = (
@@ -204,6 +211,7 @@ class Client:
         self._source: Source = source
         self._refresh_mode()
         _clients.add(self)
+        _forking.register(self)
         source.start(self)
 
     # -- construction -------------------------------------------------------
@@ -378,12 +386,14 @@ class Client:
         Overrides apply; hooks, counters and exposure events do not (this is
         a bulk read, not a use of each flag).
         """
+        snapshot = self._snapshot  # one read: every flag from the same generation
         ctx = self._context_for(context)
         if ctx is None:
-            return {
-                key: self._error(key, None, ErrorCode.PARSE_ERROR) for key in self._snapshot.flags
-            }
-        return {key: self._resolve(key, None, ctx, None) for key in self._snapshot.flags}
+            return {key: _error(key, None, ErrorCode.PARSE_ERROR) for key in snapshot.flags}
+        return {
+            key: self._resolve(snapshot, key, None, ctx, None, observe=False)
+            for key in snapshot.flags
+        }
 
     def _context_for(self, context: ContextLike | None) -> Mapping[str, Any] | None:
         """Return the effective context: client context under the call's (or scoped) one."""
@@ -401,6 +411,18 @@ class Client:
         value_type: ValueType | None,
     ) -> Details:
         """Evaluate with everything observing it: hooks, counters, exposures, overrides."""
+        try:
+            return self._evaluate_guarded(flag_key, default, context, value_type)
+        except Exception as exc:  # a hostile context or sink: still never raise
+            return self._error(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
+
+    def _evaluate_guarded(
+        self,
+        flag_key: str,
+        default: Any,
+        context: ContextLike | None,
+        value_type: ValueType | None,
+    ) -> Details:
         ctx = self._context_for(context)
         hooks = self._hooks
         hook_context: HookContext | None = None
@@ -416,56 +438,105 @@ class Client:
                     continue
                 if extra and ctx is not None:
                     ctx = merge_contexts(ctx, extra)
-            hook_context = HookContext(
-                flag_key, value_type, default, ctx or EMPTY_CONTEXT, self.name
-            )
+                    hook_context = hook_context.with_context(ctx)
         if ctx is None:
             details = self._error(flag_key, default, ErrorCode.PARSE_ERROR)
         else:
-            details = self._resolve(flag_key, default, ctx, value_type)
+            details = self._resolve(self._snapshot, flag_key, default, ctx, value_type)
         if hook_context is not None:
             self._run_after_hooks(hook_context, details)
         return details
 
     def _resolve(
         self,
+        snapshot: Snapshot,
         flag_key: str,
         default: Any,
         ctx: Mapping[str, Any],
         value_type: ValueType | None,
+        *,
+        observe: bool = True,
     ) -> Details:
+        outcome = self._outcome(snapshot, flag_key, default, ctx, value_type, observe)
+        if isinstance(outcome, Details):
+            return outcome
+        resolution, bucket = outcome
+        details = resolution.with_bucket(bucket, default)
+        if resolution.has_value and (value_type == "float" or isinstance(details.value, dict)):
+            # Objects are copied whatever was asked (get_details, all_flags too),
+            # so no caller can mutate the shared snapshot.
+            value = float(details.value) if value_type == "float" else _copy_json(details.value)
+            return Details(
+                flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
+            )
+        return details
+
+    def _observed_value(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Return just the value, observed (counters, exposures, overrides) but hook-free."""
+        if self._hooks:
+            return self._evaluate(flag_key, default, context, value_type).value
+        try:
+            return self._observed_value_guarded(flag_key, default, context, value_type)
+        except Exception as exc:  # a hostile context or sink: still never raise
+            message = f"{type(exc).__name__}: {exc}"
+            return self._error(flag_key, default, ErrorCode.GENERAL, message).value
+
+    def _observed_value_guarded(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        ctx = self._context_for(context)
+        if ctx is None:
+            return self._error(flag_key, default, ErrorCode.PARSE_ERROR).value
+        outcome = self._outcome(self._snapshot, flag_key, default, ctx, value_type, True)
+        if isinstance(outcome, Details):
+            return outcome.value
+        value = outcome[0].value
+        if value is NO_VALUE:
+            return default
+        if value_type == "object":
+            return _copy_json(value)
+        return float(value) if value_type == "float" else value
+
+    def _outcome(  # noqa: PLR0917 - internal, called from two places
+        self,
+        snapshot: Snapshot,
+        flag_key: str,
+        default: Any,
+        ctx: Mapping[str, Any],
+        value_type: ValueType | None,
+        observe: bool,
+    ) -> Outcome | Details:
+        """Evaluate one flag: its outcome, or the Details of an override or an error."""
+        fail = self._error if observe else _error
         overridden, forced = (
             self._overrides.lookup(flag_key) if self._overrides.any_active() else (False, None)
         )
-        flag = self._snapshot.flags.get(flag_key)
+        flag = snapshot.flags.get(flag_key)
         if overridden:
             return self._forced(flag_key, flag, forced, default, value_type)
         if flag is None:
-            return self._error(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
+            return fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
         if (
             value_type is not None
             and flag.value_type != value_type
             and not _widens(flag, value_type)
         ):
             message = f"flag is {flag.value_type}, asked for {value_type}"
-            return self._error(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
+            return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
         try:
-            resolution, bucket = flag.evaluate(ctx)
+            outcome = flag.evaluate(ctx)
         except Exception as exc:  # the core never raises; this is the last guard
-            return self._error(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
-        if self._counters is not None:
+            return fail(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
+        resolution = outcome[0]
+        if observe and self._counters is not None:
             self._counters.add(resolution)
-        if self._exposures is not None and flag.track_exposure and resolution.has_value:
+        if observe and self._exposures is not None and flag.track_exposure and resolution.has_value:
             self._exposures.record(
                 flag_key, resolution.variant, ctx.get("targetingKey"), resolution.reason.value
             )
-        details = resolution.with_bucket(bucket, default)
-        if resolution.has_value and (value_type in {"object", "float"}):
-            value = _copy_json(details.value) if value_type == "object" else float(details.value)
-            return Details(
-                flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
-            )
-        return details
+        return outcome
 
     def _forced(
         self,
@@ -491,7 +562,7 @@ class Client:
         if value_type is not None and not _value_fits(value, value_type):
             message = f"override {forced!r} is not a {value_type}"
             return self._error(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
-        if value_type == "object":
+        if isinstance(value, dict):
             value = _copy_json(value)
         return Details(flag_key, value, variant, Reason.OVERRIDE, rule="override")
 
@@ -500,11 +571,7 @@ class Client:
     ) -> Details:
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
-        text = message or {
-            ErrorCode.FLAG_NOT_FOUND: "no such flag",
-            ErrorCode.PARSE_ERROR: "the context is not a mapping",
-        }.get(code, code.value)
-        return Details(flag_key, default, None, Reason.ERROR, code, text)
+        return _error(flag_key, default, code, message)
 
     def _why_missing(self, flag_key: str) -> ErrorCode:
         return (
@@ -587,12 +654,17 @@ class Client:
         return _ClientOverride(self, values, local=local)
 
     def _refresh_mode(self) -> None:
-        self._observed = bool(
-            self._hooks
-            or self._exposures is not None
-            or self._client_context
-            or self._overrides.any_active()
-        )
+        with _overrides.mode_lock:
+            self._observed = bool(
+                self._hooks
+                or self._exposures is not None
+                or self._client_context
+                or self._overrides.any_active()
+            )
+
+    def after_fork_in_child(self) -> None:
+        """Replace the client's lock in a forked child (its holder may be gone)."""
+        self._publish_lock = threading.RLock()
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -632,22 +704,23 @@ class _ClientOverride(OverrideScope):
         super().__init__(client._overrides, values, local=local)
         self._client = client
 
-    def __enter__(self) -> OverrideScope:
-        scope = super().__enter__()
-        _refresh_all() if self._local else self._client._refresh_mode()
-        return scope
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, tb)
-        _refresh_all() if self._local else self._client._refresh_mode()
+    def changed(self) -> None:
+        """Switch the affected clients' getters (called under the mode lock)."""
+        if self._local:
+            _refresh_all()
+        else:
+            self._client._refresh_mode()
 
     def _fresh(self) -> OverrideScope:
         return _ClientOverride(self._client, dict(self.values()), local=self._local)
+
+
+def _error(flag_key: str, default: Any, code: ErrorCode, message: str | None = None) -> Details:
+    text = message or {
+        ErrorCode.FLAG_NOT_FOUND: "no such flag",
+        ErrorCode.PARSE_ERROR: "the context is not a mapping",
+    }.get(code, code.value)
+    return Details(flag_key, default, None, Reason.ERROR, code, text)
 
 
 def _refresh_all() -> None:

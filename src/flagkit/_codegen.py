@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from flagkit._bucketing import PERCENT_TOTAL, encodes_as_utf8
+from flagkit._bucketing import PERCENT_TOTAL, bucketing_key
 from flagkit._bucketing import _hash as murmur3
+from flagkit._conditions import string_member
 from flagkit._snapshot import Evaluator, Outcome, Resolution
 
 __all__ = ["Check", "Split", "generate_evaluator"]
@@ -31,7 +32,7 @@ __all__ = ["Check", "Split", "generate_evaluator"]
 Context = Mapping[str, Any]
 
 _MAX_CACHED_SHAPES = 2048
-_shapes: dict[str, CodeType] = {}
+_shapes: dict[tuple[tuple[Any, ...], ...], CodeType] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,63 +65,122 @@ class Split:
 Serve = Outcome | Split | Evaluator
 
 
-class _Writer:
+class _Plan:
+    """A flag's evaluator as shape tokens plus the values they bind, in order.
+
+    The tokens alone determine the source text (every bound value becomes
+    the next ``_kN`` name), so flags of one shape share one compiled code
+    object, and the source is only rendered the first time a shape is seen.
+    """
+
+    def __init__(self) -> None:
+        self.tokens: list[tuple[Any, ...]] = []
+        self.values: list[Any] = []
+
+    def read(self, attribute: str | None, getter: Callable[[Context], Any] | None) -> bool:
+        """Bind an attribute read; return True when it is a flat ``get``."""
+        self.values.append(attribute if getter is None else getter)
+        return getter is None
+
+    def check(self, check: Check) -> tuple[Any, ...]:
+        if check.kind == "call":
+            self.values.append(check.operand)
+            return ("call",)
+        flat = self.read(check.attribute, check.getter)
+        self.values.append(check.operand)
+        return (check.kind, flat)
+
+    def serve(self, serve: Serve) -> tuple[Any, ...]:
+        if isinstance(serve, tuple):
+            self.values.append(serve)
+            return ("fixed",)
+        if isinstance(serve, Split):
+            flat = self.read(serve.attribute, serve.getter)
+            self.values.extend((serve.missing, serve.salt))
+            for bound, resolution in serve.bounds[:-1]:
+                self.values.extend((bound, resolution))
+            self.values.append(serve.bounds[-1][1])
+            return ("split", flat, len(serve.bounds))
+        self.values.append(serve)
+        return ("delegate",)
+
+
+class _Renderer:
+    """Turn shape tokens into source; names are handed out in binding order."""
+
     def __init__(self) -> None:
         self.lines: list[str] = ["def evaluate(ctx):", "    get = ctx.get"]
-        self.names: dict[str, Any] = {
-            "__builtins__": builtins.__dict__,
-            "_hash": murmur3,
-            "_total": PERCENT_TOTAL,
-            "_utf8": encodes_as_utf8,
-        }
+        self.count = 0
 
-    def bind(self, value: Any) -> str:
-        name = f"_k{len(self.names)}"
-        self.names[name] = value
+    def name(self) -> str:
+        name = f"_k{self.count}"
+        self.count += 1
         return name
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append(" " * indent + line)
 
-    def read(self, attribute: str | None, getter: Callable[[Context], Any] | None) -> str:
-        if getter is not None:
-            return f"{self.bind(getter)}(ctx)"
-        return f"get({self.bind(attribute)})"
+    def read(self, flat: bool) -> str:
+        return f"get({self.name()})" if flat else f"{self.name()}(ctx)"
 
-    def check(self, check: Check) -> str:
-        operand = self.bind(check.operand)
-        if check.kind == "call":
-            return f"{operand}(ctx)"
-        value = self.read(check.attribute, check.getter)
-        if check.kind == "eq":
-            return f"{value} == {operand}"
-        return f"(type(v := {value}) is str and v in {operand})"
+    def check(self, token: tuple[Any, ...]) -> str:
+        if token[0] == "call":
+            return f"{self.name()}(ctx)"
+        value = self.read(token[1])
+        if token[0] == "eq":
+            return f"{value} == {self.name()}"
+        # Plain strings take the fast branch; subclasses (StrEnum) are
+        # normalised first, since an Enum hashes by its name, not its value.
+        members = self.name()
+        return f"(v in {members} if (v := {value}).__class__ is str else _member(v, {members}))"
 
-    def serve(self, indent: int, serve: Serve) -> None:
-        if isinstance(serve, tuple):
-            self.emit(indent, f"return {self.bind(serve)}")
-        elif isinstance(serve, Split):
-            self.split(indent, serve)
+    def serve(self, indent: int, token: tuple[Any, ...]) -> None:
+        if token[0] == "fixed":
+            self.emit(indent, f"return {self.name()}")
+        elif token[0] == "delegate":
+            self.emit(indent, f"return {self.name()}(ctx)")
         else:
-            self.emit(indent, f"return {self.bind(serve)}(ctx)")
+            self.split(indent, token[1], token[2])
 
-    def split(self, indent: int, split: Split) -> None:
-        self.emit(indent, f"k = {self.read(split.attribute, split.getter)}")
-        self.emit(indent, "if type(k) is not str:")
-        self.emit(indent + 4, "if type(k) is not int:")
-        self.emit(indent + 8, f"return {self.bind(split.missing)}")
-        self.emit(indent + 4, "k = str(k)")
+    def split(self, indent: int, flat: bool, bounds: int) -> None:
+        self.emit(indent, f"k = {self.read(flat)}")
         # mmh3 crashes the process on strings UTF-8 cannot encode (lone
         # surrogates, which json.loads accepts); ASCII, the common case, is
-        # proven safe by one O(1) flag check.
-        self.emit(indent, "elif not k.isascii() and not _utf8(k):")
-        self.emit(indent + 4, f"return {self.bind(split.missing)}")
-        self.emit(indent, f"b = (_hash({self.bind(split.salt)} + k, 0, False) * _total) >> 32")
-        *leading, (_, last) = split.bounds
-        for bound, resolution in leading:
-            self.emit(indent, f"if b < {self.bind(bound)}:")
-            self.emit(indent + 4, f"return ({self.bind(resolution)}, b)")
-        self.emit(indent, f"return ({self.bind(last)}, b)")
+        # proven safe by one O(1) flag check. Anything else is normalised
+        # (str subclasses, 64-bit ints) or refused by bucketing_key().
+        self.emit(indent, "if k.__class__ is not str or not k.isascii():")
+        self.emit(indent + 4, "k = _key(k)")
+        self.emit(indent + 4, "if k is None:")
+        self.emit(indent + 8, f"return {self.name()}")
+        self.emit(indent, f"b = (_hash({self.name()} + k, 0, False) * _total) >> 32")
+        for _ in range(bounds - 1):
+            self.emit(indent, f"if b < {self.name()}:")
+            self.emit(indent + 4, f"return ({self.name()}, b)")
+        self.emit(indent, f"return ({self.name()}, b)")
+
+    def render(self, tokens: Sequence[tuple[Any, ...]]) -> str:
+        items = iter(tokens)
+        for token in items:
+            if token[0] == "pre":
+                gate, allowed, failed = self.name(), self.name(), self.name()
+                self.emit(4, f"if {gate}(ctx)[0].variant not in {allowed}: return {failed}")
+            elif token[0] == "rule":
+                checks = [self.check(next(items)) for _ in range(token[1])]
+                self.emit(4, f"if {' and '.join(checks)}:")
+                self.serve(8, next(items))
+            else:  # the default
+                self.serve(4, token)
+        return "\n".join(self.lines)
+
+
+_BASE_NAMES: dict[str, Any] = {
+    "__builtins__": builtins.__dict__,
+    "_hash": murmur3,
+    "_total": PERCENT_TOTAL,
+    "_key": bucketing_key,
+    "_member": string_member,
+}
+_NAMES = [f"_k{i}" for i in range(64)]
 
 
 def generate_evaluator(
@@ -130,24 +190,27 @@ def generate_evaluator(
     default: Serve,
 ) -> Evaluator:
     """Return one generated function evaluating a flag's plan in order."""
-    writer = _Writer()
+    plan = _Plan()
+    tokens = plan.tokens
     for prerequisite, allowed in prerequisites:
-        writer.emit(
-            4,
-            f"if {writer.bind(prerequisite)}(ctx)[0].variant not in {writer.bind(allowed)}: "
-            f"return {writer.bind(failed)}",
-        )
+        plan.values.extend((prerequisite, allowed, failed))
+        tokens.append(("pre",))
     for checks, serve in rules:
-        writer.emit(4, f"if {' and '.join(writer.check(c) for c in checks)}:")
-        writer.serve(8, serve)
-    writer.serve(4, default)
-    source = "\n".join(writer.lines)
-    code = _shapes.get(source)
+        tokens.append(("rule", len(checks)))
+        tokens.extend([plan.check(c) for c in checks])
+        tokens.append(plan.serve(serve))
+    tokens.append(plan.serve(default))
+    shape = tuple(tokens)
+    code = _shapes.get(shape)
     if code is None:
+        source = _Renderer().render(shape)
         code = compile(source, "<flagkit generated evaluator>", "exec")
         if len(_shapes) < _MAX_CACHED_SHAPES:
-            _shapes[source] = code
-    namespace = writer.names
+            _shapes[shape] = code
+    values = plan.values
+    names = _NAMES if len(values) <= len(_NAMES) else [f"_k{i}" for i in range(len(values))]
+    namespace = dict(zip(names, values, strict=False))  # names may be longer
+    namespace.update(_BASE_NAMES)
     exec(code, namespace)  # the source is ours alone: see the module docstring
     evaluate: Evaluator = namespace["evaluate"]
     return evaluate

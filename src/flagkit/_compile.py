@@ -75,20 +75,7 @@ def compile_flags(
     keep_definitions: bool = True,
 ) -> dict[str, CompiledFlag]:
     """Compile flags (in prerequisite order) against their segments."""
-    compiler = _Compiler(segments, clock, keep_definitions)
-    compiled: dict[str, CompiledFlag] = {}
-
-    def build(key: str) -> CompiledFlag:
-        done = compiled.get(key)
-        if done is None:
-            flag = flags[key]
-            prerequisites = [(build(p.flag), frozenset(p.variants)) for p in flag.prerequisites]
-            done = compiled[key] = compiler.flag(key, flag, prerequisites)
-        return done
-
-    for key in flags:
-        build(key)
-    return {key: compiled[key] for key in flags}
+    return _Compiler(segments, clock, keep_definitions).compile_all(flags)
 
 
 def compile_segments(segments: Mapping[str, Segment]) -> dict[str, Predicate]:
@@ -105,9 +92,38 @@ class _Compiler:
         self.predicates: dict[tuple[Any, ...], Predicate] = {}
         self.operand_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self.segments: dict[str, Predicate] = {}
+        self.segment_json: dict[str, bytes] = {}
         # Segment rules cannot refer to segments (validation), so order is free.
         for name, seg in segments.items():
             self.segments[name] = self.segment(seg)
+            self.segment_json[name] = seg.model_dump_json().encode()
+
+    def compile_all(self, flags: Mapping[str, Flag]) -> dict[str, CompiledFlag]:
+        """Compile every flag, each after its prerequisites.
+
+        A loop with an explicit stack, not a recursive closure: a closure
+        that refers to itself is a reference cycle, which would keep the
+        whole pydantic document alive until the next garbage collection.
+        """
+        compiled: dict[str, CompiledFlag] = {}
+        for root in flags:
+            stack = [root]
+            while stack:
+                key = stack[-1]
+                if key in compiled:
+                    stack.pop()
+                    continue
+                flag = flags[key]
+                pending = [p.flag for p in flag.prerequisites if p.flag not in compiled]
+                if pending:
+                    stack.extend(pending)  # validation guarantees no cycles
+                    continue
+                prerequisites = [
+                    (compiled[p.flag], frozenset(p.variants)) for p in flag.prerequisites
+                ]
+                compiled[key] = self.flag(key, flag, prerequisites)
+                stack.pop()
+        return {key: compiled[key] for key in flags}
 
     def segment(self, segment: Segment) -> Predicate:
         get = attribute_getter(segment.by)
@@ -172,9 +188,11 @@ class _Compiler:
                 key, value=variants[variant], variant=variant, reason=reason, rule=rule
             )
 
+        evaluate, constant = self.evaluator(key, flag, prerequisites, resolution)
         return CompiledFlag(
             key,
-            evaluate=self.evaluator(key, flag, prerequisites, resolution),
+            evaluate=evaluate,
+            constant=constant,
             value_type=value_type,
             variants=variants,
             meta=FlagMeta(flag.description, flag.kind, flag.owner, flag.expires, tuple(flag.tags)),
@@ -184,10 +202,27 @@ class _Compiler:
                 else flag.kind == "experiment"
             ),
             definition=flag if self.keep_definitions else None,
-            fingerprint=hashlib.blake2b(
-                flag.model_dump_json().encode(), digest_size=12
-            ).hexdigest(),
+            fingerprint=self.fingerprint(flag, prerequisites),
         )
+
+    def fingerprint(
+        self, flag: Flag, prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]]
+    ) -> str:
+        """Digest everything the flag's behaviour depends on.
+
+        Its own definition, the segments it uses, and its prerequisites'
+        digests: a change to any of them is a change to this flag, so
+        change listeners hear about it.
+        """
+        digest = hashlib.blake2b(flag.model_dump_json().encode(), digest_size=12)
+        for rule in flag.rules:
+            for cond in rule.when:
+                if cond.op == "in_segment":
+                    for name in cond.operands():
+                        digest.update(self.segment_json.get(str(name), b""))
+        for prerequisite, _ in prerequisites:
+            digest.update(prerequisite.fingerprint.encode())
+        return digest.hexdigest()
 
     def evaluator(
         self,
@@ -195,17 +230,18 @@ class _Compiler:
         flag: Flag,
         prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
         resolution: MakeResolution,
-    ) -> Evaluator:
+    ) -> tuple[Evaluator, Resolution | None]:
+        """Return the flag's evaluator, and its one resolution when it is constant."""
         if not flag.enabled:
             off = resolution(flag.off_variant, Reason.DISABLED, None).outcome
-            return lambda ctx: off
+            return (lambda ctx: off), off[0]
         static = not flag.rules and not prerequisites
         default = self.serve(
             key, flag.default, resolution, Reason.STATIC if static else Reason.DEFAULT, None
         )
         if static and isinstance(default, tuple):
             fixed = default
-            return lambda ctx: fixed
+            return (lambda ctx: fixed), fixed[0]
         rules = [
             (
                 [self.check(c) for c in rule.when],
@@ -215,9 +251,13 @@ class _Compiler:
             )
             for i, rule in enumerate(flag.rules)
         ]
-        failed = resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
+        failed = (
+            resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
+            if prerequisites
+            else None
+        )
         gates = [(pre.evaluate, allowed) for pre, allowed in prerequisites]
-        return generate_evaluator(gates, failed, rules, default)
+        return generate_evaluator(gates, failed, rules, default), None
 
     def serve(
         self,

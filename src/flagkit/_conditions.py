@@ -28,6 +28,7 @@ __all__ = [
     "compile_condition",
     "match_in",
     "safe_pattern",
+    "string_member",
 ]
 
 Context = Mapping[str, Any]
@@ -85,21 +86,31 @@ def match_in(operands: Sequence[Any]) -> ValueTest:
             return lambda value: value == only
 
         def in_strings(value: Any) -> bool:
-            return type(value) is str and value in strings
+            if value.__class__ is str:
+                return value in strings
+            return string_member(value, strings)
 
         return in_strings
 
     def in_typed(value: Any) -> bool:
-        kind = type(value)
-        if kind is str:
-            return value in strings
-        if kind is bool:
-            return value in booleans
-        if kind is int or kind is float:
-            return value in numbers
+        if isinstance(value, str):
+            return str.__str__(value) in strings
+        if isinstance(value, bool):
+            return bool(value) in booleans
+        if isinstance(value, int | float):
+            return (int(value) if isinstance(value, int) else float(value)) in numbers
         return False
 
     return in_typed
+
+
+def string_member(value: Any, members: frozenset[str]) -> bool:
+    """Return True when ``value`` is a string (or str subclass) in ``members``.
+
+    Subclasses are compared by their string value: an Enum hashes by its
+    *name*, so ``StrEnum`` members would otherwise never be found in a set.
+    """
+    return isinstance(value, str) and str.__str__(value) in members
 
 
 def _is_number(value: Any) -> bool:

@@ -11,6 +11,7 @@ import threading
 from collections import Counter
 from typing import Any, NamedTuple
 
+from flagkit import _forking
 from flagkit._details import ErrorCode, Reason
 from flagkit._snapshot import Resolution
 
@@ -31,16 +32,34 @@ class Counters:
 
     def __init__(self) -> None:
         self.local = threading.local()
-        self._all: list[dict[Any, int]] = []
+        self._all: list[tuple[threading.Thread, dict[Any, int]]] = []
+        self._retired: Counter[CountKey] = Counter()
         self._registry_lock = threading.Lock()
+        _forking.register(self)
 
     def new_local(self) -> dict[Any, int]:
         """Create and register the calling thread's count dict."""
         counts: dict[Any, int] = {}
         self.local.counts = counts
         with self._registry_lock:
-            self._all.append(counts)
+            self._retire_dead_threads()
+            self._all.append((threading.current_thread(), counts))
         return counts
+
+    def _retire_dead_threads(self) -> None:
+        """Fold the tables of finished threads into one total (bounded memory).
+
+        A thread-per-request server would otherwise leave one table per
+        request ever served. Called with the registry lock held.
+        """
+        alive = []
+        for thread, table in self._all:
+            if thread.is_alive():
+                alive.append((thread, table))
+            else:
+                for key, count in table.items():
+                    self._retired[_count_key(key)] += count
+        self._all = alive
 
     def add(self, resolution: Resolution) -> None:
         """Count one evaluation that ended in ``resolution``."""
@@ -62,8 +81,9 @@ class Counters:
     def snapshot(self) -> dict[CountKey, int]:
         """Return the totals so far, across every thread."""
         with self._registry_lock:
-            tables = list(self._all)
-        totals: Counter[CountKey] = Counter()
+            self._retire_dead_threads()
+            tables = [table for _, table in self._all]
+            totals: Counter[CountKey] = Counter(self._retired)
         for table in tables:
             for key, count in list(table.items()):
                 totals[_count_key(key)] += count
@@ -72,7 +92,8 @@ class Counters:
     def reset(self) -> None:
         """Forget every count."""
         with self._registry_lock:
-            for table in self._all:
+            self._retired.clear()
+            for _, table in self._all:
                 table.clear()
 
     def after_fork_in_child(self) -> None:

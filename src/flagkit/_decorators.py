@@ -28,20 +28,23 @@ ContextFactory = Callable[..., Mapping[str, Any] | None]
 logger = logging.getLogger("flagkit")
 
 
-def _context_of(
-    factory: ContextFactory | None, flag_key: str, args: Any, kwargs: Any
-) -> Mapping[str, Any] | None:
+class _Broken:
+    """The context of a call whose context function raised: always the fallback."""
+
+
+_BROKEN: Any = _Broken()
+
+
+def _context_of(factory: ContextFactory | None, flag_key: str, args: Any, kwargs: Any) -> Any:
     if factory is None:
         return None  # the scoped context
     try:
         return factory(*args, **kwargs)
     except Exception:
         logger.warning(
-            "flagkit: context function for %r raised; using the scoped context",
-            flag_key,
-            exc_info=True,
+            "flagkit: context function for %r raised; calling the fallback", flag_key, exc_info=True
         )
-        return None
+        return _BROKEN  # not a mapping: the evaluation errors, so the fallback runs
 
 
 def dispatch(

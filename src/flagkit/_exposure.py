@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 from cachetools import LRUCache
 
 from flagkit import _forking
+from flagkit._bucketing import bucketing_key
 
 __all__ = [
     "CallbackSink",
@@ -147,7 +148,8 @@ class ExposureLog:
         """Queue one exposure unless it repeats a recent one; never blocks."""
         if self._closed:
             return
-        key = (flag_key, targeting_key, variant)
+        target = bucketing_key(targeting_key)  # a str or 64-bit int key, as text; else None
+        key = (flag_key, target, variant)
         if self._seen_lock.acquire(blocking=False):
             try:
                 if key in self._seen:
@@ -159,7 +161,6 @@ class ExposureLog:
         if len(self._queue) >= self.max_queue:
             self.dropped += 1
             return
-        target = targeting_key if isinstance(targeting_key, str) else None
         self._queue.append(ExposureEvent(flag_key, variant, target, reason, self._clock()))
         if self._thread is None:
             self._start()
@@ -183,12 +184,16 @@ class ExposureLog:
                 return
 
     def _deliver_all(self) -> None:
-        while self._queue:
-            batch: list[ExposureEvent] = []
-            while self._queue and len(batch) < self.batch_size:
-                batch.append(self._queue.popleft())
+        while True:
+            # Take the batch and count it in flight in one critical section, so
+            # flush() never sees an empty queue with a batch not yet delivered.
             with self._idle:
-                self._in_flight = len(batch)
+                if not self._queue:
+                    return
+                batch: list[ExposureEvent] = []
+                while self._queue and len(batch) < self.batch_size:
+                    batch.append(self._queue.popleft())
+                self._in_flight += len(batch)
             try:
                 self.sink.write(batch)
                 self.delivered += len(batch)
@@ -199,7 +204,7 @@ class ExposureLog:
                 )
             finally:
                 with self._idle:
-                    self._in_flight = 0
+                    self._in_flight -= len(batch)
                     self._idle.notify_all()
 
     def flush(self, timeout: float | None = 5.0) -> bool:

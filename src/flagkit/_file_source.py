@@ -87,8 +87,10 @@ class FileSource(Source):
 
     def _load(self, *, raise_errors: bool) -> bool:
         try:
-            data = read_bytes(self.origin)
+            # Stat first: if the file changes between the stat and the read,
+            # the next poll sees a new signature and reads it again.
             signature = _signature_of(self.origin)
+            data = read_bytes(self.origin)
             digest = hashlib.sha256(data).hexdigest()
             self._signature = signature
             if digest == self._digest:
@@ -97,10 +99,17 @@ class FileSource(Source):
             snapshot = snapshot_from_bytes(
                 data, self.syntax, origin=self.origin, clock=self._eval_clock
             )
-        except (FlagkitError, OSError) as exc:
-            error = exc if isinstance(exc, FlagkitError) else SourceError(f"{self.origin}: {exc}")
+        except Exception as exc:  # any failure keeps the last good flags and is reported
+            if isinstance(exc, FlagkitError):
+                error: FlagkitError = exc
+            elif isinstance(exc, OSError):
+                error = SourceError(f"{self.origin}: cannot read: {exc.strerror or exc}")
+            else:
+                error = SourceError(f"{self.origin}: {type(exc).__name__}: {exc}")
             if raise_errors:
-                raise error from None if error is exc else exc
+                if error is exc:
+                    raise
+                raise error from exc
             self.reject(error)
             return False
         self._digest = digest

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from flagkit._details import Details
@@ -26,16 +26,42 @@ logger = logging.getLogger("flagkit")
 HookHints = Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class HookContext:
-    """What a hook knows about the evaluation it observes."""
+_NO_HINTS: HookHints = MappingProxyType({})
 
-    flag_key: str
-    flag_type: str | None
-    default_value: Any
-    context: Mapping[str, Any]
-    client_name: str = "flagkit"
-    hints: HookHints = field(default_factory=dict)
+
+class HookContext:
+    """What a hook knows about the evaluation it observes (read-only by convention).
+
+    A plain slotted class rather than a frozen dataclass: one is built per
+    observed evaluation, and a frozen dataclass costs several times more.
+    """
+
+    __slots__ = ("client_name", "context", "default_value", "flag_key", "flag_type", "hints")
+
+    def __init__(  # noqa: PLR0917 - mirrors OpenFeature's HookContext fields
+        self,
+        flag_key: str,
+        flag_type: str | None,
+        default_value: Any,
+        context: Mapping[str, Any],
+        client_name: str = "flagkit",
+        hints: HookHints = _NO_HINTS,
+    ) -> None:
+        self.flag_key = flag_key
+        self.flag_type = flag_type
+        self.default_value = default_value
+        self.context = context
+        self.client_name = client_name
+        self.hints = hints
+
+    def with_context(self, context: Mapping[str, Any]) -> HookContext:
+        """Return a copy seeing ``context`` (after a before hook added to it)."""
+        return HookContext(
+            self.flag_key, self.flag_type, self.default_value, context, self.client_name, self.hints
+        )
+
+    def __repr__(self) -> str:
+        return f"HookContext(flag_key={self.flag_key!r}, flag_type={self.flag_type!r})"
 
 
 class Hook:

@@ -63,9 +63,10 @@ def parse_bytes(data: bytes | str, fmt: Format, *, source: str = "<document>") -
         if fmt == "toml":
             return tomllib.loads(text)
         return _load_yaml(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise DefinitionError(
-            [Problem((), f"not valid {fmt.upper()}: {exc}", source)], source
+            [Problem((), f"not valid {fmt.upper()}: {message}", source)], source
         ) from exc
 
 

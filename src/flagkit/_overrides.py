@@ -18,6 +18,8 @@ from contextvars import ContextVar
 from types import MappingProxyType, TracebackType
 from typing import Any, ParamSpec, TypeVar
 
+from flagkit import _forking
+
 __all__ = ["OverrideScope", "Overrides"]
 
 P = ParamSpec("P")
@@ -26,7 +28,20 @@ R = TypeVar("R")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _local: ContextVar[Mapping[str, Any]] = ContextVar("flagkit_overrides", default=_EMPTY)
 _local_users = 0  # how many local override blocks are open anywhere (a cheap "any?" test)
-_local_users_lock = threading.Lock()
+#: Serialises every change of override state *and* the recomputation of the
+#: clients' fast-path switch that follows it, so a stale "no overrides" can
+#: never be written after a newer "overrides active".
+mode_lock = threading.RLock()
+
+
+class _ModuleLocks:
+    def after_fork_in_child(self) -> None:
+        global mode_lock
+        mode_lock = threading.RLock()
+
+
+_module_locks = _ModuleLocks()
+_forking.register(_module_locks)
 
 
 class Overrides:
@@ -37,6 +52,11 @@ class Overrides:
         self._layers: dict[int, Mapping[str, Any]] = {}
         self._ids = itertools.count()
         self.process: Mapping[str, Any] = _EMPTY
+        _forking.register(self)
+
+    def after_fork_in_child(self) -> None:
+        """Replace the lock (a thread that held it is gone in the child)."""
+        self._lock = threading.Lock()
 
     def any_active(self) -> bool:
         """Return True when some override might apply (cheap, may be conservative)."""
@@ -82,12 +102,13 @@ class OverrideScope:
 
     def __enter__(self) -> OverrideScope:
         global _local_users
-        if self._local:
-            with _local_users_lock:
+        with mode_lock:
+            if self._local:
                 _local_users += 1
-            self._tokens.append(_local.set(MappingProxyType({**_local.get(), **self._values})))
-        else:
-            self._tokens.append(self._overrides.push_process(self._values))
+                self._tokens.append(_local.set(MappingProxyType({**_local.get(), **self._values})))
+            else:
+                self._tokens.append(self._overrides.push_process(self._values))
+            self.changed()
         return self
 
     def __exit__(
@@ -97,13 +118,17 @@ class OverrideScope:
         tb: TracebackType | None,
     ) -> None:
         global _local_users
-        token = self._tokens.pop()
-        if self._local:
-            _local.reset(token)
-            with _local_users_lock:
+        with mode_lock:
+            token = self._tokens.pop()
+            if self._local:
+                _local.reset(token)
                 _local_users -= 1
-        else:
-            self._overrides.pop_process(token)
+            else:
+                self._overrides.pop_process(token)
+            self.changed()
+
+    def changed(self) -> None:
+        """Hook for subclasses: called under ``mode_lock`` after every change."""
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         """Apply the overrides around every call of ``func``."""

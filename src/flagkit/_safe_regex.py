@@ -49,8 +49,11 @@ _FORBIDDEN = {
     _c.ASSERT_NOT: "look-arounds",
 }
 # Characters used to test whether two character sets overlap: ASCII, Latin-1,
-# and a few samples of other scripts and classes, plus every literal the
-# pattern names (added per pattern).
+# and a few samples of other scripts and classes, plus every literal and the
+# ends and middle of every range the pattern names (added per pattern), and
+# under case-insensitive matching every case variant of those. Membership is
+# over-approximated (a '.' matches everything, folding applies everywhere
+# once it applies anywhere), so a doubt refuses a pattern, never admits one.
 _SAMPLE = [chr(i) for i in range(256)] + [
     "\u0100",
     "\u0391",
@@ -74,10 +77,19 @@ def compile_safe(pattern: str) -> re.Pattern[str]:
         tree = sre_parse.parse(pattern)
     except re.error as exc:
         raise UnsafePatternError(f"invalid regular expression: {exc}") from exc
-    literals = {chr(v) for op, v in _walk(tree) if op in (_c.LITERAL, _c.NOT_LITERAL)}
-    sample = _SAMPLE + sorted(literals)
-    dotall = bool(compiled.flags & re.DOTALL)
-    _check_sequence(list(tree), sample, dotall, inside_repeat=False, tail=set())
+    named: set[str] = set()
+    fold = bool(compiled.flags & re.IGNORECASE)
+    for op, av in _walk(tree):
+        if op in (_c.LITERAL, _c.NOT_LITERAL):
+            named.add(chr(av))
+        elif op == _c.RANGE:  # both ends and the middle of every range
+            named.update(chr(av[0]), chr(av[1]), chr((av[0] + av[1]) // 2))
+        elif op == _c.SUBPATTERN and av[1] & re.IGNORECASE:
+            fold = True  # a scoped (?i:...) anywhere: fold everywhere (conservative)
+    sample = sorted(set(_SAMPLE) | named)
+    if fold:
+        sample = sorted({variant for ch in sample for variant in _case_variants(ch)})
+    _check_sequence(list(tree), sample, fold, inside_repeat=False, tail=set())
     return compiled
 
 
@@ -98,35 +110,35 @@ def _walk(items: Iterable[Any]) -> Iterable[tuple[Any, Any]]:
 
 
 def _check_sequence(
-    items: list[Any], sample: list[str], dotall: bool, inside_repeat: bool, tail: set[str]
+    items: list[Any], sample: list[str], fold: bool, inside_repeat: bool, tail: set[str]
 ) -> None:
     """Check every repeat in ``items``; ``tail`` is what may follow the sequence."""
     for index, (op, av) in enumerate(items):
         if op in _FORBIDDEN:
             raise UnsafePatternError(f"{_FORBIDDEN[op]} are not allowed")
         rest = items[index + 1 :]
-        follow = _first_chars(rest, sample, dotall)
+        follow = _first_chars(rest, sample, fold)
         if _can_be_empty(rest):
             follow |= tail
         if op == _c.BRANCH:
             if inside_repeat:
                 raise UnsafePatternError("alternation inside a repeat is not allowed")
             for branch in av[1]:
-                _check_sequence(list(branch), sample, dotall, inside_repeat, follow)
+                _check_sequence(list(branch), sample, fold, inside_repeat, follow)
         elif op == _c.SUBPATTERN:
-            _check_sequence(list(av[3]), sample, dotall, inside_repeat, follow)
+            _check_sequence(list(av[3]), sample, fold, inside_repeat, follow)
         elif op == _ATOMIC:
-            _check_sequence(list(av), sample, dotall, inside_repeat, follow)
+            _check_sequence(list(av), sample, fold, inside_repeat, follow)
         elif op in _REPEATS or op == _POSSESSIVE:
             low, high, body = av
             body = list(body)
             # What may follow the end of one pass through the body: another
             # pass (when more are allowed), or what follows the repeat.
-            inner_tail = follow | (_first_chars(body, sample, dotall) if high > 1 else set())
-            _check_sequence(body, sample, dotall, inside_repeat or high > 1, inner_tail)
+            inner_tail = follow | (_first_chars(body, sample, fold) if high > 1 else set())
+            _check_sequence(body, sample, fold, inside_repeat or high > 1, inner_tail)
             if low == high:
                 continue  # a fixed count offers the engine no choice to backtrack over
-            overlap = _chars_of(body, sample, dotall) & follow
+            overlap = _chars_of(body, sample, fold) & follow
             if overlap:
                 shown = "".join(sorted(overlap))[:8]
                 raise UnsafePatternError(
@@ -137,39 +149,39 @@ def _check_sequence(
                 )
 
 
-def _chars_of(items: list[Any], sample: list[str], dotall: bool) -> set[str]:
+def _chars_of(items: list[Any], sample: list[str], fold: bool) -> set[str]:
     """Return every sample character any item of a repeat body can consume."""
     chars: set[str] = set()
     for op, av in items:
         if op in _SINGLE_CHAR:
-            chars |= {ch for ch in sample if _matches(op, av, ch, dotall)}
+            chars |= {ch for ch in sample if _matches(op, av, ch, fold)}
         elif op == _c.SUBPATTERN:
-            chars |= _chars_of(list(av[3]), sample, dotall)
+            chars |= _chars_of(list(av[3]), sample, fold)
         elif op in _REPEATS:
-            chars |= _chars_of(list(av[2]), sample, dotall)
+            chars |= _chars_of(list(av[2]), sample, fold)
     return chars
 
 
-def _first_chars(items: list[Any], sample: list[str], dotall: bool) -> set[str]:
+def _first_chars(items: list[Any], sample: list[str], fold: bool) -> set[str]:
     """Return the sample characters that can start what follows a repeat."""
     first: set[str] = set()
     for op, av in items:
         if op in _ZERO_WIDTH:
             continue
         if op in _SINGLE_CHAR:
-            return first | {ch for ch in sample if _matches(op, av, ch, dotall)}
+            return first | {ch for ch in sample if _matches(op, av, ch, fold)}
         if op == _c.SUBPATTERN:
             inner = list(av[3])
-            first |= _first_chars(inner, sample, dotall)
+            first |= _first_chars(inner, sample, fold)
             if not _can_be_empty(inner):
                 return first
         elif op in _REPEATS or op == _POSSESSIVE:
-            first |= _first_chars(list(av[2]), sample, dotall)
+            first |= _first_chars(list(av[2]), sample, fold)
             if av[0] > 0 and not _can_be_empty(list(av[2])):
                 return first
         elif op == _c.BRANCH:
             for branch in av[1]:
-                first |= _first_chars(list(branch), sample, dotall)
+                first |= _first_chars(list(branch), sample, fold)
             if not any(_can_be_empty(list(b)) for b in av[1]):
                 return first
         else:
@@ -195,14 +207,25 @@ def _can_be_empty(items: list[Any]) -> bool:
     return True
 
 
-def _matches(op: Any, av: Any, ch: str, dotall: bool) -> bool:
+def _case_variants(ch: str) -> set[str]:
+    return {ch} | {v for v in (ch.lower(), ch.upper(), ch.swapcase(), ch.casefold()) if len(v) == 1}
+
+
+def _matches(op: Any, av: Any, ch: str, fold: bool) -> bool:
+    """Return True when item ``op`` may consume ``ch`` (over-approximated, never under)."""
+    if op == _c.ANY:
+        return True  # '.' with or without DOTALL, scoped or not: assume it matches
+    if fold:
+        return any(_matches_exactly(op, av, variant) for variant in _case_variants(ch))
+    return _matches_exactly(op, av, ch)
+
+
+def _matches_exactly(op: Any, av: Any, ch: str) -> bool:
     code = ord(ch)
     if op == _c.LITERAL:
         return bool(code == av)
     if op == _c.NOT_LITERAL:
         return bool(code != av)
-    if op == _c.ANY:
-        return dotall or ch != "\n"
     return _in_set(av, ch, code)
 
 

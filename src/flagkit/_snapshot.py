@@ -134,6 +134,7 @@ class CompiledFlag:
     """One flag, compiled: ``evaluate(context)`` returns an ``Outcome``."""
 
     __slots__ = (
+        "constant",
         "definition",
         "evaluate",
         "fingerprint",
@@ -155,6 +156,7 @@ class CompiledFlag:
         track_exposure: bool,
         definition: Any = None,
         fingerprint: str = "",
+        constant: Resolution | None = None,
     ) -> None:
         self.key = key
         self.evaluate = evaluate
@@ -166,6 +168,8 @@ class CompiledFlag:
         self.definition = definition
         #: A digest of the definition: equal digests mean an unchanged flag.
         self.fingerprint = fingerprint
+        #: The one resolution of a flag that ignores the context (off, or untargeted).
+        self.constant = constant
 
     def __repr__(self) -> str:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"
@@ -175,10 +179,11 @@ class CompiledFlag:
 class Snapshot:
     """An immutable, compiled flag set and where it came from.
 
-    ``evaluators`` holds, per value type in ``VALUE_TYPES`` order, the
-    evaluators a typed getter may call: one dict lookup then answers both
-    "does the flag exist" and "is it of the asked type". Ints are numbers,
-    so int flags are in the float table too.
+    ``evaluators`` holds, per value type in ``VALUE_TYPES`` order, what a
+    typed getter needs: one dict lookup then answers both "does the flag
+    exist" and "is it of the asked type". An entry is the flag's evaluator,
+    or, for a flag that ignores the context, its one ``Resolution`` (no call
+    at all). Ints are numbers, so int flags are in the float table too.
     """
 
     flags: Mapping[str, CompiledFlag]
@@ -187,14 +192,17 @@ class Snapshot:
     loaded_at: float = 0.0
     revision: str = ""
     document: Any = field(default=None, repr=False, compare=False)
-    evaluators: tuple[dict[str, Evaluator], ...] = field(init=False, repr=False, compare=False)
+    evaluators: tuple[dict[str, Evaluator | Resolution], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        tables: dict[str, dict[str, Evaluator]] = {name: {} for name in VALUE_TYPES}
+        tables: dict[str, dict[str, Evaluator | Resolution]] = {name: {} for name in VALUE_TYPES}
         for key, flag in self.flags.items():
-            tables[flag.value_type][key] = flag.evaluate
+            entry = flag.evaluate if flag.constant is None else flag.constant
+            tables[flag.value_type][key] = entry
             if flag.value_type == "int":
-                tables["float"][key] = flag.evaluate
+                tables["float"][key] = entry
         object.__setattr__(self, "evaluators", tuple(tables[name] for name in VALUE_TYPES))
 
     def get(self, key: str) -> CompiledFlag | None:

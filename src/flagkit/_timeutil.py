@@ -22,7 +22,10 @@ def timestamp_of(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int too large for a float is no instant
+            return None
     if isinstance(value, dt.datetime):
         return as_utc(value).timestamp()
     if isinstance(value, dt.date):

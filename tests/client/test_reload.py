@@ -1,0 +1,176 @@
+"""File reload: changes go live atomically, bad changes keep the last good flags."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flagkit
+from flagkit import ChangeEvent
+
+BOOL = {"on": True, "off": False}
+
+
+def write(path: Path, flags: dict[str, Any]) -> None:
+    """Write a document atomically (a new inode, as editors and deploy tools do)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"flags": flags}))
+    os.replace(tmp, path)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def flag_file(tmp_path: Path) -> Path:
+    path = tmp_path / "flags.json"
+    write(
+        path, {"a": {"variants": BOOL, "default": "off"}, "b": {"variants": BOOL, "default": "on"}}
+    )
+    return path
+
+
+def test_a_changed_file_goes_live(flag_file: Path) -> None:
+    """A running client picks up an edited file and tells listeners once."""
+    events: list[ChangeEvent] = []
+    with flagkit.Client.from_file(flag_file, watch=True, interval=0.02) as client:
+        client.on_change(events.append)
+        assert client.get_bool("a", True) is False
+        write(
+            flag_file,
+            {"a": {"variants": BOOL, "default": "on"}, "c": {"variants": BOOL, "default": "on"}},
+        )
+        assert wait_until(lambda: client.get_bool("a", False) is True)
+        time.sleep(0.1)  # more polls: no duplicate events
+    assert 1 == len(events)
+    assert (frozenset({"c"}), frozenset({"b"}), frozenset({"a"})) == (
+        events[0].added,
+        events[0].removed,
+        events[0].modified,
+    )
+
+
+def test_a_malformed_change_keeps_the_last_good_flags(flag_file: Path) -> None:
+    """Invalid JSON or an invalid document is reported; the old flags keep serving."""
+    errors: list[Exception] = []
+    with flagkit.Client.from_file(flag_file, watch=True, interval=0.02) as client:
+        client.on_error(errors.append)
+        flag_file.write_text("{broken json")
+        assert wait_until(lambda: len(errors) >= 1)
+        assert client.get_bool("b", False) is True
+        status = client.status()
+        assert status.ready
+        assert status.last_error is not None
+        assert "not valid JSON" in status.last_error
+        assert status.error_age() is not None
+        write(flag_file, {"a": {"variants": BOOL, "default": "nope"}})
+        assert wait_until(lambda: len(errors) >= 2)
+        assert "unknown variant 'nope'" in str(errors[-1])
+        assert client.get_bool("b", False) is True
+        write(flag_file, {"a": {"variants": BOOL, "default": "on"}})
+        assert wait_until(lambda: client.get_bool("a", False) is True)
+
+
+def test_touch_without_change_does_not_recompile(flag_file: Path) -> None:
+    """Rewriting identical content costs no compile and fires no event."""
+    events: list[ChangeEvent] = []
+    with flagkit.Client.from_file(flag_file, watch=True, interval=0.02) as client:
+        client.on_change(events.append)
+        snapshot = client.snapshot
+        flag_file.write_text(flag_file.read_text())
+        os.utime(flag_file, ns=(time.time_ns(), time.time_ns() + 10**9))
+        time.sleep(0.2)
+        assert client.snapshot is snapshot
+    assert [] == events
+
+
+def test_invalid_file_at_start_raises(tmp_path: Path) -> None:
+    """A client does not start on a file it cannot load."""
+    path = tmp_path / "flags.json"
+    path.write_text('{"flags": {"a": {"variants": {"on": true}, "default": "x"}}}')
+    with pytest.raises(flagkit.DefinitionError, match="unknown variant 'x'"):
+        flagkit.Client.from_file(path, watch=True)
+
+
+def test_close_joins_the_poller_and_leaks_no_threads(flag_file: Path) -> None:
+    """close() stops the watcher thread; the client is a context manager."""
+    baseline = threading.active_count()
+    clients = [flagkit.Client.from_file(flag_file, watch=True, interval=0.01) for _ in range(5)]
+    assert threading.active_count() == baseline + 5
+    for client in clients:
+        client.close()
+        client.close()  # idempotent
+    assert threading.active_count() == baseline
+    assert clients[0].status().closed
+
+
+def test_concurrent_reads_never_see_a_torn_snapshot() -> None:
+    """1,000 reloads under concurrent evaluation: every read sees one whole generation."""
+
+    def document(generation: int) -> dict[str, Any]:
+        value = f"g{generation}"
+        return {
+            "flags": {
+                "x": {"variants": {value: value}, "default": value},
+                "y": {"variants": {value: value}, "default": value},
+                "z": {
+                    "variants": {value: value, "off": "off"},
+                    "prerequisites": [{"flag": "x", "variants": [value]}],
+                    "off_variant": "off",
+                    "default": value,
+                },
+            }
+        }
+
+    source = flagkit.MemorySource(document(0))
+    client = flagkit.Client(source)
+    stop = threading.Event()
+    failures: list[str] = []
+    reads = [0]
+
+    def reader() -> None:
+        while not stop.is_set():
+            everything = client.all_flags({})
+            values = {d.value for d in everything.values()}
+            if len(values) != 1:
+                failures.append(f"torn: {values}")
+            if client.get_str("z", "?") == "off":
+                failures.append("prerequisite saw another generation")
+            reads[0] += 1
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for generation in range(1, 1001):
+            source.update(document(generation))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert [] == failures
+    assert client.get_str("x", "?") == "g1000"
+    assert reads[0] > 0
+
+
+def test_memory_source_bad_update_keeps_flags() -> None:
+    """MemorySource.update raises on an invalid document and keeps the live flags."""
+    source = flagkit.MemorySource({"flags": {"a": {"variants": BOOL, "default": "on"}}})
+    client = flagkit.Client(source)
+    with pytest.raises(flagkit.DefinitionError):
+        source.update({"flags": {"a": {"variants": BOOL, "default": "maybe"}}})
+    assert client.get_bool("a", False) is True
+    assert "unknown variant" in (client.status().last_error or "")
