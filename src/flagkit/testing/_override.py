@@ -30,13 +30,8 @@ __all__ = ["check_override_values", "override"]
 class _GlobalOverride(OverrideScope):
     """A ContextVar override seen by every client; switches them to the observing path."""
 
-    def __enter__(self) -> OverrideScope:
-        scope = super().__enter__()
-        _refresh_all()
-        return scope
-
-    def __exit__(self, *exc_info: Any) -> None:
-        super().__exit__(*exc_info)
+    def changed(self) -> None:
+        """Switch every client's getters (called under the override mode lock)."""
         _refresh_all()
 
     def _fresh(self) -> OverrideScope:
