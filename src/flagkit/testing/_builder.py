@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, Unpack
 
 from flagkit._build import snapshot_from_data
-from flagkit._client import Client
+from flagkit._client import Client, _copy_json
 from flagkit._model import Operator
 from flagkit._snapshot import Snapshot
 
@@ -429,13 +429,13 @@ class FlagSet:
         """Return the native document as plain data (not validated)."""
         flags: dict[str, Any] = {}
         for key, data in self._flags.items():
-            flag = {k: _copy(v) for k, v in data.items()}
+            flag = {k: _copy_json(v) for k, v in data.items()}
             if "default" not in flag and flag.get("variants"):
                 flag["default"] = next(iter(flag["variants"]))
             flags[key] = flag
         document: dict[str, Any] = {"version": 1, "flags": flags}
         if self._segments:
-            document["segments"] = _copy(self._segments)
+            document["segments"] = _copy_json(self._segments)
         return document
 
     def build(self) -> dict[str, Any]:
@@ -465,14 +465,6 @@ class FlagSet:
 
 def _default_value(name: str) -> Any:
     return {"on": True, "off": False}.get(name, name)
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 def boolean(key: str, *, on: bool = False, **meta: Unpack[MetaOptions]) -> FlagSet:

@@ -182,13 +182,13 @@ class Recorder(Hook):
             if (variant is None or e.variant == variant)
             and (context is None or _contains(e.context, context))
         ]
-        if _miscounted(len(matching), times):
-            wanted = _wanted(times, variant, context)
-            raise AssertionError(
-                f"flag {flag_key!r} was evaluated {len(matching)} time(s){wanted}; "
-                f"expected {_count(times)}. "
-                f"Recorded evaluations of {flag_key!r}:\n{self.describe(flag_key)}"
-            )
+        self._check_count(
+            "evaluated",
+            flag_key,
+            found=len(matching),
+            times=times,
+            wanted=_wanted(variant, context),
+        )
         return matching
 
     def assert_not_evaluated(self, flag_key: str) -> None:
@@ -213,18 +213,39 @@ class Recorder(Hook):
             if (variant is None or e.variant == variant) and (key is None or e.targeting_key == key)
         ]
         if _miscounted(len(matching), times):
-            wanted = _wanted(times, variant, None if key is None else {"targetingKey": key})
             seen = "\n".join(
                 f"  {e.flag_key} -> variant {e.variant!r} for key {e.targeting_key!r} ({e.reason})"
                 for e in self.exposures(flag_key)
             )
-            raise AssertionError(
-                f"flag {flag_key!r} was exposed {len(matching)} time(s){wanted}; "
-                f"expected {_count(times)}. "
-                f"Recorded exposures of {flag_key!r}:\n{seen or '  (none)'}\n"
-                f"Recorded evaluations of {flag_key!r}:\n{self.describe(flag_key)}"
+            wanted = _wanted(variant, None if key is None else {"targetingKey": key})
+            recorded = f"Recorded exposures of {flag_key!r}:\n{seen or '  (none)'}\n"
+            self._check_count(
+                "exposed",
+                flag_key,
+                found=len(matching),
+                times=times,
+                wanted=wanted,
+                recorded=recorded,
             )
         return matching
+
+    def _check_count(
+        self,
+        verb: str,
+        flag_key: str,
+        *,
+        found: int,
+        times: int | None,
+        wanted: str,
+        recorded: str = "",
+    ) -> None:
+        """Raise AssertionError naming the flag, the filter and what was recorded."""
+        if _miscounted(found, times):
+            raise AssertionError(
+                f"flag {flag_key!r} was {verb} {found} time(s){wanted}; "
+                f"expected {'at least once' if times is None else times}. {recorded}"
+                f"Recorded evaluations of {flag_key!r}:\n{self.describe(flag_key)}"
+            )
 
     def assert_not_exposed(self, flag_key: str) -> None:
         """Assert no exposure event of ``flag_key`` happened."""
@@ -240,15 +261,11 @@ def _miscounted(found: int, times: int | None) -> bool:
     return found == 0 if times is None else found != times
 
 
-def _count(times: int | None) -> str:
-    return "at least once" if times is None else str(times)
-
-
 def _contains(context: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     return all(k in context and context[k] == v for k, v in wanted.items())
 
 
-def _wanted(times: int | None, variant: str | None, context: Mapping[str, Any] | None) -> str:
+def _wanted(variant: str | None, context: Mapping[str, Any] | None) -> str:
     parts = []
     if variant is not None:
         parts.append(f"with variant {variant!r}")
