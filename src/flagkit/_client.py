@@ -645,6 +645,11 @@ class Client:
         self._hooks = (*self._hooks, hook)
         self._refresh_mode()
 
+    def remove_hook(self, hook: Hook) -> None:
+        """Stop running ``hook`` (added with ``add_hook`` or at construction)."""
+        self._hooks = tuple(h for h in self._hooks if h is not hook)
+        self._refresh_mode()
+
     def counters(self) -> dict[CountKey, int]:
         """Return evaluation counts per (flag, variant, reason, error code)."""
         return {} if self._counters is None else self._counters.snapshot()

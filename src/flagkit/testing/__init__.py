@@ -1,0 +1,75 @@
+"""Testing helpers for code behind feature flags (``flagkit.testing``).
+
+* ``FlagSet`` / ``boolean`` / ``rollout`` / ``attr`` / ``in_segment``: flag
+  documents built in code, validated by the real loader, and real clients.
+* ``override``: force flags for a block or a function (sync or async).
+* ``record``: capture evaluations and exposure events, with assertions.
+* ``expiry_guard``: warn or fail when code evaluates an expired flag.
+* ``cohort`` / ``assignments`` / ``split_check`` / ``assert_split``: real
+  keys in a given A/B arm, and a chi-square check of a rollout's split.
+* ``flagkit.testing.strategies``: Hypothesis strategies (needs hypothesis).
+* The pytest plugin (``flagkit.testing._plugin``, loaded automatically when
+  flagkit is installed): the ``flagkit_client`` fixture and the ``flags``,
+  ``flag_variants`` and ``flag_states`` markers. See docs/testing.md.
+"""
+
+from flagkit.testing._builder import (
+    AttributeRef,
+    Cond,
+    FlagBuilder,
+    FlagSet,
+    attr,
+    boolean,
+    in_segment,
+    rollout,
+)
+from flagkit.testing._cohorts import (
+    SplitResult,
+    assert_split,
+    assignments,
+    chi_square_sf,
+    cohort,
+    split_check,
+)
+from flagkit.testing._errors import (
+    CohortNotFoundError,
+    FlagExpiredError,
+    FlagExpiredWarning,
+    UnknownFlagError,
+)
+from flagkit.testing._expiry import ExpiredEvaluation, ExpiryGuard, ExpiryMode, expiry_guard
+from flagkit.testing._override import override
+from flagkit.testing._recorder import Evaluation, Recorder, record
+from flagkit.testing._states import flag_states, off_variant_of, on_variant_of
+
+__all__ = [
+    "AttributeRef",
+    "CohortNotFoundError",
+    "Cond",
+    "Evaluation",
+    "ExpiredEvaluation",
+    "ExpiryGuard",
+    "ExpiryMode",
+    "FlagBuilder",
+    "FlagExpiredError",
+    "FlagExpiredWarning",
+    "FlagSet",
+    "Recorder",
+    "SplitResult",
+    "UnknownFlagError",
+    "assert_split",
+    "assignments",
+    "attr",
+    "boolean",
+    "chi_square_sf",
+    "cohort",
+    "expiry_guard",
+    "flag_states",
+    "in_segment",
+    "off_variant_of",
+    "on_variant_of",
+    "override",
+    "record",
+    "rollout",
+    "split_check",
+]

@@ -1,0 +1,268 @@
+"""The pytest plugin: a per-test client, markers that force or sweep flags, an expiry guard.
+
+Registered through the ``pytest11`` entry point ``flagkit``; without the
+installed entry point, load it with ``-p flagkit.testing._plugin``.
+
+* ``--flagkit-file`` / ini ``flagkit_file``: the flag file tests start from.
+* ``--flagkit-expired=warn|fail|ignore`` / ini ``flagkit_expired``: what
+  evaluating an expired flag during a test does (default ``warn``).
+* Fixture ``flagkit_client``: a fresh client per test over the flag file
+  (or no flags), with the test's forced flags applied.
+* Fixture ``flagkit_recorder``: a recorder of ``flagkit_client``.
+* Fixture ``flagkit_state``: the flags forced for this test (a dict).
+* Markers ``flags``, ``flag_variants`` and ``flag_states`` (see docs/testing.md).
+
+Forced flags apply to ``flagkit_client`` for every thread, and to every
+other client in the test's thread and the asyncio tasks it starts.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from typing import Any, cast
+
+import pytest
+
+from flagkit._build import snapshot_from_file
+from flagkit._client import Client, _clients
+from flagkit._snapshot import EMPTY, Snapshot
+from flagkit.testing._errors import UnknownFlagError
+from flagkit.testing._expiry import EXPIRY_MODES, ExpiryGuard, ExpiryMode
+from flagkit.testing._override import check_override_values, override
+from flagkit.testing._recorder import Recorder
+from flagkit.testing._states import STATE_NAMES, StateName, flag_states
+
+__all__ = [
+    "flagkit_client",
+    "flagkit_recorder",
+    "flagkit_state",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_generate_tests",
+]
+
+_SNAPSHOT = pytest.StashKey[Snapshot]()
+_FORCED = pytest.StashKey[dict[str, Any]]()
+_RECORDER = pytest.StashKey[Recorder]()
+_STATE_IDS: dict[str, str] = {"on": "all-on", "off": "all-off", "file": "file"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the ``--flagkit-file`` and ``--flagkit-expired`` options and their ini settings."""
+    group = parser.getgroup("flagkit", "flagkit feature flags")
+    group.addoption(
+        "--flagkit-file",
+        metavar="PATH",
+        default=None,
+        help="flag file the flagkit_client fixture and the flag markers start from",
+    )
+    group.addoption(
+        "--flagkit-expired",
+        choices=EXPIRY_MODES,
+        default=None,
+        help="on evaluating a flag past its 'expires' date: warn (default), fail or ignore",
+    )
+    parser.addini("flagkit_file", "flag file for flagkit_client and the flag markers")
+    parser.addini("flagkit_expired", "expired flag evaluations: warn, fail or ignore", "string")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers (so ``--strict-markers`` accepts them)."""
+    config.addinivalue_line(
+        "markers",
+        "flags(mapping): force flags (name -> variant or value) for this test (flagkit)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "flag_variants(*flags, variants=None): run the test once per variant of each flag "
+        "(flagkit)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "flag_states(*flags, states=('on', 'off', 'file')): run the test with the flags "
+        "(default: all in the flag file) all on, all off, and as in the file (flagkit)",
+    )
+
+
+def _expiry_mode(config: pytest.Config) -> ExpiryMode:
+    mode = config.getoption("flagkit_expired") or config.getini("flagkit_expired") or "warn"
+    if mode not in EXPIRY_MODES:
+        raise pytest.UsageError(
+            f"flagkit_expired must be one of {', '.join(EXPIRY_MODES)}, not {mode!r}"
+        )
+    return cast(ExpiryMode, mode)
+
+
+def _file_snapshot(config: pytest.Config) -> Snapshot:
+    """Return the flag file compiled once per session (empty without a file)."""
+    snapshot = config.stash.get(_SNAPSHOT, None)
+    if snapshot is None:
+        # The option is relative to where pytest was started, the ini setting to its file.
+        option, setting = config.getoption("flagkit_file"), config.getini("flagkit_file")
+        if option:
+            path = config.invocation_params.dir / str(option)
+        elif setting:
+            path = (config.inipath.parent if config.inipath else config.rootpath) / str(setting)
+        else:
+            path = None
+        snapshot = EMPTY if path is None else snapshot_from_file(path, keep_definitions=True)
+        config.stash[_SNAPSHOT] = snapshot
+    return snapshot
+
+
+# -- parametrization ------------------------------------------------------------------
+
+Case = tuple[str, dict[str, Any]]
+
+
+def _variant_cases(snapshot: Snapshot, marker: pytest.Mark) -> list[list[Case]]:
+    explicit: Sequence[Any] | None = marker.kwargs.get("variants")
+    axes: list[list[Case]] = []
+    for key in marker.args:
+        flag = snapshot.flags.get(key)
+        if explicit is not None:
+            names: Sequence[Any] = list(explicit)
+        elif flag is not None:
+            names = list(flag.variants)
+        else:
+            known = ", ".join(sorted(snapshot.flags)) or "none: set --flagkit-file or ini"
+            pytest.fail(
+                f"flag_variants: unknown flag {key!r} (flags: {known}); or pass variants=[...]",
+                pytrace=False,
+            )
+        axes.append([(f"{key}={name}", {key: name}) for name in names])
+    return axes
+
+
+def _state_cases(snapshot: Snapshot, marker: pytest.Mark) -> list[Case]:
+    keys = list(marker.args) or None
+    if keys is None and not snapshot.flags:
+        pytest.fail(
+            "flag_states without flag names needs a flag file (--flagkit-file or ini flagkit_file)",
+            pytrace=False,
+        )
+    states: Sequence[StateName] = marker.kwargs.get("states", STATE_NAMES)
+    try:
+        table = flag_states(snapshot, keys, states=states)
+    except ValueError as exc:
+        pytest.fail(f"flag_states: {exc}", pytrace=False)
+    return [(_STATE_IDS[name], values) for name, values in table.items()]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize tests marked ``flag_variants`` / ``flag_states`` over flag configurations."""
+    axes: list[list[Case]] = []
+    snapshot = None
+    for marker in metafunc.definition.iter_markers("flag_states"):
+        snapshot = snapshot or _file_snapshot(metafunc.config)
+        axes.append(_state_cases(snapshot, marker))
+    for marker in metafunc.definition.iter_markers("flag_variants"):
+        snapshot = snapshot or _file_snapshot(metafunc.config)
+        axes.extend(_variant_cases(snapshot, marker))
+    if not axes:
+        return
+    ids: list[str] = []
+    params: list[dict[str, Any]] = []
+    for combination in itertools.product(*reversed(axes)):  # markers apply bottom-up
+        ids.append("-".join(case_id for case_id, _ in combination))
+        merged: dict[str, Any] = {}
+        for _, values in combination:
+            merged.update(values)
+        params.append(merged)
+    metafunc.parametrize("flagkit_state", params, ids=ids, indirect=True)
+
+
+# -- fixtures ---------------------------------------------------------------------------
+
+
+def _forced_for(request: pytest.FixtureRequest) -> dict[str, Any]:
+    forced: dict[str, Any] = dict(getattr(request, "param", None) or {})
+    for marker in reversed(list(request.node.iter_markers("flags"))):  # closest wins
+        if len(marker.args) != 1 or not isinstance(marker.args[0], Mapping):
+            pytest.fail("@pytest.mark.flags takes one mapping: flag -> variant or value")
+        forced.update(marker.args[0])
+    return forced
+
+
+@pytest.fixture(autouse=True)
+def flagkit_state(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """Return the flags forced for this test (markers and parametrization).
+
+    They are forced on every client, in the test's thread and its asyncio tasks.
+    """
+    forced = _forced_for(request)
+    request.node.stash[_FORCED] = forced
+    if not forced:
+        yield forced
+        return
+    snapshot = _file_snapshot(request.config)
+    problem = None
+    try:
+        check_override_values(snapshot, forced)
+    except UnknownFlagError as exc:
+        problem = f"{request.node.nodeid}: {exc}"
+    if problem is not None:  # failed outside the handler: no chained traceback
+        pytest.fail(problem, pytrace=False)
+    with override(None, forced):
+        yield forced
+
+
+@pytest.fixture
+def flagkit_client(
+    request: pytest.FixtureRequest, flagkit_state: dict[str, Any]
+) -> Iterator[Client]:
+    """Return a fresh client over the flag file (or no flags), with this test's forced flags."""
+    client = Client(_file_snapshot(request.config), name=f"flagkit_client[{request.node.name}]")
+    recorder = Recorder(client).start()
+    request.node.stash[_RECORDER] = recorder
+    try:
+        if flagkit_state:
+            with client.override(flagkit_state):
+                yield client
+        else:
+            yield client
+    finally:
+        recorder.stop()
+        client.close()
+
+
+@pytest.fixture
+def flagkit_recorder(request: pytest.FixtureRequest, flagkit_client: Client) -> Recorder:
+    """Return the recorder of ``flagkit_client``'s evaluations and exposures."""
+    recorder: Recorder = request.node.stash[_RECORDER]
+    return recorder
+
+
+# -- the expiry guard and failure reports -------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Guard every live client against expired flags while the test body runs."""
+    guard = ExpiryGuard(list(_clients), mode=_expiry_mode(item.config))
+    try:
+        result = yield
+    finally:
+        guard.release()
+    guard.check()
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add a "flagkit" section to failures: the forced flags and what was evaluated."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        lines = []
+        forced = item.stash.get(_FORCED, None)
+        if forced:
+            lines.append("forced flags: " + ", ".join(f"{k}={v!r}" for k, v in forced.items()))
+        recorder = item.stash.get(_RECORDER, None)
+        if recorder is not None:
+            lines.append("flagkit_client evaluations:\n" + recorder.describe())
+        if lines:
+            report.sections.append(("flagkit", "\n".join(lines)))
+    return report
