@@ -1,1 +1,1 @@
-"""flagkit beside peer feature-flag SDKs: see ``run.py`` and docs/performance-peers.md."""
+"""flagkit beside peer feature-flag SDKs: see ``run.py`` and docs/performance.md."""
