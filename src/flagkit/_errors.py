@@ -16,7 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DefinitionError", "EvaluationError", "FlagkitError", "Problem", "SourceError"]
+__all__ = ["DefinitionError", "EvaluationError", "FlagkitError", "Problem", "SourceError", "dotted"]
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    """Spell a field path as ``rules[0].when[1].op`` (integers become indexes)."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(document)"
 
 
 class FlagkitError(Exception):
@@ -45,14 +56,7 @@ class Problem:
     @property
     def field(self) -> str:
         """Return the dotted field path, e.g. ``rules[0].when[1].op``."""
-        parts = self.path[2:] if self.flag is not None else self.path
-        text = ""
-        for part in parts:
-            if isinstance(part, int):
-                text += f"[{part}]"
-            else:
-                text += f".{part}" if text else str(part)
-        return text or "(document)"
+        return dotted(self.path[2:] if self.flag is not None else self.path)
 
     def __str__(self) -> str:
         where = self.source or "<document>"

@@ -12,23 +12,12 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TypeAlias
 
-from flagkit._errors import DefinitionError, Problem
+from flagkit._errors import DefinitionError, Problem, dotted
 
 __all__ = ["Path", "definition_error", "dotted"]
 
 #: A field path inside a document, e.g. ``("flags", "banner", "targeting", "if", 0)``.
 Path: TypeAlias = tuple[str | int, ...]
-
-
-def dotted(path: Path) -> str:
-    """Spell a path as ``flags.banner.targeting.if[0]`` (integers become indexes)."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(document)"
 
 
 def definition_error(problems: Iterable[Problem], *, source: str | None = None) -> DefinitionError:
