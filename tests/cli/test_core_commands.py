@@ -130,36 +130,16 @@ def test_eval_batch_bad_line_is_an_error_row(
 
 def test_eval_at_a_given_time(capsys: pytest.CaptureFixture[str]) -> None:
     """--at evaluates a scheduled ramp at that moment."""
-    before = [
-        run(
-            capsys,
-            "eval",
-            str(EXAMPLE),
-            "search-ramp",
-            "-k",
-            f"u{i}",
-            "--at",
-            "2026-11-01T00:00:00Z",
-            "--json",
-        )[1]
-        for i in range(20)
-    ]
-    after = [
-        run(
-            capsys,
-            "eval",
-            str(EXAMPLE),
-            "search-ramp",
-            "-k",
-            f"u{i}",
-            "--at",
-            "2027-01-01T00:00:00Z",
-            "--json",
-        )[1]
-        for i in range(20)
-    ]
-    assert {json.loads(o)["value"] for o in before} == {False}
-    assert {json.loads(o)["value"] for o in after} == {True}
+
+    def values_at(when: str) -> set[object]:
+        outputs = [
+            run(capsys, "eval", str(EXAMPLE), "search-ramp", "-k", f"u{i}", "--at", when, "--json")
+            for i in range(20)
+        ]
+        return {json.loads(out)["value"] for _, out, _ in outputs}
+
+    assert values_at("2026-11-01T00:00:00Z") == {False}
+    assert values_at("2027-01-01T00:00:00Z") == {True}
     code, _, _ = run(capsys, "eval", str(EXAMPLE), "search-ramp", "--at", "someday")
     assert code == 2
 
