@@ -41,6 +41,8 @@ def write_cache(path: str, data: bytes) -> None:
     fd, temp = tempfile.mkstemp(prefix=".flagkit-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
+            # mkstemp creates 0600; keep the mode readers of the cache rely on.
+            os.fchmod(handle.fileno(), _mode_for(path))
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -49,3 +51,14 @@ def write_cache(path: str, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _mode_for(path: str) -> int:
+    """Return the existing cache's permissions, or rw-r--r-- for a new file.
+
+    (Reading the umask means setting it, process-wide and racy; not worth it.)
+    """
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return 0o644

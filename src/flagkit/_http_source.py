@@ -90,11 +90,31 @@ class _RetryLater(SourceError):
 class _BodyReader:
     """Collect a response body, decoding gzip here and refusing it once over the limit."""
 
-    __slots__ = ("_chunks", "_decoder", "_label", "_limit", "_size", "document")
+    __slots__ = (
+        "_chunks",
+        "_closed",
+        "_deadline",
+        "_decoder",
+        "_label",
+        "_limit",
+        "_size",
+        "document",
+    )
 
-    def __init__(self, *, encoding: str, limit: int, label: str, document: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        encoding: str,
+        limit: int,
+        label: str,
+        document: bool = True,
+        deadline: float = float("inf"),
+        closed: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.document = document  # False for a 304: nothing to apply
         self._label = label
+        self._deadline = deadline
+        self._closed = closed
         self._limit = limit
         self._size = 0
         self._chunks: list[bytes] = []
@@ -107,6 +127,8 @@ class _BodyReader:
 
     def feed(self, raw: bytes) -> None:
         """Add one raw chunk; raise SourceError when the decoded body grows too large."""
+        if self._closed() or time.monotonic() > self._deadline:
+            raise SourceError(f"{self._label}: the body took too long to arrive; aborted")
         if self._decoder is None:
             self._take(raw)
             return
@@ -117,6 +139,15 @@ class _BodyReader:
                 raw = self._decoder.unconsumed_tail
         except zlib.error as exc:
             raise SourceError(f"{self._label}: corrupt gzip body: {exc}") from exc
+
+    def finish(self) -> None:
+        """Check that a gzip body ended where its stream says (one member, complete)."""
+        if self._decoder is None:
+            return
+        if not self._decoder.eof:
+            raise SourceError(f"{self._label}: truncated gzip body")
+        if self._decoder.unused_data:
+            raise SourceError(f"{self._label}: data after the end of the gzip body")
 
     def _take(self, data: bytes) -> None:
         self._size += len(data)
@@ -158,6 +189,10 @@ class _HTTPPolling(Source):
         verify: bool | str | os.PathLike[str] = True,
         clock: Callable[[], float] | None = None,
     ) -> None:
+        if not interval > 0:
+            raise ValueError(f"interval must be positive, not {interval!r}")
+        if not 0 <= jitter < 1:
+            raise ValueError(f"jitter must be in [0, 1), not {jitter!r}")
         self._url = httpx.URL(url)
         super().__init__(_public_form(self._url))
         self.format = check_document_format(format)
@@ -180,10 +215,12 @@ class _HTTPPolling(Source):
             rng=self._rng,
         )
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._poll_deadline = connect_timeout + 2 * read_timeout
         self._verify = _ssl_context(verify)
-        self._headers, self._secrets = _auth_headers(
+        self._headers, credentials, self._secrets = _auth_headers(
             self._url, bearer_token, api_key, api_key_header, headers
         )
+        self._credentials = _OriginHeaders(self._url, credentials)
         self._etag: str | None = None
         self._last_modified: str | None = None
         self._digest = ""
@@ -217,9 +254,11 @@ class _HTTPPolling(Source):
 
     # -- one poll, minus the I/O -------------------------------------------------
 
-    def _client_options(self) -> dict[str, Any]:
+    def _client_options(self, *, asynchronous: bool = False) -> dict[str, Any]:
+        hook = self._credentials.asynchronous if asynchronous else self._credentials
         return {
             "headers": self._headers,
+            "event_hooks": {"request": [hook]},
             "timeout": self._timeout,
             "verify": self._verify,
             "follow_redirects": True,
@@ -257,6 +296,10 @@ class _HTTPPolling(Source):
             encoding=response.headers.get("Content-Encoding", "").strip().lower(),
             limit=self.max_bytes,
             label=self.origin,
+            # read_timeout bounds each read; this bounds the whole body, so a
+            # server dripping a byte at a time cannot hold close() hostage.
+            deadline=time.monotonic() + self._poll_deadline,
+            closed=lambda: self._closed,
         )
 
     def _check_content_type(self, header: str) -> None:
@@ -303,7 +346,8 @@ class _HTTPPolling(Source):
 
     def _failed(self, exc: Exception) -> float:
         """Record a failed poll (the live snapshot stays); return the back-off delay."""
-        self.reject(self._translate(exc))
+        if not self._closed:  # a poll that outlives close() reports nothing
+            self.reject(self._translate(exc))
         retry_after = exc.retry_after if isinstance(exc, _RetryLater) else None
         return self._backoff.next_delay(retry_after)
 
@@ -381,6 +425,7 @@ class HTTPSource(_HTTPPolling):
                     body = self._begin(response)
                     for chunk in response.iter_raw():
                         body.feed(chunk)
+                    body.finish()
                     if body.document:
                         self._apply(response.headers, body.read())
             except Exception as exc:
@@ -407,6 +452,10 @@ class HTTPSource(_HTTPPolling):
     def after_fork_in_child(self) -> None:
         """Restart polling in a forked child with connections of its own."""
         super().after_fork_in_child()
+        # Every child inherits the parent's generator: reseed, or all workers
+        # would draw the same jitter and poll (and back off) in lock-step.
+        self._rng.seed()
+        self._poller.first_delay = self._rng.uniform(0, self.interval)
         self._poll_lock = threading.Lock()
         was_ready, self._ready = self._ready.is_set(), threading.Event()
         if was_ready:
@@ -452,7 +501,7 @@ class AsyncHTTPSource(_HTTPPolling):
             self._task = loop.create_task(self._run(), name=f"flagkit-http:{self.origin}")
 
     async def _run(self) -> None:
-        async with httpx.AsyncClient(**self._client_options()) as http:
+        async with httpx.AsyncClient(**self._client_options(asynchronous=True)) as http:
             delay = 0.0
             while True:
                 await asyncio.sleep(delay)
@@ -465,6 +514,7 @@ class AsyncHTTPSource(_HTTPPolling):
                 body = self._begin(response)
                 async for chunk in response.aiter_raw():
                     body.feed(chunk)
+                body.finish()
                 if body.document:
                     await asyncio.to_thread(self._apply, response.headers, body.read())
         except Exception as exc:
@@ -516,25 +566,49 @@ def _public_form(url: httpx.URL) -> str:
     return str(public) + ("?…" if url.query else "")
 
 
+class _OriginHeaders:
+    """Attach credential headers to requests for the configured origin only.
+
+    httpx copies a request's headers onto the request a redirect produces and
+    strips only ``Authorization`` when the origin changes; so credentials are
+    set by a request hook, which runs for every hop: added when scheme, host
+    and port match the configured URL, removed from any hop that goes
+    elsewhere (another host, or https down to http).
+    """
+
+    def __init__(self, url: httpx.URL, headers: Mapping[str, str]) -> None:
+        self._origin = (url.scheme, url.host, url.port)
+        self._headers = dict(headers)
+
+    def __call__(self, request: httpx.Request) -> None:
+        if (request.url.scheme, request.url.host, request.url.port) == self._origin:
+            request.headers.update(self._headers)
+        else:
+            for name in self._headers:
+                request.headers.pop(name, None)
+
+    async def asynchronous(self, request: httpx.Request) -> None:
+        self(request)
+
+
 def _auth_headers(
     url: httpx.URL,
     bearer_token: str | None,
     api_key: str | None,
     api_key_header: str,
     headers: Mapping[str, str] | None,
-) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Return the request headers, and every secret that must never be shown."""
-    result = {"Accept": "application/json", "Accept-Encoding": "gzip", **(headers or {})}
-    secrets = [
-        value
-        for name, value in (headers or {}).items()
-        if name.lower() not in _PLAIN_HEADERS and len(value) >= 4
-    ]
+) -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
+    """Return the plain headers, the credential headers, and every secret never to show."""
+    plain = {"Accept": "application/json", "Accept-Encoding": "gzip"}
+    credentials: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        (plain if name.lower() in _PLAIN_HEADERS else credentials)[name] = value
+    secrets = [value for value in credentials.values() if len(value) >= 4]
     if bearer_token is not None:
-        result["Authorization"] = f"Bearer {bearer_token}"
+        credentials["Authorization"] = f"Bearer {bearer_token}"
         secrets.append(bearer_token)
     if api_key is not None:
-        result[api_key_header] = api_key
+        credentials[api_key_header] = api_key
         secrets.append(api_key)
     if url.password:
         secrets.append(url.password)
@@ -542,7 +616,7 @@ def _auth_headers(
         secrets.append(url.query.decode())
     if url.query or url.password:
         secrets.append(str(url))  # longest first below, so it is replaced whole
-    return result, tuple(sorted(set(secrets), key=len, reverse=True))
+    return plain, credentials, tuple(sorted(set(secrets), key=len, reverse=True))
 
 
 def _ssl_context(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext:

@@ -9,6 +9,7 @@ in any exit order, even after an exception.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import itertools
@@ -91,6 +92,15 @@ class Overrides:
         self.process = MappingProxyType(merged)
 
 
+def _where() -> tuple[int, int]:
+    """Identify the running thread and asyncio task (0 outside a task)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running event loop
+        task = None
+    return threading.get_ident(), 0 if task is None else id(task)
+
+
 class OverrideScope:
     """A block with forced flags: a context manager, and a decorator (sync or async)."""
 
@@ -98,16 +108,19 @@ class OverrideScope:
         self._overrides = overrides
         self._values = dict(values)
         self._local = local
-        self._tokens: list[Any] = []
+        # One stack per thread and task: a scope object shared between threads
+        # (a module-level decorator, say) must restore each one's own token.
+        self._tokens: dict[tuple[int, int], list[Any]] = {}
 
     def __enter__(self) -> OverrideScope:
         global _local_users
         with mode_lock:
+            stack = self._tokens.setdefault(_where(), [])
             if self._local:
+                stack.append(_local.set(MappingProxyType({**_local.get(), **self._values})))
                 _local_users += 1
-                self._tokens.append(_local.set(MappingProxyType({**_local.get(), **self._values})))
             else:
-                self._tokens.append(self._overrides.push_process(self._values))
+                stack.append(self._overrides.push_process(self._values))
             self.changed()
         return self
 
@@ -119,13 +132,20 @@ class OverrideScope:
     ) -> None:
         global _local_users
         with mode_lock:
-            token = self._tokens.pop()
-            if self._local:
-                _local.reset(token)
-                _local_users -= 1
-            else:
-                self._overrides.pop_process(token)
-            self.changed()
+            where = _where()
+            stack = self._tokens[where]
+            token = stack.pop()
+            if not stack:
+                del self._tokens[where]
+            try:
+                if self._local:
+                    _local.reset(token)
+                else:
+                    self._overrides.pop_process(token)
+            finally:
+                if self._local:
+                    _local_users -= 1
+                self.changed()
 
     def changed(self) -> None:
         """Hook for subclasses: called under ``mode_lock`` after every change."""

@@ -18,7 +18,7 @@ class PollingThread:
     def __init__(self, name: str, step: Callable[[], float], *, first_delay: float) -> None:
         self.name = name
         self._step = step
-        self._first_delay = first_delay
+        self.first_delay = first_delay
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -30,7 +30,7 @@ class PollingThread:
             self._thread.start()
 
     def _run(self) -> None:
-        delay = self._first_delay
+        delay = self.first_delay
         while not self._stop.wait(delay):
             delay = self._step()
 

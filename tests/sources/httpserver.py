@@ -27,6 +27,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering
     drop_after: int | None = None  # send this many body bytes, then hang up
     gzip: bool = False
+    drip: float = 0.0  # seconds between body bytes (a slow-loris server)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,12 @@ def _handler_for(server: FlagServer) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 self.close_connection = True
                 return
-            if reply.status != 304:
+            if reply.status != 304 and reply.drip:
+                for index in range(len(body)):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.drip)
+            elif reply.status != 304:
                 self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:

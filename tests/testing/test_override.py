@@ -170,3 +170,37 @@ def test_global_override_decorates_concurrent_tasks_independently() -> None:
         return list(await asyncio.gather(forced_a(), read(), forced_a()))
 
     assert ["a", "control", "a"] == asyncio.run(main())
+
+
+def test_one_scope_object_shared_by_overlapping_threads() -> None:
+    """A module-level scope entered by two threads at once restores each correctly."""
+    import threading
+
+    import flagkit
+
+    client = flagkit.Client.from_dict(
+        {"flags": {"f": {"variants": {"on": True, "off": False}, "default": "off"}}}
+    )
+    shared = client.override({"f": True}, local=True)
+    both_inside = threading.Barrier(2)
+    errors: list[BaseException] = []
+    seen: list[bool] = []
+
+    def work() -> None:
+        try:
+            with shared:
+                both_inside.wait(5)
+                seen.append(client.get_bool("f", False))
+                both_inside.wait(5)
+            seen.append(client.get_bool("f", True))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [] == errors
+    assert [True, True, False, False] == sorted(seen, reverse=True)
+    assert client.get_bool("f", True) is False

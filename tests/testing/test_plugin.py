@@ -369,3 +369,28 @@ def test_pytest_examples_in_the_docs_pass(pytester: pytest.Pytester, run_pytest:
             "*test_home_page_works_with_flags_on_and_off?all-off? PASSED*",
         ]
     )
+
+
+def test_parametrization_wins_over_a_module_level_flags_marker(
+    project: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    """A module-wide flags marker cannot collapse a flag_variants sweep into one variant."""
+    project.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.flags({"pricing-test": "control", "theme": "classic"})
+
+        @pytest.mark.flag_variants("pricing-test")
+        def test_sweep(flagkit_client, flagkit_state):
+            served = flagkit_client.get_str("pricing-test", "", {"targetingKey": "u"})
+            assert served == flagkit_state["pricing-test"]
+            assert flagkit_client.get_str("theme", "") == "classic"
+            print("SERVED", served)
+        """
+    )
+    result = run_pytest("-v", "-s")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines_random(
+        ["*SERVED control", "*SERVED treatment-a", "*SERVED treatment-b"]
+    )

@@ -177,11 +177,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _forced_for(request: pytest.FixtureRequest) -> dict[str, Any]:
-    forced: dict[str, Any] = dict(getattr(request, "param", None) or {})
+    forced: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("flags"))):  # closest wins
         if len(marker.args) != 1 or not isinstance(marker.args[0], Mapping):
             pytest.fail("@pytest.mark.flags takes one mapping: flag -> variant or value")
         forced.update(marker.args[0])
+    # The parametrization (flag_variants / flag_states) wins over any flags
+    # marker, or a module-level marker would silently collapse the sweep.
+    forced.update(getattr(request, "param", None) or {})
     return forced
 
 
