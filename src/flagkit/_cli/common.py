@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from flagkit._compile import Clock
 from flagkit._errors import DefinitionError, FlagkitError
@@ -121,13 +121,16 @@ def read_contexts(path: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     ``-`` reads stdin. Blank lines are skipped and not counted; an unreadable
     file is a usage error.
     """
-    handle: TextIO
+    handle: BinaryIO
     try:
-        with sys.stdin if path == "-" else open(path, encoding="utf-8") as handle:
+        with sys.stdin.buffer if path == "-" else open(path, "rb") as handle:
             lines = (line for line in handle if line.strip())
             for number, line in enumerate(lines, 1):
                 try:
-                    parsed = json.loads(line)
+                    parsed = json.loads(line.decode("utf-8"))
+                except UnicodeDecodeError:
+                    yield number, "not UTF-8"
+                    continue
                 except ValueError:
                     parsed = None
                 yield number, parsed if isinstance(parsed, dict) else "not a JSON object"

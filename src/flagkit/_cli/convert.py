@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flagkit._cli.common import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, CommandError, usage_error
+from flagkit._cli.output import print_json
 from flagkit._errors import DefinitionError, FlagkitError
 from flagkit._loader import format_of, read_file
 from flagkit.formats._flagd_convert import convert_flagd
@@ -33,6 +34,11 @@ def register(commands: Any) -> None:
         help="write here (.json, .yaml or .yml) instead of printing JSON to stdout",
     )
     convert.add_argument("--syntax", choices=["json", "toml", "yaml"], help="FILE's syntax")
+    convert.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON report (the document unless --output, flags, problems, notes)",
+    )
     convert.set_defaults(handler=_convert)
 
 
@@ -46,18 +52,37 @@ def _convert(args: argparse.Namespace) -> int:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
     except FlagkitError as exc:
         raise CommandError(EXIT_INVALID, [str(exc)]) from exc
-    text = _render(conversion.document, args.output)
-    if args.output is None:
-        sys.stdout.write(text)
+    if args.output is not None:
+        Path(args.output).write_text(_render(conversion.document, args.output), encoding="utf-8")
+    if args.json:
+        print_json(
+            {
+                "file": args.file,
+                "output": args.output,
+                "exact": conversion.exact,
+                "converted": conversion.converted,
+                "problems": conversion.problems,
+                "inexact": conversion.inexact,
+                "notes": conversion.notes,
+                "document": conversion.document if args.output is None else None,
+            },
+            sys.stdout,
+        )
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
-    for note in conversion.notes:
-        print(f"{args.file}: note: {note}", file=sys.stderr)
-    for problem in conversion.problems:
-        print(f"{args.file}: cannot convert: {problem}", file=sys.stderr)
-    total = len(conversion.converted) + len(conversion.problems)
-    print(f"{args.file}: converted {len(conversion.converted)} of {total} flags", file=sys.stderr)
-    return EXIT_OK if conversion.complete else EXIT_PARTIAL
+        if args.output is None:
+            sys.stdout.write(_render(conversion.document, None))
+        for note in conversion.notes:
+            print(f"{args.file}: note: {note}", file=sys.stderr)
+        for problem in conversion.problems:
+            print(f"{args.file}: cannot convert: {problem}", file=sys.stderr)
+        total = len(conversion.converted) + len(conversion.problems)
+        print(
+            f"{args.file}: converted {len(conversion.converted)} of {total} flags"
+            + ("" if not conversion.inexact else f", {len(conversion.inexact)} approximately"),
+            file=sys.stderr,
+        )
+    # 0 only when the native file serves what flagd serves for every context.
+    return EXIT_OK if conversion.exact else EXIT_PARTIAL
 
 
 def _render(document: dict[str, Any], output: str | None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import Any, TextIO
@@ -21,7 +20,7 @@ from flagkit._cli.common import (
     usage_error,
 )
 from flagkit._cli.explain import explain, render_explanation
-from flagkit._cli.output import print_json
+from flagkit._cli.output import print_json, to_json
 from flagkit._client import Client
 from flagkit._compile import Clock, compile_document
 from flagkit._details import Details
@@ -113,7 +112,16 @@ def _validate(args: argparse.Namespace) -> int:
             if not args.json:
                 for line in exc.lines:
                     print(line, file=sys.stderr)
-            results.append({"file": path, "ok": False, "problems": list(exc.lines)})
+            results.append(
+                {
+                    "file": path,
+                    "ok": False,
+                    "format": None if args.format == "auto" else args.format,
+                    "flags": None,
+                    "segments": None,
+                    "problems": list(exc.lines),
+                }
+            )
             status = EXIT_INVALID
         else:
             if not args.json:
@@ -159,7 +167,7 @@ def _eval(args: argparse.Namespace) -> int:
         return EXIT_EVAL_ERROR if trace.error_code is not None else EXIT_OK
     details = client.get_details(args.flag, None, context)
     if args.json:
-        print(json.dumps(details.to_dict(), default=str))
+        print(to_json(details.to_dict()))
     else:
         _print_details(details, sys.stdout)
     return EXIT_EVAL_ERROR if details.is_error else EXIT_OK
@@ -183,14 +191,14 @@ def _eval_batch(client: Client, flag: str, path: str, base: dict[str, Any]) -> i
             row = {"line": number, "targetingKey": parsed.get("targetingKey"), **details.to_dict()}
             if details.is_error:
                 status = EXIT_EVAL_ERROR
-        print(json.dumps(row, default=str))
+        print(to_json(row))
     return status
 
 
 def _print_details(details: Details, out: TextIO) -> None:
     rows = [
         ("flag", details.flag_key),
-        ("value", json.dumps(details.value, default=str)),
+        ("value", to_json(details.value)),
         ("variant", details.variant or "-"),
         ("reason", details.reason.value),
     ]

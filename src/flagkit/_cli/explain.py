@@ -10,13 +10,13 @@ The evaluation hot path is untouched: explaining is a separate, slower walk.
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from flagkit._bucketing import PERCENT_TOTAL, bucket_of
+from flagkit._bucketing import PERCENT_TOTAL, bucket_of, bucketing_key
 from flagkit._cli.common import iso_instant
+from flagkit._cli.output import to_json
 from flagkit._compile import compile_segments
 from flagkit._conditions import MISSING, Predicate, attribute_getter, compile_condition
 from flagkit._details import ErrorCode, Reason
@@ -242,10 +242,10 @@ class _Explainer:
     def rollout(self, key: str, rollout: Rollout, ctx: Context) -> RolloutStep:
         salt = key if rollout.salt is None else rollout.salt
         value = attribute_getter(rollout.by)(ctx)
-        # The same acceptance as the compiled rollout: a string, or an int as its digits.
-        bucket = None
-        if type(value) is str or type(value) is int:
-            bucket = bucket_of(salt, str(value), PERCENT_TOTAL)
+        # The same acceptance as the compiled rollout (bucketing_key): strings
+        # UTF-8 can encode, and 64-bit ints as their digits.
+        text = bucketing_key(value)
+        bucket = None if text is None else bucket_of(salt, text, PERCENT_TOTAL)
         current, upcoming = current_and_next_step(rollout, self._now)
         weights = rollout.weights if current is None else current.weights
         return RolloutStep(
@@ -276,7 +276,7 @@ def current_and_next_step(rollout: Rollout, now: float) -> tuple[RampStep | None
 
 
 def _show(value: Any) -> str:
-    return json.dumps(value, default=str)
+    return to_json(value)
 
 
 def format_ranges(ranges: Sequence[VariantRange]) -> str:

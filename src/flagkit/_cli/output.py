@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-__all__ = ["colour_enabled", "percent", "print_json", "render_table", "styled"]
+__all__ = ["colour_enabled", "percent", "print_json", "render_table", "styled", "to_json"]
 
 _STYLES = {"bold": "1", "red": "31", "yellow": "33", "green": "32", "dim": "2"}
 
@@ -79,4 +80,21 @@ def _cell(value: Any) -> str:
 
 def print_json(data: Any, out: TextIO) -> None:
     """Write ``data`` as indented JSON and a newline."""
-    out.write(json.dumps(data, indent=2, default=str) + "\n")
+    out.write(to_json(data, indent=2) + "\n")
+
+
+def to_json(data: Any, *, indent: int | None = None) -> str:
+    """Return strict JSON: NaN and the infinities (which Python's json reads
+    and writes, but JSON has not) become the strings "NaN", "Infinity" and
+    "-Infinity"; anything else unknown becomes its ``str``."""
+    return json.dumps(_finite(data), indent=indent, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value

@@ -61,18 +61,26 @@ class Conversion:
 
     ``document`` is a native document holding every converted flag;
     ``problems`` lists, per flag left out, why (located); ``notes`` lists
-    converted constructs whose semantics differ for coerced types.
+    what was dropped or approximated; ``inexact`` lists the notes where a
+    converted flag can serve a different value than flagd for some context
+    (a loose JSON Logic comparison became a typed one).
     """
 
     document: dict[str, Any]
     converted: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    inexact: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """Return True when every flag was converted."""
         return not self.problems
+
+    @property
+    def exact(self) -> bool:
+        """Return True when every flag converted and serves what flagd serves, always."""
+        return self.complete and not self.inexact
 
 
 class _Unconvertible(Exception):
@@ -97,6 +105,7 @@ def convert_flagd(raw: Any, *, source: str | None = None) -> Conversion:
         conversion.document["flags"][key] = native
         conversion.converted.append(key)
         conversion.notes.extend(converter.notes)
+        conversion.inexact.extend(converter.inexact)
     return conversion
 
 
@@ -108,6 +117,7 @@ class _FlagConverter:
         self.variants: dict[str, Any] = dict(flag.get("variants") or {"true": True, "false": False})
         self.default_variant: str | None = flag.get("defaultVariant")
         self.notes: list[str] = []
+        self.inexact: list[str] = []
         self.rules: list[_Rule] = []
 
     def flag(self) -> dict[str, Any]:
@@ -372,10 +382,12 @@ class _FlagConverter:
         raise _Unconvertible(path, f"unknown sem_ver operator {op!r}")
 
     def coercion_note(self, path: Path, kind: str) -> None:
-        self.notes.append(
+        note = (
             f"{dotted(path)}: converted to a typed comparison; JSON Logic would also coerce "
             f"attribute values that are not a {kind}"
         )
+        self.notes.append(note)
+        self.inexact.append(note)
 
 
 _NUMERIC: Final = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}

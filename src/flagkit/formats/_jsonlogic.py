@@ -769,7 +769,12 @@ class _Compiler:
             for i, arg in enumerate(args)
         ]
         if operator == "fractional":
-            return self.build_fractional(compiled)
+            # Whether the rule itself wrote the first argument as an array: only
+            # then may it be a bucket. An array computed from the context (a
+            # {"var": ...}) is a non-string bucketing value, so null; otherwise
+            # a caller could pick their own variant with {"a": ["on", 1000000]}.
+            first_is_array = bool(args) and _is_array(args[0])
+            return self.build_fractional(compiled, first_is_array=first_is_array)
         result = builder(self, compiled)
         if pure and all(isinstance(arg, _Literal) for arg in compiled):
             try:
@@ -834,7 +839,7 @@ class _Compiler:
         self.needs_flagd = True
         return lambda d: _lookup(d, key, default(d))
 
-    def build_fractional(self, args: list[_Compiled]) -> _Compiled:
+    def build_fractional(self, args: list[_Compiled], *, first_is_array: bool) -> _Compiled:
         salt = self.flag_key
         first = args[0]
         # A literal array first is a bucket (no bucketing expression given); a
@@ -861,8 +866,8 @@ class _Compiler:
 
         def fractional(data: Any) -> Any:
             value = None if bucket_by is None else bucket_by(data)
-            if _is_array(value):
-                # The first argument computed a bucket, not a bucketing value.
+            if _is_array(value) and first_is_array:
+                # The rule's first argument is a bucket with computed parts.
                 rest = static_values if static else [node(data) for node in spec_nodes]
                 parsed = _parse_buckets([value, *rest])
                 value = None
