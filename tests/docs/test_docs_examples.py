@@ -79,7 +79,7 @@ def extract_blocks(page: str, text: str) -> Iterator[Block]:
 
 def _all_blocks() -> list[Block]:
     blocks: list[Block] = []
-    for path in sorted(DOCS.glob("*.md")):
+    for path in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         blocks += extract_blocks(path.name, path.read_text("utf-8"))
     return [block for block in blocks if not block.opted_out]
 
