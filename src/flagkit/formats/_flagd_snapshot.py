@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -143,11 +142,11 @@ def _compiled_flag(
     value_type = _value_type(variants) if variants else "bool"
     if value_type == "float":
         variants = {name: float(value) for name, value in variants.items()}
-    evaluate = _evaluator(key, flag, variants, targeting)
+    evaluate, constant = _evaluator(key, flag, variants, targeting)
     return CompiledFlag(
         key,
         evaluate=evaluate,
-        constant=_constants.get(evaluate),
+        constant=constant,
         value_type=value_type,
         variants=variants,
         meta=FlagMeta(),
@@ -160,7 +159,8 @@ def _compiled_flag(
 
 def _evaluator(
     key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any
-) -> Evaluator:
+) -> tuple[Evaluator, Resolution | None]:
+    """Return the flag's evaluator, and its one resolution when it ignores the context."""
     if flag.problem is not None:
         return _constant(_error(key, ErrorCode.PARSE_ERROR, flag.problem))
     if flag.disabled:
@@ -199,7 +199,7 @@ def _evaluator(
 
     split = _fractional_split(key, targeting, outcome_of)
     if split is not None:
-        return split
+        return split, None
     get_match = matches.get
 
     def evaluate(ctx: Context) -> Outcome:
@@ -210,20 +210,20 @@ def _evaluator(
                 return match
         return outcome_of(result)
 
-    return evaluate
+    return evaluate, None
 
 
-# Constant evaluators and their one resolution, so the snapshot can give a
-# getter the resolution itself (no call), exactly as for native flags.
-_constants: weakref.WeakKeyDictionary[Evaluator, Resolution] = weakref.WeakKeyDictionary()
+def _constant(outcome: Outcome) -> tuple[Evaluator, Resolution]:
+    """Return an evaluator that ignores the context, and its one resolution.
 
+    The snapshot hands a getter the resolution itself (no call), exactly as
+    for native flags.
+    """
 
-def _constant(outcome: Outcome) -> Evaluator:
     def constant(ctx: Context) -> Outcome:
         return outcome
 
-    _constants[constant] = outcome[0]
-    return constant
+    return constant, outcome[0]
 
 
 def _error(key: str, code: ErrorCode, message: str) -> Outcome:
