@@ -49,25 +49,10 @@ def time_pass(call: Getter, key: str, default: Any, population: list[dict[str, A
     return (time.perf_counter_ns() - started) / len(population)
 
 
-def four_flags(client: flagkit.Client) -> Getter:
-    get_bool, get_str = client.get_bool, client.get_str
+def all_four(constant: Getter, rollout: Getter, rule: Getter, split: Getter) -> Getter:
+    """Return a getter-shaped call that reads the four flags for one user."""
 
-    def all_four(_key: str, _default: Any, user: dict[str, Any]) -> Any:
-        return (
-            get_bool("constant", False, user),
-            get_bool("rollout", False, user),
-            get_bool("rule", False, user),
-            get_str("split", "?", user),
-        )
-
-    return all_four
-
-
-def floor_four() -> Getter:
-    f = floor()
-    constant, rollout, rule, split = f["constant"], f["rollout"], f["rule"], f["split"]
-
-    def all_four(_key: str, _default: Any, user: dict[str, Any]) -> Any:
+    def read_all(_key: str, _default: Any, user: dict[str, Any]) -> Any:
         return (
             constant("constant", False, user),
             rollout("rollout", False, user),
@@ -75,7 +60,7 @@ def floor_four() -> Getter:
             split("split", "?", user),
         )
 
-    return all_four
+    return read_all
 
 
 def per_call(
@@ -88,7 +73,10 @@ def per_call(
         name: (getattr(client, method), floors[FLOOR_OF[name]], key, default)
         for name, (method, key, default) in CASES.items()
     }
-    calls["all four flags, one user"] = (four_flags(client), floor_four(), "", None)
+    get_bool, get_str = client.get_bool, client.get_str
+    ours = all_four(get_bool, get_bool, get_bool, get_str)
+    theirs = all_four(floors["constant"], floors["rollout"], floors["rule"], floors["split"])
+    calls["all four flags, one user"] = (ours, theirs, "", None)
     samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in calls}
     for _ in range(rounds):
         for name, (ours, theirs, key, default) in calls.items():
