@@ -39,7 +39,7 @@ from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 
 import flagkit
-from flagkit.formats._flagd_convert import convert_flagd
+from flagkit.formats.flagd._convert import convert_flagd
 from flagkit.openfeature import FlagkitProvider
 
 DOCUMENT: dict[str, Any] = {

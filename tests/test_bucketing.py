@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flagkit import bucket_of
-from flagkit._bucketing import hash_of
+from flagkit._core.bucketing import hash_of
 from tests.murmur3_reference import murmur3_32
 
 VECTORS = json.loads(

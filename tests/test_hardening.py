@@ -14,7 +14,7 @@ import pytest
 
 import flagkit
 from flagkit import ErrorCode, ExposureEvent
-from flagkit._safe_regex import UnsafePatternError, compile_safe
+from flagkit._core.safe_regex import UnsafePatternError, compile_safe
 
 BOOL = {"on": True, "off": False}
 
@@ -258,7 +258,7 @@ def test_file_changed_between_stat_and_read_is_picked_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A save racing a reload is seen by the next poll (stat before read)."""
-    from flagkit import _file_source
+    from flagkit._sources import file as _file_source
 
     path = tmp_path / "flags.json"
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from flagkit._safe_regex import MAX_SUBJECT, UnsafePatternError, compile_safe
+from flagkit._core.safe_regex import MAX_SUBJECT, UnsafePatternError, compile_safe
 
 SAFE = [
     r"^[a-z]+@example\.com$",

@@ -5,18 +5,23 @@ The public API is what this module exports (plus ``flagkit.typing``,
 private and may change without notice.
 """
 
-from flagkit._bucketing import bucket_of
-from flagkit._changes import ChangeEvent
-from flagkit._client import Client, ClientStatus
-from flagkit._context import (
+from flagkit._client.changes import ChangeEvent
+from flagkit._client.client import Client, ClientStatus
+from flagkit._client.context import (
     Context,
     current_context,
     reset_context,
     scoped_context,
     set_context,
 )
-from flagkit._counters import CountKey
-from flagkit._details import Details, ErrorCode, Reason
+from flagkit._client.counters import CountKey
+from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
+from flagkit._client.hooks import Hook, HookContext
+from flagkit._client.overrides import OverrideScope
+from flagkit._core.bucketing import bucket_of
+from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.snapshot import Snapshot
+from flagkit._definitions.schema import json_schema
 from flagkit._errors import (
     DefinitionError,
     EvaluationError,
@@ -24,15 +29,10 @@ from flagkit._errors import (
     Problem,
     SourceError,
 )
-from flagkit._exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
-from flagkit._file_source import FileSource
-from flagkit._hooks import Hook, HookContext
-from flagkit._http_source import AsyncHTTPSource, HTTPSource
-from flagkit._memory_source import MemorySource
-from flagkit._overrides import OverrideScope
-from flagkit._schema import json_schema
-from flagkit._snapshot import Snapshot
-from flagkit._source import Source, SourceStatus
+from flagkit._sources.base import Source, SourceStatus
+from flagkit._sources.file import FileSource
+from flagkit._sources.http import AsyncHTTPSource, HTTPSource
+from flagkit._sources.memory import MemorySource
 
 __all__ = [
     "AsyncHTTPSource",

@@ -42,10 +42,10 @@ from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType
 from openfeature.flag_evaluation import Reason as OpenFeatureReason
 from openfeature.provider import AbstractProvider, Metadata
 
-from flagkit._build import DocumentFormat
-from flagkit._changes import ChangeEvent
-from flagkit._client import Client
-from flagkit._details import Details, ErrorCode, Reason
+from flagkit._client.changes import ChangeEvent
+from flagkit._client.client import Client
+from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._sources.pipeline import DocumentFormat
 
 __all__ = ["FlagkitProvider"]
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from opentelemetry import trace
 
-from flagkit._details import Details
-from flagkit._hooks import Hook, HookContext, HookHints
+from flagkit._client.hooks import Hook, HookContext, HookHints
+from flagkit._core.details import Details
 
 __all__ = ["EVENT_NAME", "OpenTelemetryHook"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from flagkit._bucketing import bucket_of
+from flagkit._core.bucketing import bucket_of
 from tests.cli.conftest import RunCli, WriteFlags, boolean_flag, rollout
 from tests.conftest import EXAMPLE
 

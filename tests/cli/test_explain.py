@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from flagkit import Client
-from flagkit._build import snapshot_from_file
 from flagkit._cli.explain import explain
-from flagkit._timeutil import timestamp_of
+from flagkit._core.timeutil import timestamp_of
+from flagkit._sources.pipeline import snapshot_from_file
 from tests.cli.conftest import RunCli, WriteFlags, boolean_flag, rollout
 from tests.conftest import EXAMPLE
 

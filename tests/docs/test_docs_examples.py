@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from flagkit._build import snapshot_from_bytes
+from flagkit._definitions.load import Format, parse_bytes
 from flagkit._errors import FlagkitError
-from flagkit._loader import Format, parse_bytes
+from flagkit._sources.pipeline import snapshot_from_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

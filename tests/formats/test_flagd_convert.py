@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import flagkit
-from flagkit.formats._flagd_convert import convert_flagd
+from flagkit.formats.flagd._convert import convert_flagd
 from tests.formats.flagd_cases import DOCUMENT, random_contexts
 
 COLORS = {"red": "#f00", "green": "#0f0", "blue": "#00f"}

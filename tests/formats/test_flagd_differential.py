@@ -32,7 +32,7 @@ from openfeature.contrib.provider.flagd.config import ResolverType
 from openfeature.evaluation_context import EvaluationContext
 
 import flagkit
-from flagkit.formats._flagd_eval import compile_flagd_document, resolve_flagd_flag
+from flagkit.formats.flagd._compile import compile_flagd_document, resolve_flagd_flag
 from tests.formats.flagd_cases import DOCUMENT, STRING_FLAGS, random_contexts
 
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from flagkit._errors import DefinitionError
-from flagkit.formats._flagd_eval import (
+from flagkit.formats._problems import dotted
+from flagkit.formats.flagd._compile import (
     FlagdResolution,
     compile_flagd_document,
     resolve_flagd_flag,
 )
-from flagkit.formats._problems import dotted
 
 DOCUMENT: dict[str, Any] = {
     "flags": {

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from flagkit._errors import DefinitionError
-from flagkit.formats._flagd_eval import compile_flagd_document
-from flagkit.formats._flagd_model import FlagdFlag, validate_flagd_document
 from flagkit.formats._problems import dotted
+from flagkit.formats.flagd._compile import compile_flagd_document
+from flagkit.formats.flagd._model import FlagdFlag, validate_flagd_document
 
 
 def problems_of(document: Any) -> list[tuple[str, str]]:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import flagkit
-from flagkit._build import snapshot_from_bytes
-from flagkit.formats._flagd_eval import compile_flagd_document, resolve_flagd_flag
-from flagkit.formats._flagd_snapshot import looks_like_flagd, snapshot_from_flagd
+from flagkit._sources.pipeline import snapshot_from_bytes
+from flagkit.formats.flagd._compile import compile_flagd_document, resolve_flagd_flag
+from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
 from tests.formats.flagd_cases import DOCUMENT, STRING_FLAGS, random_contexts
 
 

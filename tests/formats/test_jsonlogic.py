@@ -9,10 +9,10 @@ from typing import Any
 import mmh3
 import pytest
 
-from flagkit._bucketing import bucket_of
+from flagkit._core.bucketing import bucket_of
 from flagkit._errors import DefinitionError
-from flagkit.formats._jsonlogic import EvaluationFailure, compile_logic, js_string, truthy
 from flagkit.formats._problems import dotted
+from flagkit.formats.flagd._jsonlogic import EvaluationFailure, compile_logic, js_string, truthy
 
 
 def run(rule: Any, data: Mapping[str, Any] | None = None, **options: Any) -> Any:

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flagkit._errors import DefinitionError
-from flagkit.formats._flagd_eval import compile_flagd_document, resolve_flagd_flag
-from flagkit.formats._jsonlogic import _OPERATORS, CompiledLogic, compile_logic
+from flagkit.formats.flagd._compile import compile_flagd_document, resolve_flagd_flag
+from flagkit.formats.flagd._jsonlogic import _OPERATORS, CompiledLogic, compile_logic
 
 # Strings murmur3 and UTF-8 cannot take (lone surrogates) are the nastiest input.
 strings = st.one_of(st.text(max_size=12), st.sampled_from(["\ud800", "", "1.2.3", "v1", "@x"]))

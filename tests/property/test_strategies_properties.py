@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import flagkit
 from flagkit import Reason
-from flagkit._build import snapshot_from_data
+from flagkit._sources.pipeline import snapshot_from_data
 from flagkit.testing import override
 from flagkit.testing import strategies as fks
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from flagkit import HTTPSource
-from flagkit._backoff import parse_retry_after
-from flagkit._cache_file import write_cache
+from flagkit._sources.backoff import parse_retry_after
+from flagkit._sources.cache_file import write_cache
 from tests.sources.httpserver import FlagServer, Reply, flags_document
 
 

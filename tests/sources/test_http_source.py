@@ -19,8 +19,8 @@ import certifi
 import pytest
 
 import flagkit
-from flagkit._backoff import Backoff, jittered, parse_retry_after
-from flagkit._http_source import HTTPSource
+from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
+from flagkit._sources.http import HTTPSource
 from tests.sources.conftest import wait_until
 from tests.sources.httpserver import FlagServer, Reply, flags_document
 
@@ -512,7 +512,7 @@ def test_client_from_url(server: FlagServer) -> None:
 
 def test_cache_writes_are_atomic_under_concurrent_writers(tmp_path: Path) -> None:
     """Writers racing on one path never leave a reader a torn or mixed file."""
-    from flagkit._cache_file import read_cache, write_cache
+    from flagkit._sources.cache_file import read_cache, write_cache
 
     path = str(tmp_path / "shared.json")
     bodies = [json.dumps({"writer": i, "pad": str(i) * 50_000}).encode() for i in range(4)]

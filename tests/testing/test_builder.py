@@ -73,7 +73,7 @@ def test_every_operator_has_a_helper_that_the_loader_accepts() -> None:
         builder.rule(when=condition, serve="b", name=f"r{i}")
     document = builder.serve("a").build()
     ops = [r["when"][0]["op"] for r in document["flags"]["f"]["rules"]]
-    assert set(flagkit._model.OPERATORS) == set(ops)
+    assert set(flagkit._definitions.model.OPERATORS) == set(ops)
     assert {"op": "equals", "attribute": "a", "value": "y", "negate": True} == document["flags"][
         "f"
     ]["rules"][-1]["when"][0]

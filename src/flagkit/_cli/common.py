@@ -8,11 +8,11 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
-from flagkit._compile import Clock
+from flagkit._core.compile import Clock
+from flagkit._core.timeutil import timestamp_of
+from flagkit._definitions.load import Format, read_file, validate_document
+from flagkit._definitions.model import Document
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._loader import Format, read_file, validate_document
-from flagkit._model import Document
-from flagkit._timeutil import timestamp_of
 
 __all__ = [
     "EXIT_EVAL_ERROR",

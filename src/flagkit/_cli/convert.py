@@ -10,10 +10,10 @@ from typing import Any
 
 from flagkit._cli.common import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, CommandError, usage_error
 from flagkit._cli.output import print_json
+from flagkit._definitions.load import format_of, read_file
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._loader import format_of, read_file
-from flagkit.formats._flagd_convert import convert_flagd
-from flagkit.formats._flagd_snapshot import looks_like_flagd
+from flagkit.formats.flagd._convert import convert_flagd
+from flagkit.formats.flagd._snapshot import looks_like_flagd
 
 __all__ = ["register"]
 

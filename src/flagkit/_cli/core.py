@@ -7,7 +7,6 @@ import sys
 import time
 from typing import Any, TextIO
 
-from flagkit._build import DOCUMENT_FORMATS, snapshot_from_file
 from flagkit._cli.common import (
     EXIT_EVAL_ERROR,
     EXIT_INVALID,
@@ -21,12 +20,13 @@ from flagkit._cli.common import (
 )
 from flagkit._cli.explain import explain, render_explanation
 from flagkit._cli.output import print_json, to_json
-from flagkit._client import Client
-from flagkit._compile import Clock, compile_document
-from flagkit._details import Details
+from flagkit._client.client import Client
+from flagkit._core.compile import Clock, compile_document
+from flagkit._core.details import Details
+from flagkit._core.snapshot import Snapshot
+from flagkit._definitions.schema import json_schema
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._schema import json_schema
-from flagkit._snapshot import Snapshot
+from flagkit._sources.pipeline import DOCUMENT_FORMATS, snapshot_from_file
 
 __all__ = ["add_format_option", "register"]
 

@@ -14,8 +14,8 @@ from flagkit._cli.common import EXIT_IMPACT, EXIT_OK, clock_at, load_document, u
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
 from flagkit._cli.simulate import variant_label
-from flagkit._compile import compile_document
-from flagkit._model import Document, Flag
+from flagkit._core.compile import compile_document
+from flagkit._definitions.model import Document, Flag
 
 __all__ = ["register"]
 

@@ -14,15 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from flagkit._bucketing import PERCENT_TOTAL, bucket_of, bucketing_key
 from flagkit._cli.common import iso_instant
 from flagkit._cli.output import to_json
-from flagkit._compile import compile_segments
-from flagkit._conditions import MISSING, Predicate, attribute_getter, compile_condition
-from flagkit._details import ErrorCode, Reason
-from flagkit._model import Condition, Flag, Rollout, Serve, ServeRollout, ServeVariant
-from flagkit._snapshot import Snapshot
-from flagkit._validate import weights_in_hundredths
+from flagkit._core.bucketing import PERCENT_TOTAL, bucket_of, bucketing_key
+from flagkit._core.compile import compile_segments
+from flagkit._core.conditions import MISSING, Predicate, attribute_getter, compile_condition
+from flagkit._core.details import ErrorCode, Reason
+from flagkit._core.snapshot import Snapshot
+from flagkit._definitions.model import Condition, Flag, Rollout, Serve, ServeRollout, ServeVariant
+from flagkit._definitions.validate import weights_in_hundredths
 
 __all__ = ["Explanation", "explain", "render_explanation", "variant_ranges"]
 

@@ -33,7 +33,7 @@ from flagkit._cli.common import (
     usage_error,
 )
 from flagkit._cli.output import colour_enabled, print_json, render_table
-from flagkit._model import Condition, Document, Flag, Rollout, Rule, Serve, ServeRollout
+from flagkit._definitions.model import Condition, Document, Flag, Rollout, Rule, Serve, ServeRollout
 
 __all__ = ["Finding", "find_unreferenced", "lint_document", "register"]
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from flagkit._cli.common import parse_value, read_contexts, set_path, usage_error
-from flagkit._model import Flag, ServeRollout
+from flagkit._definitions.model import Flag, ServeRollout
 
 __all__ = ["add_population_options", "bucketing_attributes", "population"]
 

@@ -12,10 +12,10 @@ from flagkit._cli.common import EXIT_OK, clock_at, iso_instant, load_document, u
 from flagkit._cli.explain import current_and_next_step
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
-from flagkit._compile import compile_document
-from flagkit._details import Reason
-from flagkit._model import Flag, ServeRollout
-from flagkit._snapshot import Resolution
+from flagkit._core.compile import compile_document
+from flagkit._core.details import Reason
+from flagkit._core.snapshot import Resolution
+from flagkit._definitions.model import Flag, ServeRollout
 
 __all__ = ["decided_by", "register", "variant_label"]
 

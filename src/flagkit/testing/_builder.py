@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, Unpack
 
-from flagkit._build import snapshot_from_data
-from flagkit._client import Client, _copy_json
-from flagkit._model import Operator
-from flagkit._snapshot import Snapshot
+from flagkit._client.client import Client, _copy_json
+from flagkit._core.snapshot import Snapshot
+from flagkit._definitions.model import Operator
+from flagkit._sources.pipeline import snapshot_from_data
 
 __all__ = [
     "AttributeRef",

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 
-from flagkit._build import snapshot_from_data, snapshot_from_file
-from flagkit._client import Client
-from flagkit._snapshot import CompiledFlag, Snapshot
+from flagkit._client.client import Client
+from flagkit._core.snapshot import CompiledFlag, Snapshot
+from flagkit._sources.pipeline import snapshot_from_data, snapshot_from_file
 from flagkit.testing._errors import CohortNotFoundError, UnknownFlagError
 
 __all__ = [

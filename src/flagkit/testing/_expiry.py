@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, get_args
 
-from flagkit._client import Client
-from flagkit._details import Details
-from flagkit._hooks import Hook, HookContext, HookHints
+from flagkit._client.client import Client
+from flagkit._client.hooks import Hook, HookContext, HookHints
+from flagkit._core.details import Details
 from flagkit.testing._errors import FlagExpiredError, FlagExpiredWarning
 
 __all__ = ["EXPIRY_MODES", "ExpiredEvaluation", "ExpiryGuard", "ExpiryMode", "expiry_guard"]

@@ -1,6 +1,6 @@
 """``override``: force flags for a block or a function, on one client or on all.
 
-Built on ``Client.override`` and its two scopes (see ``flagkit._overrides``):
+Built on ``Client.override`` and its two scopes (see ``flagkit._client.overrides``):
 
 * ``override(client, values)`` uses the client's *process* layer by default:
   every thread sees it, so a test driving an app that serves requests on
@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flagkit._client import Client, _refresh_all
-from flagkit._overrides import Overrides, OverrideScope
-from flagkit._snapshot import Snapshot
-from flagkit._validate import value_type_of
+from flagkit._client.client import Client, _refresh_all
+from flagkit._client.overrides import Overrides, OverrideScope
+from flagkit._core.snapshot import Snapshot
+from flagkit._definitions.validate import value_type_of
 from flagkit.testing._errors import UnknownFlagError
 
 __all__ = ["check_override_values", "override"]

@@ -24,9 +24,9 @@ from typing import Any, cast
 
 import pytest
 
-from flagkit._build import snapshot_from_file
-from flagkit._client import Client, _clients
-from flagkit._snapshot import EMPTY, Snapshot
+from flagkit._client.client import Client, _clients
+from flagkit._core.snapshot import EMPTY, Snapshot
+from flagkit._sources.pipeline import snapshot_from_file
 from flagkit.testing._errors import UnknownFlagError
 from flagkit.testing._expiry import EXPIRY_MODES, ExpiryGuard, ExpiryMode
 from flagkit.testing._override import check_override_values, override

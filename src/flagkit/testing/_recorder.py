@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from flagkit._client import Client
-from flagkit._details import Details, Reason
-from flagkit._exposure import ExposureEvent, ExposureLog
-from flagkit._hooks import Hook, HookContext, HookHints
+from flagkit._client.client import Client
+from flagkit._client.exposure import ExposureEvent, ExposureLog
+from flagkit._client.hooks import Hook, HookContext, HookHints
+from flagkit._core.details import Details, Reason
 
 __all__ = ["Evaluation", "Recorder", "record"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from flagkit._snapshot import CompiledFlag, Snapshot
+from flagkit._core.snapshot import CompiledFlag, Snapshot
 
 __all__ = ["STATE_NAMES", "StateName", "flag_states", "off_variant_of", "on_variant_of"]
 

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-from flagkit._client import Client
-from flagkit._snapshot import Snapshot
+from flagkit._client.client import Client
+from flagkit._core.snapshot import Snapshot
 
 __all__ = [
     "FLAG_KEYS",
@@ -122,7 +122,7 @@ def _operand_condition(attribute: str, op: str) -> st.SearchStrategy[dict[str, A
 
 def conditions(segments: Sequence[str] = ()) -> st.SearchStrategy[dict[str, Any]]:
     """Return valid conditions, with every operator (``in_segment`` over ``segments``)."""
-    from flagkit._model import OPERATORS
+    from flagkit._definitions.model import OPERATORS
 
     attribute = st.sampled_from((*_ATTRIBUTES, "targetingKey"))
     plain = [op for op in OPERATORS if op not in {"in_segment", "exists"}]

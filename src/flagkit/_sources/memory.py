@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flagkit._build import DocumentFormat, check_document_format, snapshot_from_data
+from flagkit._core.snapshot import Snapshot
 from flagkit._errors import DefinitionError
-from flagkit._snapshot import Snapshot
-from flagkit._source import Source
+from flagkit._sources.base import Source
+from flagkit._sources.pipeline import DocumentFormat, check_document_format, snapshot_from_data
 
 __all__ = ["MemorySource"]
 

@@ -1,8 +1,8 @@
-"""Turn a flagd document into a flagkit :class:`~flagkit._snapshot.Snapshot`.
+"""Turn a flagd document into a flagkit :class:`~flagkit._core.snapshot.Snapshot`.
 
-The flagd compiler (:mod:`flagkit.formats._flagd_eval`) validates the
+The flagd compiler (:mod:`flagkit.formats.flagd._compile`) validates the
 document and compiles its targeting to closures; this module wraps each flag
-as a :class:`~flagkit._snapshot.CompiledFlag` whose evaluator returns
+as a :class:`~flagkit._core.snapshot.CompiledFlag` whose evaluator returns
 *prebuilt* outcomes, so a flagd flag runs on the client's hot path exactly
 like a native one:
 
@@ -26,13 +26,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from flagkit._bucketing import _hash as murmur3
-from flagkit._bucketing import encodes_as_utf8
-from flagkit._details import ErrorCode, Reason
-from flagkit._snapshot import CompiledFlag, Evaluator, FlagMeta, Outcome, Resolution, Snapshot
-from flagkit._snapshot import ValueType as NativeType
-from flagkit.formats._flagd_eval import CompiledFlagdFlag, _variant_name, compile_flagd_document
-from flagkit.formats._jsonlogic import EvaluationFailure, _parse_buckets
+from flagkit._core.bucketing import _hash as murmur3
+from flagkit._core.bucketing import encodes_as_utf8
+from flagkit._core.details import ErrorCode, Reason
+from flagkit._core.snapshot import CompiledFlag, Evaluator, FlagMeta, Outcome, Resolution, Snapshot
+from flagkit._core.snapshot import ValueType as NativeType
+from flagkit.formats.flagd._compile import CompiledFlagdFlag, _variant_name, compile_flagd_document
+from flagkit.formats.flagd._jsonlogic import EvaluationFailure, _parse_buckets
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
 

@@ -21,21 +21,16 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from flagkit import _forking, _overrides
-from flagkit._build import DocumentFormat
-from flagkit._changes import ChangeEvent, diff_snapshots
-from flagkit._context import EMPTY_CONTEXT, ContextLike, _current, merge_contexts
-from flagkit._counters import Counters, CountKey
-from flagkit._decorators import ContextFactory, dispatch, feature
-from flagkit._details import Details, ErrorCode, Reason
-from flagkit._exposure import ExposureLog, ExposureSink, as_sink
-from flagkit._file_source import FileSource
-from flagkit._hooks import Hook, HookContext, log_hook_failure
-from flagkit._http_source import HTTPSource
-from flagkit._loader import Format
-from flagkit._memory_source import MemorySource
-from flagkit._overrides import Overrides, OverrideScope
-from flagkit._snapshot import (
+from flagkit._client import overrides
+from flagkit._client.changes import ChangeEvent, diff_snapshots
+from flagkit._client.context import EMPTY_CONTEXT, ContextLike, _current, merge_contexts
+from flagkit._client.counters import Counters, CountKey
+from flagkit._client.decorators import ContextFactory, dispatch, feature
+from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
+from flagkit._client.hooks import Hook, HookContext, log_hook_failure
+from flagkit._client.overrides import Overrides, OverrideScope
+from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.snapshot import (
     EMPTY,
     NO_VALUE,
     VALUE_TYPES,
@@ -45,10 +40,16 @@ from flagkit._snapshot import (
     Snapshot,
     ValueType,
 )
-from flagkit._source import Source, SourceStatus
+from flagkit._definitions.load import Format
+from flagkit._sources import forking
+from flagkit._sources.base import Source, SourceStatus
+from flagkit._sources.file import FileSource
+from flagkit._sources.http import HTTPSource
+from flagkit._sources.memory import MemorySource
+from flagkit._sources.pipeline import DocumentFormat
 
 if TYPE_CHECKING:
-    from flagkit._exposure import ExposureEvent
+    from flagkit._client.exposure import ExposureEvent
 
 __all__ = ["Client", "ClientStatus"]
 
@@ -213,7 +214,7 @@ class Client:
         self._source: Source = source
         self._refresh_mode()
         _clients.add(self)
-        _forking.register(self)
+        forking.register(self)
         source.start(self)
 
     # -- construction -------------------------------------------------------
@@ -673,7 +674,7 @@ class Client:
         return _ClientOverride(self, values, local=local)
 
     def _refresh_mode(self) -> None:
-        with _overrides.mode_lock:
+        with overrides.mode_lock:
             self._observed = bool(
                 self._hooks
                 or self._exposures is not None

@@ -21,8 +21,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from cachetools import LRUCache
 
-from flagkit import _forking
-from flagkit._bucketing import bucketing_key
+from flagkit._core.bucketing import bucketing_key
+from flagkit._sources import forking
 
 __all__ = [
     "CallbackSink",
@@ -135,7 +135,7 @@ class ExposureLog:
         self.failed = 0
         self._closed = False
         self._init_threading()
-        _forking.register(self)
+        forking.register(self)
 
     def _init_threading(self) -> None:
         self._seen_lock = threading.Lock()

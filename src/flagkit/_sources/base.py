@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from flagkit._snapshot import Snapshot
+from flagkit._core.snapshot import Snapshot
 
 __all__ = ["SnapshotSink", "Source", "SourceStatus"]
 

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from types import MappingProxyType, TracebackType
 from typing import Any, ParamSpec, TypeVar
 
-from flagkit import _forking
+from flagkit._sources import forking
 
 __all__ = ["OverrideScope", "Overrides"]
 
@@ -42,7 +42,7 @@ class _ModuleLocks:
 
 
 _module_locks = _ModuleLocks()
-_forking.register(_module_locks)
+forking.register(_module_locks)
 
 
 class Overrides:
@@ -53,7 +53,7 @@ class Overrides:
         self._layers: dict[int, Mapping[str, Any]] = {}
         self._ids = itertools.count()
         self.process: Mapping[str, Any] = _EMPTY
-        _forking.register(self)
+        forking.register(self)
 
     def after_fork_in_child(self) -> None:
         """Replace the lock (a thread that held it is gone in the child)."""

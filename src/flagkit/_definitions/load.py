@@ -17,10 +17,10 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from flagkit._definitions.model import SERVE_TAGS, Document, Flag, Segment
+from flagkit._definitions.validate import check_document
 from flagkit._errors import DefinitionError, Problem, SourceError
-from flagkit._gc import gc_paused
-from flagkit._model import SERVE_TAGS, Document, Flag, Segment
-from flagkit._validate import check_document
+from flagkit._sources.gc import gc_paused
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",

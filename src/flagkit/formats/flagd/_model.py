@@ -193,7 +193,7 @@ def validate_flagd_document(raw: Any, *, source: str | None = None) -> FlagdDocu
 
     ``raw`` is the document as parsed from JSON (or YAML); ``source`` names
     the file or URL in the error message. Targeting rules are validated by
-    :mod:`flagkit.formats._flagd_eval` when it compiles them.
+    :mod:`flagkit.formats.flagd._compile` when it compiles them.
     """
     try:
         return FlagdDocument.model_validate(raw)

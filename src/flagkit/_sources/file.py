@@ -13,12 +13,12 @@ import hashlib
 import os
 from collections.abc import Callable
 
-from flagkit import _forking
-from flagkit._build import DocumentFormat, check_document_format, snapshot_from_bytes
+from flagkit._definitions.load import Format, format_of, read_bytes
 from flagkit._errors import FlagkitError, SourceError
-from flagkit._loader import Format, format_of, read_bytes
-from flagkit._poller import PollingThread
-from flagkit._source import SnapshotSink, Source
+from flagkit._sources import forking
+from flagkit._sources.base import SnapshotSink, Source
+from flagkit._sources.pipeline import DocumentFormat, check_document_format, snapshot_from_bytes
+from flagkit._sources.poller import PollingThread
 
 __all__ = ["FileSource"]
 
@@ -59,7 +59,7 @@ class FileSource(Source):
         # The first load is synchronous and strict: a client must not start
         # on a file it cannot read.
         self._load(raise_errors=True)
-        _forking.register(self)
+        forking.register(self)
 
     def start(self, sink: SnapshotSink) -> None:
         """Attach the client and, when watching, start the poller."""

@@ -39,10 +39,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from flagkit._semver import parse_version
-from flagkit.formats._flagd_eval import _variant_name, compile_flagd_document
-from flagkit.formats._jsonlogic import _parse_buckets, js_number
+from flagkit._core.semver import parse_version
 from flagkit.formats._problems import Path, dotted
+from flagkit.formats.flagd._compile import _variant_name, compile_flagd_document
+from flagkit.formats.flagd._jsonlogic import _parse_buckets, js_number
 
 __all__ = ["Conversion", "convert_flagd"]
 

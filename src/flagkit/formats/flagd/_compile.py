@@ -34,9 +34,14 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from flagkit._errors import DefinitionError, Problem
-from flagkit.formats._flagd_model import FlagdDocument, FlagdFlag, validate_flagd_document
-from flagkit.formats._jsonlogic import CompiledLogic, EvaluationFailure, compile_logic, js_string
 from flagkit.formats._problems import definition_error
+from flagkit.formats.flagd._jsonlogic import (
+    CompiledLogic,
+    EvaluationFailure,
+    compile_logic,
+    js_string,
+)
+from flagkit.formats.flagd._model import FlagdDocument, FlagdFlag, validate_flagd_document
 
 __all__ = [
     "CompiledFlagdFlag",

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from flagkit._details import Details
+from flagkit._core.details import Details
 
 __all__ = ["Hook", "HookContext", "HookHints"]
 

@@ -15,13 +15,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flagkit._codegen import Check, Serve, Split, generate_evaluator
-from flagkit._conditions import Predicate, all_of, attribute_getter, compile_condition, match_in
-from flagkit._details import ErrorCode, Reason
-from flagkit._gc import gc_paused
-from flagkit._model import Condition, Document, Flag, Rollout, Segment, ServeRollout, ServeVariant
-from flagkit._model import Serve as ServeModel
-from flagkit._snapshot import (
+from flagkit._core.codegen import Check, Serve, Split, generate_evaluator
+from flagkit._core.conditions import (
+    Predicate,
+    all_of,
+    attribute_getter,
+    compile_condition,
+    match_in,
+)
+from flagkit._core.details import ErrorCode, Reason
+from flagkit._core.snapshot import (
     CompiledFlag,
     Evaluator,
     FlagMeta,
@@ -30,7 +33,18 @@ from flagkit._snapshot import (
     Snapshot,
     ValueType,
 )
-from flagkit._validate import value_type_of, weights_in_hundredths
+from flagkit._definitions.model import (
+    Condition,
+    Document,
+    Flag,
+    Rollout,
+    Segment,
+    ServeRollout,
+    ServeVariant,
+)
+from flagkit._definitions.model import Serve as ServeModel
+from flagkit._definitions.validate import value_type_of, weights_in_hundredths
+from flagkit._sources.gc import gc_paused
 
 __all__ = ["Clock", "compile_document", "compile_flags", "compile_segments"]
 

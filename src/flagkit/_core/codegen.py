@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
-from flagkit._bucketing import PERCENT_TOTAL, bucketing_key
-from flagkit._bucketing import _hash as murmur3
-from flagkit._conditions import string_member
-from flagkit._snapshot import Evaluator, Outcome, Resolution
+from flagkit._core.bucketing import PERCENT_TOTAL, bucketing_key
+from flagkit._core.bucketing import _hash as murmur3
+from flagkit._core.conditions import string_member
+from flagkit._core.snapshot import Evaluator, Outcome, Resolution
 
 __all__ = ["Check", "Split", "generate_evaluator"]
 

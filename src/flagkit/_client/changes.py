@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flagkit._snapshot import Snapshot
+from flagkit._core.snapshot import Snapshot
 
 __all__ = ["ChangeEvent", "diff_snapshots"]
 

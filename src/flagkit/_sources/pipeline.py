@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
-from flagkit._compile import compile_document
-from flagkit._errors import SourceError
-from flagkit._gc import gc_paused
-from flagkit._loader import (
+from flagkit._core.compile import compile_document
+from flagkit._core.snapshot import Snapshot
+from flagkit._definitions.load import (
     Format,
     format_of,
     load_bytes,
@@ -25,8 +24,9 @@ from flagkit._loader import (
     read_bytes,
     validate_document,
 )
-from flagkit._model import Document
-from flagkit._snapshot import Snapshot
+from flagkit._definitions.model import Document
+from flagkit._errors import SourceError
+from flagkit._sources.gc import gc_paused
 
 __all__ = [
     "DOCUMENT_FORMATS",
@@ -105,7 +105,7 @@ def _snapshot_from_raw(
     with gc_paused():
         if format != "native":
             # Imported here: the flagd compiler is only loaded by those who use it.
-            from flagkit.formats._flagd_snapshot import looks_like_flagd, snapshot_from_flagd
+            from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
 
         if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):
             return snapshot_from_flagd(

@@ -30,9 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from flagkit._bucketing import bucket_of
+from flagkit._core.bucketing import bucket_of
+from flagkit._core.semver import Version, parse_version
 from flagkit._errors import Problem
-from flagkit._semver import Version, parse_version
 from flagkit.formats._problems import Path, definition_error
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flagkit._model import Document
+from flagkit._definitions.model import Document
 
 __all__ = ["SCHEMA_ID", "json_schema"]
 

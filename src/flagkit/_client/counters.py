@@ -11,9 +11,9 @@ import threading
 from collections import Counter
 from typing import Any, NamedTuple
 
-from flagkit import _forking
-from flagkit._details import ErrorCode, Reason
-from flagkit._snapshot import Resolution
+from flagkit._core.details import ErrorCode, Reason
+from flagkit._core.snapshot import Resolution
+from flagkit._sources import forking
 
 __all__ = ["CountKey", "Counters"]
 
@@ -35,7 +35,7 @@ class Counters:
         self._all: list[tuple[threading.Thread, dict[Any, int]]] = []
         self._retired: Counter[CountKey] = Counter()
         self._registry_lock = threading.Lock()
-        _forking.register(self)
+        forking.register(self)
 
     def new_local(self) -> dict[Any, int]:
         """Create and register the calling thread's count dict."""

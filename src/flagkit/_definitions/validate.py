@@ -12,12 +12,20 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from flagkit._bucketing import encodes_as_utf8
+from flagkit._core.bucketing import encodes_as_utf8
+from flagkit._core.safe_regex import UnsafePatternError
+from flagkit._core.semver import parse_version
+from flagkit._core.timeutil import timestamp_of
+from flagkit._definitions.model import (
+    Condition,
+    Flag,
+    Rollout,
+    Segment,
+    Serve,
+    ServeRollout,
+    ServeVariant,
+)
 from flagkit._errors import Problem
-from flagkit._model import Condition, Flag, Rollout, Segment, Serve, ServeRollout, ServeVariant
-from flagkit._safe_regex import UnsafePatternError
-from flagkit._semver import parse_version
-from flagkit._timeutil import timestamp_of
 
 __all__ = ["check_document", "value_type_of", "weights_in_hundredths"]
 
@@ -199,7 +207,7 @@ def _check_operand(op: str, operand: Any) -> str | None:
     if op in _STRING and not isinstance(operand, str):
         return f"{op} needs a string, got {operand!r}"
     if op == "matches":
-        from flagkit._conditions import safe_pattern
+        from flagkit._core.conditions import safe_pattern
 
         try:
             safe_pattern(operand)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
-from flagkit._details import Details, ErrorCode, Reason
+from flagkit._core.details import Details, ErrorCode, Reason
 
 __all__ = [
     "NO_VALUE",

@@ -16,9 +16,9 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flagkit._safe_regex import MAX_SUBJECT, compile_safe
-from flagkit._semver import Version, parse_version
-from flagkit._timeutil import timestamp_of
+from flagkit._core.safe_regex import MAX_SUBJECT, compile_safe
+from flagkit._core.semver import Version, parse_version
+from flagkit._core.timeutil import timestamp_of
 
 __all__ = [
     "MISSING",

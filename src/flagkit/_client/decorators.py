@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
-    from flagkit._client import Client
+    from flagkit._client.client import Client
 
 __all__ = ["ContextFactory", "dispatch", "feature"]
 

@@ -37,20 +37,20 @@ from typing import Any
 
 import httpx
 
-from flagkit import _forking
-from flagkit._backoff import Backoff, jittered, parse_retry_after
-from flagkit._build import (
+from flagkit._core.snapshot import Snapshot
+from flagkit._errors import FlagkitError, SourceError
+from flagkit._sources import forking
+from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
+from flagkit._sources.base import SnapshotSink, Source
+from flagkit._sources.cache_file import read_cache, write_cache
+from flagkit._sources.pipeline import (
     DocumentFormat,
     check_document_format,
     snapshot_from_bytes,
     snapshot_from_data,
     snapshot_from_file,
 )
-from flagkit._cache_file import read_cache, write_cache
-from flagkit._errors import FlagkitError, SourceError
-from flagkit._poller import PollingThread
-from flagkit._snapshot import Snapshot
-from flagkit._source import SnapshotSink, Source
+from flagkit._sources.poller import PollingThread
 
 __all__ = ["AsyncHTTPSource", "DocumentFormat", "HTTPSource", "parser_for"]
 
@@ -403,7 +403,7 @@ class HTTPSource(_HTTPPolling):
         self._poll_lock = threading.Lock()
         # The first poll goes out at once; later delays come from _poll().
         self._poller = PollingThread(f"flagkit-http:{self.origin}", self._poll, first_delay=0.0)
-        _forking.register(self)
+        forking.register(self)
 
     def start(self, sink: SnapshotSink) -> None:
         """Attach the client and start polling in the background."""

@@ -1,0 +1,1 @@
+"""The client: the fast getters, the observed pipeline, overrides, hooks, events."""

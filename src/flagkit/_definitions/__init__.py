@@ -1,0 +1,1 @@
+"""Flag definitions: the native document model, parsing and validation."""

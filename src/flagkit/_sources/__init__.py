@@ -1,0 +1,1 @@
+"""Sources: where snapshots come from (memory, files, HTTP), and the load pipeline."""
