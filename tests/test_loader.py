@@ -9,7 +9,7 @@ import pytest
 
 import flagkit
 from flagkit import DefinitionError, SourceError
-from flagkit._definitions.load import MAX_DOCUMENT_BYTES
+from flagkit._definitions.parse import MAX_DOCUMENT_BYTES
 
 JSON_DOC = {
     "flags": {

@@ -45,7 +45,7 @@ from openfeature.provider import AbstractProvider, Metadata
 from flagkit._client.changes import ChangeEvent
 from flagkit._client.client import Client
 from flagkit._core.details import Details, ErrorCode, Reason
-from flagkit._sources.pipeline import DocumentFormat
+from flagkit._types import DocumentFormat
 
 __all__ = ["FlagkitProvider"]
 

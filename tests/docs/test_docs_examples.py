@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from flagkit._definitions.load import Format, parse_bytes
+from flagkit._definitions.parse import parse_bytes
 from flagkit._errors import FlagkitError
 from flagkit._sources.pipeline import snapshot_from_bytes
+from flagkit._types import Syntax
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 OPT_OUT = "<!-- not-tested -->"
-DOCUMENT_FORMATS: dict[str, Format] = {
+DOCUMENT_FORMATS: dict[str, Syntax] = {
     "json": "json",
     "toml": "toml",
     "yaml": "yaml",

@@ -10,9 +10,11 @@ from typing import Any, BinaryIO
 
 from flagkit._core.compile import Clock
 from flagkit._core.timeutil import timestamp_of
-from flagkit._definitions.load import Format, read_file, validate_document
+from flagkit._definitions.load import validate_document
 from flagkit._definitions.model import Document
+from flagkit._definitions.parse import read_file
 from flagkit._errors import DefinitionError, FlagkitError
+from flagkit._types import Syntax
 
 __all__ = [
     "EXIT_EVAL_ERROR",
@@ -57,10 +59,10 @@ def usage_error(message: str) -> CommandError:
     return CommandError(EXIT_USAGE, [f"flagkit: error: {message}"])
 
 
-def load_document(path: str, fmt: Format | None = None) -> Document:
+def load_document(path: str, syntax: Syntax | None = None) -> Document:
     """Read and validate a flag file; raise CommandError (exit 1) listing every problem."""
     try:
-        return validate_document(read_file(path, fmt), source=path)
+        return validate_document(read_file(path, syntax), source=path)
     except DefinitionError as exc:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
     except FlagkitError as exc:

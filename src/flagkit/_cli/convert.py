@@ -10,7 +10,7 @@ from typing import Any
 
 from flagkit._cli.common import EXIT_INVALID, EXIT_OK, EXIT_PARTIAL, CommandError, usage_error
 from flagkit._cli.output import print_json
-from flagkit._definitions.load import format_of, read_file
+from flagkit._definitions.parse import read_file, syntax_of
 from flagkit._errors import DefinitionError, FlagkitError
 from flagkit.formats.flagd._convert import convert_flagd
 from flagkit.formats.flagd._snapshot import looks_like_flagd
@@ -86,10 +86,10 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _render(document: dict[str, Any], output: str | None) -> str:
-    if output is not None and format_of(output) == "yaml":
+    if output is not None and syntax_of(output) == "yaml":
         import yaml
 
         return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
-    if output is not None and format_of(output) != "json":
+    if output is not None and syntax_of(output) != "json":
         raise usage_error("--output must end in .json, .yaml or .yml")
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

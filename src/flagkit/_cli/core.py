@@ -26,7 +26,8 @@ from flagkit._core.details import Details
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._sources.pipeline import DOCUMENT_FORMATS, snapshot_from_file
+from flagkit._sources.pipeline import snapshot_from_file
+from flagkit._types import DOCUMENT_FORMATS
 
 __all__ = ["add_format_option", "register"]
 

@@ -23,10 +23,9 @@ from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.model import Condition, Flag, Rollout, Serve, ServeRollout, ServeVariant
 from flagkit._definitions.validate import weights_in_hundredths
+from flagkit._types import ContextLike
 
 __all__ = ["Explanation", "explain", "render_explanation", "variant_ranges"]
-
-Context = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +125,7 @@ def variant_ranges(weights: Mapping[str, float]) -> list[VariantRange]:
     return ranges
 
 
-def explain(snapshot: Snapshot, flag_key: str, context: Context, *, now: float) -> Explanation:
+def explain(snapshot: Snapshot, flag_key: str, context: ContextLike, *, now: float) -> Explanation:
     """Return the trace of evaluating ``flag_key`` for ``context`` at time ``now``."""
     segments = compile_segments(snapshot.document.segments)
     return _Explainer(snapshot, segments, now).flag(flag_key, context)
@@ -173,7 +172,7 @@ class _Explainer:
         self._segments = segments
         self._now = now
 
-    def flag(self, key: str, ctx: Context) -> Explanation:
+    def flag(self, key: str, ctx: ContextLike) -> Explanation:
         compiled = self._snapshot.flags.get(key)
         if compiled is None:
             error = (ErrorCode.FLAG_NOT_FOUND, "no such flag")
@@ -201,7 +200,7 @@ class _Explainer:
         reason = Reason.STATIC if not flag.rules and not flag.prerequisites else Reason.DEFAULT
         return self.serve(walk, flag.default, ctx, "default", reason)
 
-    def condition(self, condition: Condition, ctx: Context) -> ConditionStep:
+    def condition(self, condition: Condition, ctx: ContextLike) -> ConditionStep:
         operands = condition.operands()
         predicate = compile_condition(
             condition.attribute, condition.op, operands, condition.negate, self._segments
@@ -222,7 +221,7 @@ class _Explainer:
         )
 
     def serve(
-        self, walk: _Walk, serve: Serve, ctx: Context, decided_by: str, reason: Reason
+        self, walk: _Walk, serve: Serve, ctx: ContextLike, decided_by: str, reason: Reason
     ) -> Explanation:
         if isinstance(serve, str | ServeVariant):
             variant = serve if isinstance(serve, str) else serve.variant
@@ -239,7 +238,7 @@ class _Explainer:
         variant = next(r.variant for r in rollout.ranges if r.start <= bucket < r.end)
         return walk.result(decided_by, variant, Reason.SPLIT, rollout)
 
-    def rollout(self, key: str, rollout: Rollout, ctx: Context) -> RolloutStep:
+    def rollout(self, key: str, rollout: Rollout, ctx: ContextLike) -> RolloutStep:
         salt = key if rollout.salt is None else rollout.salt
         value = attribute_getter(rollout.by)(ctx)
         # The same acceptance as the compiled rollout (bucketing_key): strings

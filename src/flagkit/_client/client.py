@@ -40,13 +40,12 @@ from flagkit._core.snapshot import (
     Snapshot,
     ValueType,
 )
-from flagkit._definitions.load import Format
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPSource
 from flagkit._sources.memory import MemorySource
-from flagkit._sources.pipeline import DocumentFormat
+from flagkit._types import Clock, DocumentFormat, Syntax
 
 if TYPE_CHECKING:
     from flagkit._client.exposure import ExposureEvent
@@ -58,7 +57,6 @@ logger = logging.getLogger("flagkit")
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-Clock = Callable[[], float]
 SinkLike = ExposureSink | Callable[[Sequence["ExposureEvent"]], object] | str | os.PathLike[str]
 
 _clients: weakref.WeakSet[Client] = weakref.WeakSet()
@@ -224,7 +222,7 @@ class Client:
         cls,
         path: str | os.PathLike[str],
         *,
-        syntax: Format | None = None,
+        syntax: Syntax | None = None,
         format: DocumentFormat = "native",
         watch: bool = False,
         interval: float = 1.0,

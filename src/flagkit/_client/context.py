@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, NoReturn
 
+from flagkit._types import ContextLike
+
 __all__ = [
     "EMPTY_CONTEXT",
     "Context",
@@ -28,8 +30,6 @@ __all__ = [
     "scoped_context",
     "set_context",
 ]
-
-ContextLike = Mapping[str, Any]
 
 
 class Context(dict[str, Any]):

@@ -23,6 +23,7 @@ from cachetools import LRUCache
 
 from flagkit._core.bucketing import bucketing_key
 from flagkit._sources import forking
+from flagkit._types import Clock
 
 __all__ = [
     "CallbackSink",
@@ -120,7 +121,7 @@ class ExposureLog:
         dedupe_size: int = 100_000,
         batch_size: int = 500,
         flush_interval: float = 1.0,
-        clock: Callable[[], float] = time.time,
+        clock: Clock = time.time,
     ) -> None:
         self.sink = sink
         self.max_queue = max_queue

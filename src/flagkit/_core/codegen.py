@@ -17,7 +17,7 @@ shape share one code object and differ only in their namespace.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
@@ -26,10 +26,10 @@ from flagkit._core.bucketing import PERCENT_TOTAL, bucketing_key
 from flagkit._core.bucketing import _hash as murmur3
 from flagkit._core.conditions import string_member
 from flagkit._core.snapshot import Evaluator, Outcome, Resolution
+from flagkit._types import ContextLike
 
 __all__ = ["Check", "Split", "generate_evaluator"]
 
-Context = Mapping[str, Any]
 
 _MAX_CACHED_SHAPES = 2048
 _shapes: dict[tuple[tuple[Any, ...], ...], CodeType] = {}
@@ -47,7 +47,7 @@ class Check:
     kind: str
     operand: Any
     attribute: str | None = None
-    getter: Callable[[Context], Any] | None = None
+    getter: Callable[[ContextLike], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ class Split:
     bounds: tuple[tuple[int, Resolution], ...]
     missing: Outcome
     attribute: str | None = None
-    getter: Callable[[Context], Any] | None = None
+    getter: Callable[[ContextLike], Any] | None = None
 
 
 #: How a rule (or the default) serves: a fixed outcome, an inline split, or a call.
@@ -77,7 +77,7 @@ class _Plan:
         self.tokens: list[tuple[Any, ...]] = []
         self.values: list[Any] = []
 
-    def read(self, attribute: str | None, getter: Callable[[Context], Any] | None) -> bool:
+    def read(self, attribute: str | None, getter: Callable[[ContextLike], Any] | None) -> bool:
         """Bind an attribute read; return True when it is a flat ``get``."""
         self.values.append(attribute if getter is None else getter)
         return getter is None

@@ -45,11 +45,10 @@ from flagkit._definitions.model import (
 from flagkit._definitions.model import Serve as ServeModel
 from flagkit._definitions.validate import value_type_of, weights_in_hundredths
 from flagkit._sources.gc import gc_paused
+from flagkit._types import Clock, ContextLike
 
 __all__ = ["Clock", "compile_document", "compile_flags", "compile_segments"]
 
-Context = Mapping[str, Any]
-Clock = Callable[[], float]
 MakeResolution = Callable[[str | None, Reason, str | None], Resolution]
 
 
@@ -145,7 +144,7 @@ class _Compiler:
         excluded = match_in(segment.exclude)
         rules = tuple(all_of([self.predicate(c) for c in rule.when]) for rule in segment.rules)
 
-        def in_segment(ctx: Context) -> bool:
+        def in_segment(ctx: ContextLike) -> bool:
             key = get(ctx)
             if excluded(key):
                 return False
@@ -315,7 +314,7 @@ class _Compiler:
             for table in tables
         ]
 
-        def scheduled(ctx: Context) -> Outcome:
+        def scheduled(ctx: ContextLike) -> Outcome:
             return splits[bisect.bisect_right(step_times, clock())](ctx)
 
         return scheduled

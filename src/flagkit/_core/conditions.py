@@ -19,6 +19,7 @@ from typing import Any
 from flagkit._core.safe_regex import MAX_SUBJECT, compile_safe
 from flagkit._core.semver import Version, parse_version
 from flagkit._core.timeutil import timestamp_of
+from flagkit._types import ContextLike
 
 __all__ = [
     "MISSING",
@@ -31,8 +32,7 @@ __all__ = [
     "string_member",
 ]
 
-Context = Mapping[str, Any]
-Predicate = Callable[[Context], bool]
+Predicate = Callable[[ContextLike], bool]
 ValueTest = Callable[[Any], bool]
 
 
@@ -48,17 +48,17 @@ MISSING: Any = _Missing()
 safe_pattern = functools.lru_cache(maxsize=4096)(compile_safe)
 
 
-def attribute_getter(path: str) -> Callable[[Context], Any]:
+def attribute_getter(path: str) -> Callable[[ContextLike], Any]:
     """Return a function reading ``path`` (dotted for nested) from a context."""
     if "." not in path:
 
-        def get_flat(ctx: Context) -> Any:
+        def get_flat(ctx: ContextLike) -> Any:
             return ctx.get(path, MISSING)
 
         return get_flat
     parts = tuple(path.split("."))
 
-    def get_nested(ctx: Context) -> Any:
+    def get_nested(ctx: ContextLike) -> Any:
         value: Any = ctx
         for part in parts:
             if not isinstance(value, Mapping):
@@ -285,7 +285,7 @@ def compile_condition(
         return lambda ctx: test(get(ctx))
     accepts = _accepts(op, operands)
 
-    def negated_test(ctx: Context) -> bool:
+    def negated_test(ctx: ContextLike) -> bool:
         value = get(ctx)
         return value is not MISSING and accepts(value) and not test(value)
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._types import ContextLike
 
 __all__ = [
     "NO_VALUE",
@@ -30,7 +31,6 @@ __all__ = [
 ValueType = Literal["bool", "str", "int", "float", "object"]
 #: The value types, in the order of ``Snapshot.evaluators``.
 VALUE_TYPES: tuple[ValueType, ...] = ("bool", "str", "int", "float", "object")
-Context = Mapping[str, Any]
 
 
 class _NoValue:
@@ -117,7 +117,7 @@ class Resolution:
 
 #: What an evaluator returns: the resolution, and the bucket when a rollout decided.
 Outcome = tuple[Resolution, int | None]
-Evaluator = Callable[[Context], Outcome]
+Evaluator = Callable[[ContextLike], Outcome]
 
 
 class FlagMeta(NamedTuple):

@@ -1,4 +1,4 @@
-"""Bytes to a validated document: parsing JSON, TOML and YAML, then pydantic.
+"""Parsed data to a validated native document (pydantic, then cross-checks).
 
 Validation reports every problem at once. The whole document is validated in
 one pydantic call (fast, in Rust); only when that fails is each flag and
@@ -8,162 +8,56 @@ not hide a cross-reference error in another.
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from flagkit._definitions.model import SERVE_TAGS, Document, Flag, Segment
+from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._definitions.validate import check_document
-from flagkit._errors import DefinitionError, Problem, SourceError
-from flagkit._sources.gc import gc_paused
+from flagkit._errors import DefinitionError, Problem
+from flagkit._types import PathLike, Syntax
 
-__all__ = [
-    "MAX_DOCUMENT_BYTES",
-    "Format",
-    "format_of",
-    "load_bytes",
-    "load_file",
-    "parse_bytes",
-    "read_bytes",
-    "read_file",
-    "validate_document",
-]
+__all__ = ["load_bytes", "load_file", "validate_document"]
 
-Format = Literal["json", "toml", "yaml"]
 M = TypeVar("M", bound=BaseModel)
 
-#: Flag files larger than this are refused (hostile input is bounded).
-MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 
-_SUFFIXES: dict[str, Format] = {".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
-
-
-def format_of(path: str | os.PathLike[str]) -> Format:
-    """Return the format a file name's suffix implies."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise SourceError(
-            f"{path}: cannot tell the syntax from {suffix or 'no suffix'!r}; "
-            "use .json, .toml, .yaml or .yml, or pass syntax="
-        )
-    return _SUFFIXES[suffix]
-
-
-def parse_bytes(data: bytes | str, fmt: Format, *, source: str = "<document>") -> Any:
-    """Parse a document's text into plain Python data."""
-    try:
-        if fmt == "json":
-            return json.loads(data)
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-        if fmt == "toml":
-            return tomllib.loads(text)
-        return _load_yaml(text)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise DefinitionError(
-            [Problem((), f"not valid {fmt.upper()}: {message}", source)], source
-        ) from exc
-
-
-def _load_yaml(text: str) -> Any:
-    try:
-        import yaml
-    except ImportError as exc:  # pragma: no cover - the test extra installs PyYAML
-        raise SourceError("YAML flag files need PyYAML: pip install 'flagkit[yaml]'") from exc
-    try:
-        return yaml.load(text, Loader=_yaml_loader(yaml))
-    except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-_YAML_LOADER: Any = None
-
-
-def _yaml_loader(yaml: Any) -> Any:
-    """Return a SafeLoader that reads booleans as YAML 1.2 does.
-
-    PyYAML follows YAML 1.1, where ``on``, ``off``, ``yes`` and ``no`` are
-    booleans; in a flag file they are far more often variant names.
-    """
-    global _YAML_LOADER
-    if _YAML_LOADER is None:
-        import re
-
-        class FlagLoader(yaml.SafeLoader):  # type: ignore[misc]
-            pass
-
-        FlagLoader.yaml_implicit_resolvers = {
-            first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-        }
-        FlagLoader.add_implicit_resolver(
-            "tag:yaml.org,2002:bool",
-            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-            list("tTfF"),
-        )
-        _YAML_LOADER = FlagLoader
-    return _YAML_LOADER
-
-
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """Read a flag file's bytes, refusing files over ``MAX_DOCUMENT_BYTES``."""
-    source = os.fspath(path)
-    try:
-        with open(source, "rb") as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as exc:
-        raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise SourceError(f"{source}: larger than {MAX_DOCUMENT_BYTES} bytes; refused")
-    return data
-
-
-def read_file(path: str | os.PathLike[str], fmt: Format | None = None) -> Any:
-    """Read and parse a flag file into plain data (not yet validated)."""
-    source = os.fspath(path)
-    return parse_bytes(read_bytes(source), fmt or format_of(source), source=source)
-
-
-def load_file(path: str | os.PathLike[str], fmt: Format | None = None) -> Document:
+def load_file(path: PathLike, syntax: Syntax | None = None) -> Document:
     """Read, parse and validate a flag file."""
     source = os.fspath(path)
-    return load_bytes(read_bytes(source), fmt or format_of(source), source=source)
+    return load_bytes(read_bytes(source), syntax or syntax_of(source), source=source)
 
 
-def load_bytes(data: bytes | str, fmt: Format, *, source: str | None = None) -> Document:
+def load_bytes(data: bytes | str, syntax: Syntax, *, source: str | None = None) -> Document:
     """Parse and validate a document's text; raise DefinitionError with every problem.
 
     JSON goes straight to pydantic's Rust parser, which skips building the
     intermediate Python objects; only a document that fails is parsed again
     to report each problem with its location.
     """
-    with gc_paused():
-        if fmt == "json":
-            try:
-                document = Document.model_validate_json(data)
-            except ValidationError:
-                pass
-            else:
-                return _checked(document, source)
-        return validate_document(
-            parse_bytes(data, fmt, source=source or "<document>"), source=source
-        )
+    if syntax == "json":
+        try:
+            document = Document.model_validate_json(data)
+        except ValidationError:
+            pass
+        else:
+            return _checked(document, source)
+    return validate_document(
+        parse_bytes(data, syntax, source=source or "<document>"), source=source
+    )
 
 
 def validate_document(raw: Any, *, source: str | None = None) -> Document:
     """Validate parsed data as a native document; raise DefinitionError with every problem."""
-    with gc_paused():
-        try:
-            document = Document.model_validate(raw)
-        except ValidationError:
-            problems = _collect_structural(raw)
-        else:
-            return _checked(document, source)
+    try:
+        document = Document.model_validate(raw)
+    except ValidationError:
+        problems = _collect_structural(raw)
+    else:
+        return _checked(document, source)
     raise DefinitionError([Problem(p.path, p.message, source) for p in problems], source)
 
 

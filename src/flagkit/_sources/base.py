@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from flagkit._core.snapshot import Snapshot
+from flagkit._types import Clock
 
 __all__ = ["SnapshotSink", "Source", "SourceStatus"]
 
@@ -56,7 +56,7 @@ class Source:
 
     kind = "source"
 
-    def __init__(self, origin: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, origin: str, *, clock: Clock = time.time) -> None:
         self.origin = origin
         self._clock = clock
         self._sink: SnapshotSink | None = None

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 
-from flagkit._definitions.load import Format, format_of, read_bytes
+from flagkit._definitions.parse import read_bytes, syntax_of
 from flagkit._errors import FlagkitError, SourceError
 from flagkit._sources import forking
 from flagkit._sources.base import SnapshotSink, Source
-from flagkit._sources.pipeline import DocumentFormat, check_document_format, snapshot_from_bytes
+from flagkit._sources.pipeline import check_document_format, snapshot_from_bytes
 from flagkit._sources.poller import PollingThread
+from flagkit._types import Clock, DocumentFormat, Syntax
 
 __all__ = ["FileSource"]
 
@@ -39,14 +39,14 @@ class FileSource(Source):
         self,
         path: str | os.PathLike[str],
         *,
-        syntax: Format | None = None,
+        syntax: Syntax | None = None,
         format: DocumentFormat = "native",
         watch: bool = False,
         interval: float = 1.0,
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(os.fspath(path))
-        self.syntax = syntax or format_of(self.origin)
+        self.syntax = syntax or syntax_of(self.origin)
         self.format = check_document_format(format)
         self.watch = watch
         self.interval = interval

@@ -44,15 +44,15 @@ from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
 from flagkit._sources.base import SnapshotSink, Source
 from flagkit._sources.cache_file import read_cache, write_cache
 from flagkit._sources.pipeline import (
-    DocumentFormat,
     check_document_format,
     snapshot_from_bytes,
     snapshot_from_data,
     snapshot_from_file,
 )
 from flagkit._sources.poller import PollingThread
+from flagkit._types import Clock, DocumentFormat
 
-__all__ = ["AsyncHTTPSource", "DocumentFormat", "HTTPSource", "parser_for"]
+__all__ = ["AsyncHTTPSource", "HTTPSource", "parser_for"]
 
 logger = logging.getLogger("flagkit")
 
@@ -68,7 +68,7 @@ _REDACTED = "***"
 _PLAIN_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "user-agent"})
 
 
-def parser_for(fmt: DocumentFormat, *, origin: str, clock: Callable[[], float] | None) -> Parser:
+def parser_for(fmt: DocumentFormat, *, origin: str, clock: Clock | None) -> Parser:
     """Return the function that turns a fetched JSON document into a snapshot."""
     return functools.partial(
         snapshot_from_bytes,
@@ -187,7 +187,7 @@ class _HTTPPolling(Source):
         api_key_header: str = "X-API-Key",
         headers: Mapping[str, str] | None = None,
         verify: bool | str | os.PathLike[str] = True,
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if not interval > 0:
             raise ValueError(f"interval must be positive, not {interval!r}")
@@ -626,9 +626,7 @@ def _ssl_context(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext
     return ssl.create_default_context(cafile=os.fspath(verify))
 
 
-def _bootstrap_snapshot(
-    bootstrap: Bootstrap, fmt: DocumentFormat, clock: Callable[[], float] | None
-) -> Snapshot:
+def _bootstrap_snapshot(bootstrap: Bootstrap, fmt: DocumentFormat, clock: Clock | None) -> Snapshot:
     if isinstance(bootstrap, Snapshot):
         return bootstrap
     if isinstance(bootstrap, Mapping):

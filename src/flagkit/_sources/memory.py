@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flagkit._core.snapshot import Snapshot
 from flagkit._errors import DefinitionError
 from flagkit._sources.base import Source
-from flagkit._sources.pipeline import DocumentFormat, check_document_format, snapshot_from_data
+from flagkit._sources.pipeline import check_document_format, snapshot_from_data
+from flagkit._types import Clock, DocumentFormat
 
 __all__ = ["MemorySource"]
 
@@ -24,7 +25,7 @@ class MemorySource(Source):
         document: Mapping[str, Any] | Snapshot | None = None,
         *,
         format: DocumentFormat = "native",
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__("<memory>")
         self._eval_clock = clock

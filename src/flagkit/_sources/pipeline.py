@@ -3,7 +3,7 @@
 Sources and the client call these: parse, validate and compile happen with
 the garbage collector paused once, around the whole pass, and the pydantic
 document is dropped before it resumes, so the collector never has to walk
-the definitions (see ``_gc``).
+the definitions (see ``gc``).
 """
 
 from __future__ import annotations
@@ -11,39 +11,23 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
-from typing import Any, Literal, get_args
+from typing import Any
 
 from flagkit._core.compile import compile_document
 from flagkit._core.snapshot import Snapshot
-from flagkit._definitions.load import (
-    Format,
-    format_of,
-    load_bytes,
-    parse_bytes,
-    read_bytes,
-    validate_document,
-)
+from flagkit._definitions.load import load_bytes, validate_document
 from flagkit._definitions.model import Document
+from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._errors import SourceError
 from flagkit._sources.gc import gc_paused
+from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
 
 __all__ = [
-    "DOCUMENT_FORMATS",
-    "Clock",
-    "DocumentFormat",
     "check_document_format",
     "snapshot_from_bytes",
     "snapshot_from_data",
     "snapshot_from_file",
 ]
-
-Clock = Callable[[], float]
-#: What a document *means* (its syntax, JSON/TOML/YAML, is a separate choice):
-#: flagkit's native format, a flagd flag-definition document, or either,
-#: detected from the content (``formats._flagd_snapshot.looks_like_flagd``).
-DocumentFormat = Literal["native", "flagd", "auto"]
-DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = get_args(DocumentFormat)
 
 
 def check_document_format(format: str) -> DocumentFormat:
@@ -57,7 +41,7 @@ def check_document_format(format: str) -> DocumentFormat:
 
 def snapshot_from_bytes(
     data: bytes | str,
-    syntax: Format,
+    syntax: Syntax,
     *,
     format: DocumentFormat = "native",
     origin: str = "<memory>",
@@ -139,8 +123,8 @@ def _compiled(
 
 
 def snapshot_from_file(
-    path: str | os.PathLike[str],
-    syntax: Format | None = None,
+    path: PathLike,
+    syntax: Syntax | None = None,
     *,
     format: DocumentFormat = "native",
     clock: Clock | None = None,
@@ -150,7 +134,7 @@ def snapshot_from_file(
     source = os.fspath(path)
     return snapshot_from_bytes(
         read_bytes(source),
-        syntax or format_of(source),
+        syntax or syntax_of(source),
         format=format,
         origin=source,
         clock=clock,

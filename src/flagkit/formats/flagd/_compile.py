@@ -28,12 +28,13 @@ default. A flag without targeting precomputes its resolution at compile time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
 from flagkit._errors import DefinitionError, Problem
+from flagkit._types import Clock
 from flagkit.formats._problems import definition_error
 from flagkit.formats.flagd._jsonlogic import (
     CompiledLogic,
@@ -268,7 +269,7 @@ def compile_flagd_document(
     raw: Any,
     *,
     source: str | None = None,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
     isolate_problems: bool = False,
 ) -> FlagdFlagSet:
     """Validate and compile a parsed flagd document into a :class:`FlagdFlagSet`.

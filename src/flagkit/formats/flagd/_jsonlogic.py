@@ -33,6 +33,7 @@ from typing import Any, Final, TypeAlias
 from flagkit._core.bucketing import bucket_of
 from flagkit._core.semver import Version, parse_version
 from flagkit._errors import Problem
+from flagkit._types import Clock
 from flagkit.formats._problems import Path, definition_error
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
 #: A compiled node: takes the current data (the context, or an array element
 #: inside ``map``/``filter``/...) and returns a JSON-like value.
 Node: TypeAlias = Callable[[Any], Any]
-Clock: TypeAlias = Callable[[], float]
 
 #: flagd caps the sum of ``fractional`` weights at MaxInt32 so that the 64-bit
 #: product ``hash * total`` fits a signed long in every provider language.

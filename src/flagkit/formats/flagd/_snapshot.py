@@ -31,13 +31,12 @@ from flagkit._core.bucketing import encodes_as_utf8
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.snapshot import CompiledFlag, Evaluator, FlagMeta, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
+from flagkit._types import Clock, ContextLike
 from flagkit.formats.flagd._compile import CompiledFlagdFlag, _variant_name, compile_flagd_document
 from flagkit.formats.flagd._jsonlogic import EvaluationFailure, _parse_buckets
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
 
-Context = Mapping[str, Any]
-Clock = Callable[[], float]
 
 _NO_METADATA: Final[Mapping[str, Any]] = {}
 
@@ -202,7 +201,7 @@ def _evaluator(
         return split, None
     get_match = matches.get
 
-    def evaluate(ctx: Context) -> Outcome:
+    def evaluate(ctx: ContextLike) -> Outcome:
         result = rule(ctx)
         if type(result) is str:  # the usual case: a variant name
             match = get_match(result)
@@ -220,7 +219,7 @@ def _constant(outcome: Outcome) -> tuple[Evaluator, Resolution]:
     for native flags.
     """
 
-    def constant(ctx: Context) -> Outcome:
+    def constant(ctx: ContextLike) -> Outcome:
         return outcome
 
     return constant, outcome[0]
@@ -269,7 +268,7 @@ def _fractional_split(
         key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: targeting key has no UTF-8 form"
     )
 
-    def fractional(ctx: Context) -> Outcome:
+    def fractional(ctx: ContextLike) -> Outcome:
         value = ctx.get("targetingKey")
         if not isinstance(value, str):
             return null
