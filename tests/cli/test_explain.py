@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from flagkit import Client
-from flagkit._cli.explain import explain
+from flagkit._core.explain import explain
 from flagkit._core.timeutil import timestamp_of
 from flagkit._sources.pipeline import snapshot_from_file
 from tests.cli.conftest import RunCli, WriteFlags, boolean_flag, rollout
@@ -45,7 +45,7 @@ def test_trace_agrees_with_get_details(at: str) -> None:
     for flag in client.flag_keys():
         for ctx in _contexts():
             details = client.get_details(flag, None, ctx)
-            trace = explain(client.snapshot, flag, ctx, now=now)
+            trace = explain(client.snapshot, flag, ctx)
             bucket = None if trace.rollout is None else trace.rollout.bucket
             expected.append(
                 (flag, details.variant, details.value, details.reason.value, details.bucket)

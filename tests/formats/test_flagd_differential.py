@@ -32,8 +32,8 @@ from openfeature.contrib.provider.flagd.config import ResolverType
 from openfeature.evaluation_context import EvaluationContext
 
 import flagkit
-from flagkit.formats.flagd._compile import compile_flagd_document, resolve_flagd_flag
 from tests.formats.flagd_cases import DOCUMENT, STRING_FLAGS, random_contexts
+from tests.formats.flagd_resolve import flagd_client, resolve
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +80,6 @@ def _differences(provider_client: OpenFeatureClient, evaluate: Evaluate) -> list
     return differences
 
 
-def test_same_values_variants_and_reasons(provider_client: OpenFeatureClient) -> None:
-    """For many random contexts both evaluators agree on value, variant, reason and error code."""
-    flags = compile_flagd_document(DOCUMENT)
-
-    def evaluate(
-        key: str, targeting_key: str | None, attributes: dict[str, Any], default: Any, text: bool
-    ) -> tuple[Any, ...]:
-        context = {**attributes, "targetingKey": targeting_key}
-        ours = resolve_flagd_flag(
-            flags, key, context, default=default, expected="string" if text else "boolean"
-        )
-        return (ours.value, ours.variant, ours.reason, ours.error_code)
-
-    assert [] == _differences(provider_client, evaluate)
-
-
 def test_client_over_flagd_file_agrees(
     provider_client: OpenFeatureClient, document_path: Path
 ) -> None:
@@ -121,9 +105,9 @@ def test_client_over_flagd_file_agrees(
 
 def test_every_outcome_is_exercised(provider_client: OpenFeatureClient) -> None:
     """The random contexts reach every reason, so agreement above means something."""
-    flags = compile_flagd_document(DOCUMENT)
+    client = flagd_client(DOCUMENT)
     reasons = {
-        resolve_flagd_flag(flags, key, {**attributes, "targetingKey": tk}).reason
+        resolve(client, key, {**attributes, "targetingKey": tk}).reason
         for tk, attributes in random_contexts(300)
         for key in DOCUMENT["flags"]
     }

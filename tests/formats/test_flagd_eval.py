@@ -1,4 +1,4 @@
-"""Resolving compiled flagd flags: every reason and error code flagd documents."""
+"""Resolving flagd flags through the Client: every reason and error code flagd documents."""
 
 from __future__ import annotations
 
@@ -7,12 +7,9 @@ from typing import Any
 import pytest
 
 from flagkit._errors import DefinitionError
-from flagkit.formats._problems import dotted
-from flagkit.formats.flagd._compile import (
-    FlagdResolution,
-    compile_flagd_document,
-    resolve_flagd_flag,
-)
+from flagkit.formats.flagd._compile import compile_flagd_document
+from tests.formats.flagd_resolve import Resolved, flagd_client
+from tests.formats.flagd_resolve import resolve as resolve_in
 
 DOCUMENT: dict[str, Any] = {
     "flags": {
@@ -79,47 +76,48 @@ DOCUMENT: dict[str, Any] = {
     "metadata": {"flagSetId": "demo", "version": "1"},
 }
 
-FLAGS = compile_flagd_document(DOCUMENT)
+CLIENT = flagd_client(DOCUMENT)
 
 
-def resolve(key: str, context: dict[str, Any] | None = None, **options: Any) -> FlagdResolution:
+def resolve(key: str, context: dict[str, Any] | None = None, **options: Any) -> Resolved:
     """Resolve ``key`` from the shared document with the caller default ``DEFAULT``."""
-    options.setdefault("default", "DEFAULT")
-    return resolve_flagd_flag(FLAGS, key, context or {}, **options)
+    return resolve_in(CLIENT, key, context, **options)
 
 
 def test_static_flag() -> None:
     """A flag without targeting is STATIC with its default variant."""
-    expected = FlagdResolution(True, "on", "STATIC")
+    expected = Resolved(True, "on", "STATIC")
     assert expected == resolve("static-on")
 
 
 def test_static_flag_is_precomputed() -> None:
-    """A flag without targeting returns one precomputed resolution every time."""
-    assert resolve("static-on", {"a": 1}) is resolve("static-on", {"b": 2})
+    """A flag without targeting has one precomputed resolution, read without a call."""
+    flag = CLIENT.snapshot.flags["static-on"]
+    assert flag.constant is not None
+    assert flag.constant is flag.evaluate({"a": 1})[0]
 
 
 def test_empty_targeting_is_static() -> None:
     """``targeting: {}`` counts as no targeting."""
-    expected = FlagdResolution(False, "off", "STATIC")
+    expected = Resolved(False, "off", "STATIC")
     assert expected == resolve("empty-targeting")
 
 
 def test_no_default_variant_serves_the_caller_default() -> None:
     """Without targeting or defaultVariant the caller's default is served, reason DEFAULT."""
-    expected = FlagdResolution("DEFAULT", None, "DEFAULT", uses_default=True)
+    expected = Resolved("DEFAULT", None, "DEFAULT")
     assert expected == resolve("no-default")
 
 
 @pytest.mark.parametrize(
     ("context", "expected"),
     [
-        ({"tier": "gold"}, FlagdResolution("B", "b", "TARGETING_MATCH")),
-        ({"tier": "iron"}, FlagdResolution("fallback", None, "DEFAULT", uses_default=True)),
+        ({"tier": "gold"}, Resolved("B", "b", "TARGETING_MATCH")),
+        ({"tier": "iron"}, Resolved("fallback", None, "DEFAULT")),
     ],
 )
 def test_null_targeting_without_default_variant(
-    context: dict[str, Any], expected: FlagdResolution
+    context: dict[str, Any], expected: Resolved
 ) -> None:
     """Targeting returning null with no defaultVariant serves the caller's default."""
     assert expected == resolve("no-default-targeted", context, default="fallback")
@@ -127,27 +125,25 @@ def test_null_targeting_without_default_variant(
 
 def test_disabled_flag() -> None:
     """A disabled flag serves the caller's default with reason DISABLED, ignoring targeting."""
-    expected = FlagdResolution("DEFAULT", None, "DISABLED", uses_default=True)
+    expected = Resolved("DEFAULT", None, "DISABLED")
     assert expected == resolve("disabled", {"email": "x"})
 
 
 def test_flag_not_found() -> None:
     """An unknown key is ERROR / FLAG_NOT_FOUND with the caller's default."""
-    expected = FlagdResolution(
-        "DEFAULT", None, "ERROR", "FLAG_NOT_FOUND", "flag 'missing' not found", uses_default=True
-    )
+    expected = Resolved("DEFAULT", None, "ERROR", "FLAG_NOT_FOUND")
     assert expected == resolve("missing")
 
 
 def test_targeting_match_through_ref() -> None:
     """Targeting naming a variant is TARGETING_MATCH."""
-    expected = FlagdResolution("#0000FF", "blue", "TARGETING_MATCH")
+    expected = Resolved("#0000FF", "blue", "TARGETING_MATCH")
     assert expected == resolve("color", {"email": "ann@faas.com"})
 
 
 def test_targeting_null_is_default() -> None:
     """Targeting returning null serves the default variant with reason DEFAULT."""
-    expected = FlagdResolution("#FF0000", "red", "DEFAULT")
+    expected = Resolved("#FF0000", "red", "DEFAULT")
     assert expected == resolve("color", {"email": "ann@example.com"})
 
 
@@ -168,8 +164,8 @@ def test_targeting_result_of_wrong_shape_is_general_error() -> None:
 def test_boolean_targeting_result_names_true_or_false() -> None:
     """A boolean targeting result selects the variant named "true" or "false"."""
     expected = [
-        FlagdResolution("yes", "true", "TARGETING_MATCH"),
-        FlagdResolution("no", "false", "TARGETING_MATCH"),
+        Resolved("yes", "true", "TARGETING_MATCH"),
+        Resolved("no", "false", "TARGETING_MATCH"),
     ]
     actual = [
         resolve("boolean-result", {"email": "a@example.com"}),
@@ -180,15 +176,15 @@ def test_boolean_targeting_result_names_true_or_false() -> None:
 
 def test_boolean_targeting_null_is_default() -> None:
     """``ends_with`` on a missing attribute is null, so the default variant is served."""
-    expected = FlagdResolution("no", "false", "DEFAULT")
+    expected = Resolved("no", "false", "DEFAULT")
     assert expected == resolve("boolean-result", {})
 
 
 def test_number_targeting_result_names_a_variant() -> None:
     """A numeric targeting result is spelled as JavaScript prints it to name a variant."""
     expected = [
-        FlagdResolution(20, "2", "TARGETING_MATCH"),
-        FlagdResolution(20, "2", "TARGETING_MATCH"),
+        Resolved(20, "2", "TARGETING_MATCH"),
+        Resolved(20, "2", "TARGETING_MATCH"),
     ]
     actual = [resolve("number-result", {"n": 1}), resolve("number-result", {"n": 1.0})]
     assert expected == actual
@@ -234,7 +230,7 @@ def test_type_match(key: str, expected_type: Any) -> None:
 def test_caller_default_is_never_type_checked() -> None:
     """Serving the caller's own default never reports TYPE_MISMATCH."""
     actual = resolve("no-default", default=3, expected="string")
-    expected = FlagdResolution(3, None, "DEFAULT", uses_default=True)
+    expected = Resolved(3, None, "DEFAULT")
     assert expected == actual
 
 
@@ -258,7 +254,7 @@ def test_metadata_merges_flag_set_and_flag() -> None:
 
 def test_fractional_flag_resolves_by_targeting_key() -> None:
     """A fractional flag hashes flagKey + targetingKey and reports TARGETING_MATCH."""
-    flags = compile_flagd_document(
+    client = flagd_client(
         {
             "flags": {
                 "split": {
@@ -270,11 +266,9 @@ def test_fractional_flag_resolves_by_targeting_key() -> None:
             }
         }
     )
-    reasons = {
-        resolve_flagd_flag(flags, "split", {"targetingKey": f"u{i}"}).reason for i in range(50)
-    }
-    no_key = resolve_flagd_flag(flags, "split", {})
-    expected = ({"TARGETING_MATCH"}, FlagdResolution("A", "a", "DEFAULT"))
+    reasons = {resolve_in(client, "split", {"targetingKey": f"u{i}"}).reason for i in range(50)}
+    no_key = resolve_in(client, "split", {})
+    expected = ({"TARGETING_MATCH"}, Resolved("A", "a", "DEFAULT"))
     assert expected == (reasons, no_key)
 
 
@@ -291,38 +285,12 @@ def test_timestamp_rule_uses_the_injected_clock() -> None:
         }
     }
     now = [999.0]
-    flags = compile_flagd_document(document, clock=lambda: now[0])
-    before = resolve_flagd_flag(flags, "launch", {}).variant
+    client = flagd_client(document, clock=lambda: now[0])
+    before = resolve_in(client, "launch", {}).variant
     now[0] = 1000.5
-    after = resolve_flagd_flag(flags, "launch", {}).variant
+    after = resolve_in(client, "launch", {}).variant
     expected = ("off", "on")
     assert expected == (before, after)
-
-
-def test_isolated_problems_make_parse_errors() -> None:
-    """With isolate_problems a broken flag resolves ERROR / PARSE_ERROR; the rest still work."""
-    flags = compile_flagd_document(
-        {
-            "flags": {
-                "good": {"state": "ENABLED", "variants": {"on": True}, "defaultVariant": "on"},
-                "bad": {"state": "ENABLED", "variants": {"on": True}, "targeting": {"nope": 1}},
-            }
-        },
-        isolate_problems=True,
-    )
-    good = resolve_flagd_flag(flags, "good", {})
-    bad = resolve_flagd_flag(flags, "bad", {}, default=False)
-    expected = (
-        FlagdResolution(True, "on", "STATIC"),
-        (False, "ERROR", "PARSE_ERROR"),
-        ["flags.bad.targeting"],
-    )
-    actual = (
-        good,
-        (bad.value, bad.reason, bad.error_code),
-        [dotted(p.path) for p in flags.problems],
-    )
-    assert expected == actual
 
 
 def test_isolate_mode_still_rejects_document_problems() -> None:

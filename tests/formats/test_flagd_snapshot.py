@@ -1,4 +1,4 @@
-"""flagd documents as flagkit snapshots: the Client path agrees with the flagd resolver."""
+"""flagd documents as flagkit snapshots: prebuilt outcomes, detection and the public module."""
 
 from __future__ import annotations
 
@@ -10,36 +10,8 @@ import pytest
 
 import flagkit
 from flagkit._sources.pipeline import snapshot_from_bytes
-from flagkit.formats.flagd._compile import compile_flagd_document, resolve_flagd_flag
 from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
-from tests.formats.flagd_cases import DOCUMENT, STRING_FLAGS, random_contexts
-
-
-def test_client_agrees_with_flagd_resolver() -> None:
-    """For random contexts the Client over a flagd snapshot resolves like resolve_flagd_flag."""
-    flags = compile_flagd_document(DOCUMENT)
-    client = flagkit.Client.from_dict(DOCUMENT, format="flagd")
-    expected: list[tuple[Any, ...]] = []
-    actual: list[tuple[Any, ...]] = []
-    for targeting_key, attributes in random_contexts(1000):
-        context = {**attributes, "targetingKey": targeting_key}
-        for key in [*DOCUMENT["flags"], "missing"]:
-            is_string = key in STRING_FLAGS or key == "missing"
-            default: Any = "fallback" if is_string else False
-            theirs = resolve_flagd_flag(
-                flags, key, context, default=default, expected="string" if is_string else "boolean"
-            )
-            ours = (
-                client.get_str_details(key, default, context)
-                if is_string
-                else client.get_bool_details(key, default, context)
-            )
-            expected.append((key, context, theirs.value, theirs.variant, theirs.reason))
-            actual.append((key, context, ours.value, ours.variant, ours.reason.value))
-            assert (theirs.error_code is None) == (ours.error_code is None)
-            if theirs.error_code is not None:
-                assert theirs.error_code == ours.error_code.value  # type: ignore[union-attr]
-    assert expected == actual
+from tests.formats.flagd_cases import DOCUMENT
 
 
 def test_static_flag_is_a_constant_outcome() -> None:
@@ -176,12 +148,8 @@ def test_public_module_exports() -> None:
 
     assert [
         "Conversion",
-        "FlagdFlagSet",
-        "FlagdResolution",
-        "compile_flagd_document",
         "convert_flagd",
         "looks_like_flagd",
-        "resolve_flagd_flag",
         "snapshot_from_flagd",
         "validate_flagd_document",
     ] == flagd.__all__

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flagkit._errors import DefinitionError
-from flagkit.formats.flagd._compile import compile_flagd_document, resolve_flagd_flag
-from flagkit.formats.flagd._jsonlogic import _OPERATORS, CompiledLogic, compile_logic
+from flagkit.formats.flagd._jsonlogic import OPERATORS, CompiledLogic, compile_logic
+from tests.formats.flagd_resolve import flagd_client, resolve
 
 # Strings murmur3 and UTF-8 cannot take (lone surrogates) are the nastiest input.
 strings = st.one_of(st.text(max_size=12), st.sampled_from(["\ud800", "", "1.2.3", "v1", "@x"]))
@@ -63,18 +63,18 @@ DOCUMENT: dict[str, Any] = {
         "whole-context": {"variants": {"x": "X"}, "targeting": {"var": ""}},
     }
 }
-FLAGS = compile_flagd_document(DOCUMENT)
+CLIENT = flagd_client(DOCUMENT)
 
 
 @settings(max_examples=300, deadline=None)
 @given(context=contexts, key=st.sampled_from([*DOCUMENT["flags"], "missing"]))
 def test_resolution_never_raises(context: dict[str, Any], key: str) -> None:
     """Resolving any flag for any JSON context returns a resolution, never an exception."""
-    resolution = resolve_flagd_flag(FLAGS, key, context, default="d", expected="string")
+    resolution = resolve(CLIENT, key, context, default="d", expected="string")
     assert resolution.reason in {"STATIC", "TARGETING_MATCH", "DEFAULT", "DISABLED", "ERROR"}
 
 
-operator_names = st.sampled_from(sorted([*_OPERATORS, "var", "$ref"]))
+operator_names = st.sampled_from(sorted([*OPERATORS, "var", "$ref"]))
 rules = st.recursive(
     scalars,
     lambda inner: st.one_of(

@@ -122,10 +122,17 @@ def test_split_check_needs_expected_shares_for_targeted_flags() -> None:
     """Rules make the split depend on contexts: the check asks for ``expected``."""
     with pytest.raises(ValueError, match="pass expected="):
         split_check(EXAMPLE, "beta-banner")
-    with pytest.raises(ValueError, match="definition"):
-        split_check(flagkit.Client.from_file(EXAMPLE), "pricing-test")
     result = split_check(EXAMPLE, "beta-banner", expected={"off": 1}, sample=100)
     assert (1.0, 0) == (result.p_value, result.df)
+
+
+def test_split_check_reads_expected_shares_from_a_client() -> None:
+    """A client's compiled plan gives the expected shares: no definition needed."""
+    with flagkit.Client.from_file(EXAMPLE) as client:
+        from_client = split_check(client, "pricing-test", sample=2000)
+    from_file = split_check(EXAMPLE, "pricing-test", sample=2000)
+    assert from_file.expected == from_client.expected
+    assert from_file.observed == from_client.observed
 
 
 @pytest.mark.parametrize(

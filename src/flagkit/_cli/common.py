@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
-from flagkit._core.compile import Clock
 from flagkit._core.timeutil import timestamp_of
 from flagkit._definitions.load import validate_document
 from flagkit._definitions.model import Document
 from flagkit._definitions.parse import read_file
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._types import Syntax
+from flagkit._types import Clock, Syntax
 
 __all__ = [
     "EXIT_EVAL_ERROR",
@@ -27,7 +25,6 @@ __all__ = [
     "CommandError",
     "clock_at",
     "context_from",
-    "iso_instant",
     "load_document",
     "parse_value",
     "read_contexts",
@@ -77,12 +74,6 @@ def clock_at(text: str | None) -> Clock | None:
     if instant is None:
         raise usage_error(f"--at expects an ISO 8601 time, got {text!r}")
     return lambda: instant
-
-
-def iso_instant(timestamp: float) -> str:
-    """Return a POSIX timestamp as ISO 8601 UTC, to the second (``2026-12-01T09:00:00Z``)."""
-    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(microsecond=0)
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def parse_value(text: str) -> Any:

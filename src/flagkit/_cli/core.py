@@ -18,16 +18,17 @@ from flagkit._cli.common import (
     read_contexts,
     usage_error,
 )
-from flagkit._cli.explain import explain, render_explanation
+from flagkit._cli.explain import render_explanation
 from flagkit._cli.output import print_json, to_json
 from flagkit._client.client import Client
-from flagkit._core.compile import Clock, compile_document
+from flagkit._core.compile import compile_document
 from flagkit._core.details import Details
+from flagkit._core.explain import explain
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
 from flagkit._errors import DefinitionError, FlagkitError
 from flagkit._sources.pipeline import snapshot_from_file
-from flagkit._types import DOCUMENT_FORMATS
+from flagkit._types import DOCUMENT_FORMATS, Clock
 
 __all__ = ["add_format_option", "register"]
 
@@ -153,14 +154,11 @@ def _eval(args: argparse.Namespace) -> int:
         snapshot = compile_document(document, origin=args.file, clock=clock or time.time)
     else:
         snapshot = _foreign_snapshot(args.file, args, clock)
-        if args.explain and snapshot.format != "native":
-            raise usage_error("--explain explains native flags; flagd flags have no rule trace")
     client = Client(snapshot, clock=clock)
     if args.contexts is not None:
         return _eval_batch(client, args.flag, args.contexts, context)
     if args.explain:
-        now = clock() if clock is not None else time.time()
-        trace = explain(snapshot, args.flag, context, now=now)
+        trace = explain(snapshot, args.flag, context)
         if args.json:
             print_json(trace.to_dict(), sys.stdout)
         else:

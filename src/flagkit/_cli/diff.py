@@ -111,7 +111,7 @@ def measure(
     before = compile_document(old, clock=lambda: now).flags
     after = compile_document(new, clock=lambda: now).flags
     pairs = [(changes[key], before[key].evaluate, after[key].evaluate) for key in changes]
-    unique = bucketing_attributes([*old.flags.values(), *new.flags.values()])
+    unique = bucketing_attributes(f.plan for f in [*before.values(), *after.values()])
     users = 0
     for context in population(args, unique=unique):
         users += 1

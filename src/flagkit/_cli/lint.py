@@ -33,6 +33,7 @@ from flagkit._cli.common import (
     usage_error,
 )
 from flagkit._cli.output import colour_enabled, print_json, render_table
+from flagkit._core import rollouts
 from flagkit._definitions.model import Condition, Document, Flag, Rollout, Rule, Serve, ServeRollout
 
 __all__ = ["Finding", "find_unreferenced", "lint_document", "register"]
@@ -278,7 +279,7 @@ def _weight_tables(rollout: Rollout) -> list[Mapping[str, float]]:
 
 def _stuck_variant(rollout: Rollout, now: float) -> str | None:
     """Return the one variant a rollout serves from ``now`` on, or None if it splits."""
-    past = sum(step.at.timestamp() <= now for step in rollout.schedule)
+    past = rollouts.step_index([step.at.timestamp() for step in rollout.schedule], now)
     winners = {
         variant
         for weights in _weight_tables(rollout)[past:]

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 from flagkit._cli.common import parse_value, read_contexts, set_path, usage_error
-from flagkit._definitions.model import Flag, ServeRollout
+from flagkit._core.plan import Plan
 
 __all__ = ["add_population_options", "bucketing_attributes", "population"]
 
@@ -37,13 +37,9 @@ def add_population_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def bucketing_attributes(flags: Iterable[Flag]) -> set[str]:
-    """Return every rollout's ``by`` attribute other than the targeting key."""
-    found: set[str] = set()
-    for flag in flags:
-        for serve in [flag.default, *(rule.serve for rule in flag.rules)]:
-            if isinstance(serve, ServeRollout):
-                found.add(serve.rollout.by)
+def bucketing_attributes(plans: Iterable[Plan]) -> set[str]:
+    """Return every rollout's bucketing attribute other than the targeting key."""
+    found = {split.attribute for plan in plans for split in plan.splits()}
     found.discard("targetingKey")
     return found
 

@@ -8,16 +8,15 @@ import time
 from collections import Counter
 from typing import Any
 
-from flagkit._cli.common import EXIT_OK, clock_at, iso_instant, load_document, usage_error
-from flagkit._cli.explain import current_and_next_step
+from flagkit._cli.common import EXIT_OK, clock_at, load_document, usage_error
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
 from flagkit._core.compile import compile_document
 from flagkit._core.details import Reason
 from flagkit._core.snapshot import Resolution
-from flagkit._definitions.model import Flag, ServeRollout
+from flagkit._core.timeutil import iso_instant
 
-__all__ = ["decided_by", "register", "variant_label"]
+__all__ = ["DEFAULT_LABEL", "decided_by", "register", "variant_label"]
 
 
 def register(commands: Any) -> None:
@@ -31,9 +30,13 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=_simulate)
 
 
+#: The label of evaluations that served the caller's default (no variant).
+DEFAULT_LABEL = "(default)"
+
+
 def variant_label(resolution: Resolution) -> str:
     """Return the variant served, or ``(default)`` when the caller's default is."""
-    return resolution.variant if resolution.variant is not None else "(default)"
+    return resolution.variant if resolution.variant is not None else DEFAULT_LABEL
 
 
 def decided_by(resolution: Resolution) -> str:
@@ -49,19 +52,6 @@ def decided_by(resolution: Resolution) -> str:
     return "default"
 
 
-def expected_shares(flag: Flag, now: float) -> dict[str, float] | None:
-    """Return each variant's share when targeting cannot change it, else None."""
-    if not flag.enabled:
-        return {flag.off_variant or "(default)": 1.0}
-    if flag.rules or flag.prerequisites:
-        return None
-    if not isinstance(flag.default, ServeRollout):
-        return {flag.default if isinstance(flag.default, str) else flag.default.variant: 1.0}
-    current, _ = current_and_next_step(flag.default.rollout, now)
-    weights = flag.default.rollout.weights if current is None else current.weights
-    return {variant: weight / 100 for variant, weight in weights.items()}
-
-
 def _simulate(args: argparse.Namespace) -> int:
     clock = clock_at(args.at)
     now = clock() if clock is not None else time.time()
@@ -69,17 +59,23 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.flag not in document.flags:
         raise usage_error(f"no flag {args.flag!r} in {args.file}")
     snapshot = compile_document(document, origin=args.file, clock=lambda: now)
-    evaluate = snapshot.flags[args.flag].evaluate
-    flags = [document.flags[key] for key in document.flags]
+    compiled = snapshot.flags[args.flag]
+    evaluate = compiled.evaluate
     variants: Counter[str] = Counter()
     rules: Counter[str] = Counter()
-    for context in population(args, unique=bucketing_attributes(flags)):
+    unique = bucketing_attributes(f.plan for f in snapshot.flags.values())
+    for context in population(args, unique=unique):
         resolution = evaluate(context)[0]
         variants[variant_label(resolution)] += 1
         rules[decided_by(resolution)] += 1
     total = sum(variants.values())
-    expected = expected_shares(document.flags[args.flag], now)
-    names = list(document.flags[args.flag].variants)
+    shares = compiled.plan.shares_at(now)
+    expected = (
+        None
+        if shares is None
+        else {DEFAULT_LABEL if name is None else name: share for name, share in shares.items()}
+    )
+    names = list(compiled.variants)
     names += sorted(set(variants) - set(names))
     report = {
         "flag": args.flag,

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import mmh3
 
-__all__ = ["PERCENT_TOTAL", "bucket_of", "bucketing_key", "encodes_as_utf8", "hash_of"]
+from flagkit._core.rollouts import PERCENT_TOTAL
 
-#: The bucket space of a percentage rollout: weights are hundredths of a percent.
-PERCENT_TOTAL = 10_000
+__all__ = ["bucket_of", "bucketing_key", "encodes_as_utf8", "hash_of", "string_key"]
 
-_hash = mmh3.hash
+#: murmur3 x86 32-bit, unsigned, seed 0; it takes bytes only (a str is a TypeError).
+_murmur3 = mmh3.mmh3_32_uintdigest
 
 
 def encodes_as_utf8(text: str) -> bool:
@@ -31,7 +31,8 @@ def encodes_as_utf8(text: str) -> bool:
     return True
 
 
-_KEY_RANGE = range(-(2**63), 2**64)
+_MIN_KEY = -(2**63)
+_MAX_KEY = 2**64
 
 
 def bucketing_key(value: object) -> str | None:
@@ -40,26 +41,46 @@ def bucketing_key(value: object) -> str | None:
     Strings (and str subclasses such as StrEnum, by their value) that UTF-8
     can encode, and integers within 64 bits (as decimal); nothing else:
     booleans, floats, huge integers and lone surrogates have no defined key.
+    The type is read with ``type()`` and the value through the base class's
+    own methods, so a subclass cannot lie about either; the result is an
+    exact ``str``.
     """
-    if isinstance(value, str):
-        text = str.__str__(value)
-        return text if text.isascii() or encodes_as_utf8(text) else None
-    if isinstance(value, int) and not isinstance(value, bool) and value in _KEY_RANGE:
-        return str(int(value))
+    kind = type(value)
+    if issubclass(kind, str):
+        return string_key(value)
+    if issubclass(kind, int) and not issubclass(kind, bool):
+        number = int.__index__(value)  # type: ignore[arg-type]
+        # Comparisons, not ``in range(...)``: an int subclass would make
+        # range's membership test a linear scan.
+        return str(number) if _MIN_KEY <= number < _MAX_KEY else None
     return None
+
+
+def string_key(value: object) -> str | None:
+    """Return a string (or str subclass) context value as an exact ``str``, else None.
+
+    flagd's ``fractional`` buckets by strings only. A string UTF-8 cannot
+    encode (a lone surrogate) has no key either.
+    """
+    if not issubclass(type(value), str):
+        return None
+    text = str.__str__(value)
+    return text if text.isascii() or encodes_as_utf8(text) else None
 
 
 def hash_of(salt: str, value: str) -> int:
     """Return the unsigned 32-bit murmur3 hash of ``salt + value`` (UTF-8, seed 0).
 
     Raises ValueError for text UTF-8 cannot encode (a lone surrogate), which
-    has no defined hash (and which mmh3 itself would crash on).
+    has no defined hash (and which mmh3 itself would crash on), and TypeError
+    for anything but strings. mmh3 only ever gets the bytes encoded here,
+    from the strings' own values (``str.__str__``: no subclass can interfere).
     """
     try:
-        data = (salt + value).encode("utf-8")
+        data = (str.__str__(salt) + str.__str__(value)).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError(f"cannot hash text with no UTF-8 encoding: {exc.reason}") from exc
-    return _hash(data, 0, False)
+    return _murmur3(data)
 
 
 def bucket_of(salt: str, value: str, total: int = PERCENT_TOTAL) -> int:

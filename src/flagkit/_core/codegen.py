@@ -1,216 +1,250 @@
-"""Generate one flat Python function per flag from its compiled plan.
+"""Render a flag's plan into one flat Python function.
 
 A flag with rules would otherwise evaluate as a tree of closures (rule ->
 all-of -> condition -> attribute getter -> test), one Python call per node.
-Generating a single function removes those calls: the common conditions
-(string equality and set membership on an attribute) and rollouts become
-inline expressions, and everything else calls its compiled predicate.
+Rendering the plan (``plan.Plan``) as a single function removes those
+calls: the common conditions (string equality and set membership on an
+attribute) and rollouts become inline expressions, and everything else
+calls its compiled predicate.
 
-Safety: the generated *source* contains only this module's templates and
-identifiers it numbers itself (``_k0``, ``_k1``, ...). Every value taken
-from a flag document (attribute names, operands, salts, resolutions) is
-passed in the function's namespace, never spliced into source, so a hostile
-flag file cannot inject code. Sources are cached by text: flags of the same
-shape share one code object and differ only in their namespace.
+The same templates render *fragments* for ``explain``: one check
+(``check_function``) or one serve (``serve_function``). Explain runs
+exactly the code the evaluator runs, so the two cannot disagree.
+
+Safety: the generated *source* holds only this module's templates and
+names it derives from positions in the plan (``_r0c1`` is rule 0's check
+1, ``_d_salt`` the default rollout's salt). Every value taken from a flag
+document (attribute names, operands, salts, resolutions) is passed in the
+function's namespace, never spliced into source, so a hostile flag file
+cannot inject code. Sources are cached by shape: flags of the same shape
+share one code object and differ only in their namespace.
+
+Hostile values: bucketing hashes bytes flagkit encoded itself from an exact
+``str`` (``type(k) is str``: a subclass cannot fake that), so mmh3 never
+sees a string that could crash it; string tests compare exact strings,
+so an object whose ``__eq__`` always answers True matches nothing.
 """
 
 from __future__ import annotations
 
 import builtins
+import itertools
+import linecache
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from types import CodeType
 from typing import Any
 
-from flagkit._core.bucketing import PERCENT_TOTAL, bucketing_key
-from flagkit._core.bucketing import _hash as murmur3
-from flagkit._core.conditions import string_member
-from flagkit._core.snapshot import Evaluator, Outcome, Resolution
+import mmh3
+
+from flagkit._core import rollouts
+from flagkit._core.conditions import string_equal, string_member
+from flagkit._core.plan import Call, Check, Plan, Ramp, Serve
+from flagkit._core.snapshot import Evaluator
 from flagkit._types import ContextLike
 
-__all__ = ["Check", "Split", "generate_evaluator"]
+__all__ = ["check_function", "render", "serve_function"]
+
+Token = tuple[Any, ...]
+
+#: Distinct shapes kept compiled (oldest dropped first); flags of one shape share one.
+MAX_CACHED_SHAPES = 2048
+_shapes: dict[tuple[Token, ...], tuple[Any, str]] = {}
+_serial = itertools.count()
+
+_BASE_NAMES: dict[str, Any] = {
+    "__builtins__": builtins.__dict__,
+    # Takes bytes only (a str is a TypeError, never a crash), unsigned, seed 0.
+    "_hash": mmh3.mmh3_32_uintdigest,
+    "_equal": string_equal,
+    "_member": string_member,
+    "_step": rollouts.step_index,
+}
 
 
-_MAX_CACHED_SHAPES = 2048
-_shapes: dict[tuple[tuple[Any, ...], ...], CodeType] = {}
+class _Shape:
+    """Walk a plan into shape tokens and the namespace binding each name.
 
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One condition of a rule, as generated code will test it.
-
-    ``kind`` is ``"in"`` (a string value in a frozenset of strings), ``"eq"``
-    (a string value equal to one string) or ``"call"`` (``test(ctx)``).
-    ``getter`` reads a nested attribute; ``attribute`` names a flat one.
-    """
-
-    kind: str
-    operand: Any
-    attribute: str | None = None
-    getter: Callable[[ContextLike], Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Split:
-    """A rollout without a schedule, inlined as hash, scale and compare."""
-
-    salt: str
-    bounds: tuple[tuple[int, Resolution], ...]
-    missing: Outcome
-    attribute: str | None = None
-    getter: Callable[[ContextLike], Any] | None = None
-
-
-#: How a rule (or the default) serves: a fixed outcome, an inline split, or a call.
-Serve = Outcome | Split | Evaluator
-
-
-class _Plan:
-    """A flag's evaluator as shape tokens plus the values they bind, in order.
-
-    The tokens alone determine the source text (every bound value becomes
-    the next ``_kN`` name), so flags of one shape share one compiled code
-    object, and the source is only rendered the first time a shape is seen.
+    Names come from positions in the plan, so two plans of one shape give
+    equal tokens and one cached code object serves both.
     """
 
     def __init__(self) -> None:
-        self.tokens: list[tuple[Any, ...]] = []
-        self.values: list[Any] = []
+        self.tokens: list[Token] = []
+        self.namespace: dict[str, Any] = {}
 
-    def read(self, attribute: str | None, getter: Callable[[ContextLike], Any] | None) -> bool:
+    def bind(self, name: str, value: Any) -> str:
+        self.namespace[name] = value
+        return name
+
+    def plan(self, plan: Plan) -> None:
+        if plan.disabled is not None:
+            self.tokens.append(("fixed", self.bind("_off", plan.disabled)))
+            return
+        for i, gate in enumerate(plan.gates):
+            name = self.bind(f"_pre{i}", gate.flag.evaluate)
+            self.bind(f"{name}_allowed", gate.allowed)
+            self.bind(f"{name}_failed", gate.failed)
+            self.tokens.append(("pre", name))
+        for r, rule in enumerate(plan.rules):
+            self.tokens.append(("rule", len(rule.checks)))
+            self.tokens.extend(
+                self.check(check, f"_r{r}c{c}") for c, check in enumerate(rule.checks)
+            )
+            self.tokens.append(self.serve(rule.serve, f"_r{r}"))
+        self.tokens.append(self.serve(plan.default, "_d"))
+
+    def read(self, attribute: str, getter: Callable[[ContextLike], Any] | None, name: str) -> bool:
         """Bind an attribute read; return True when it is a flat ``get``."""
-        self.values.append(attribute if getter is None else getter)
+        self.bind(f"{name}_at", attribute if getter is None else getter)
         return getter is None
 
-    def check(self, check: Check) -> tuple[Any, ...]:
+    def check(self, check: Check, name: str) -> Token:
+        self.bind(name, check.operand)
         if check.kind == "call":
-            self.values.append(check.operand)
-            return ("call",)
-        flat = self.read(check.attribute, check.getter)
-        self.values.append(check.operand)
-        return (check.kind, flat)
+            return ("call", name)
+        return (check.kind, self.read(check.attribute, check.getter, name), name)
 
-    def serve(self, serve: Serve) -> tuple[Any, ...]:
+    def serve(self, serve: Serve, name: str) -> Token:
         if isinstance(serve, tuple):
-            self.values.append(serve)
-            return ("fixed",)
-        if isinstance(serve, Split):
-            flat = self.read(serve.attribute, serve.getter)
-            self.values.extend((serve.missing, serve.salt))
-            for bound, resolution in serve.bounds[:-1]:
-                self.values.extend((bound, resolution))
-            self.values.append(serve.bounds[-1][1])
-            return ("split", flat, len(serve.bounds))
-        self.values.append(serve)
-        return ("delegate",)
+            return ("fixed", self.bind(name, serve))
+        if isinstance(serve, Call):
+            return ("call", self.bind(name, serve.evaluate))
+        if isinstance(serve, Ramp):
+            self.bind(f"{name}_steps", tuple(serve_function(step) for step in serve.steps))
+            self.bind(f"{name}_times", serve.times)
+            self.bind(f"{name}_clock", serve.clock)
+            return ("ramp", name)
+        flat = self.read(serve.attribute, serve.getter, name)
+        for role, value in (
+            ("key", serve.key_of),
+            ("salt", serve.salt),
+            ("total", serve.total),
+            ("missing", serve.missing),
+        ):
+            self.bind(f"{name}_{role}", value)
+        bounds = serve.bounds
+        for i, (bound, resolution) in enumerate(bounds):
+            self.bind(f"{name}_b{i}", bound)
+            self.bind(f"{name}_v{i}", resolution if serve.report_bucket else resolution.outcome)
+        return ("split", flat, len(bounds), serve.report_bucket, name)
 
 
 class _Renderer:
-    """Turn shape tokens into source; names are handed out in binding order."""
+    """Turn shape tokens into source lines (the names are in the tokens)."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = ["def evaluate(ctx):", "    get = ctx.get"]
-        self.count = 0
-
-    def name(self) -> str:
-        name = f"_k{self.count}"
-        self.count += 1
-        return name
+        self.lines: list[str] = ["def evaluate(ctx):"]
+        self.reads_flat = False
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append(" " * indent + line)
 
-    def read(self, flat: bool) -> str:
-        return f"get({self.name()})" if flat else f"{self.name()}(ctx)"
+    def read(self, flat: bool, name: str) -> str:
+        self.reads_flat = self.reads_flat or flat
+        return f"get({name}_at)" if flat else f"{name}_at(ctx)"
 
-    def check(self, token: tuple[Any, ...]) -> str:
+    def check(self, token: Token) -> str:
         if token[0] == "call":
-            return f"{self.name()}(ctx)"
-        value = self.read(token[1])
-        if token[0] == "eq":
-            return f"{value} == {self.name()}"
-        # Plain strings take the fast branch; subclasses (StrEnum) are
-        # normalised first, since an Enum hashes by its name, not its value.
-        members = self.name()
-        return f"(v in {members} if (v := {value}).__class__ is str else _member(v, {members}))"
+            return f"{token[1]}(ctx)"
+        kind, flat, name = token
+        value = self.read(flat, name)
+        # Exact strings take the fast branch; anything else (StrEnum, an
+        # object lying about itself) is compared by its string value, if any.
+        if kind == "eq":
+            return f"(v == {name} if type(v := {value}) is str else _equal(v, {name}))"
+        return f"(v in {name} if type(v := {value}) is str else _member(v, {name}))"
 
-    def serve(self, indent: int, token: tuple[Any, ...]) -> None:
-        if token[0] == "fixed":
-            self.emit(indent, f"return {self.name()}")
-        elif token[0] == "delegate":
-            self.emit(indent, f"return {self.name()}(ctx)")
+    def serve(self, indent: int, token: Token) -> None:
+        kind = token[0]
+        if kind == "fixed":
+            self.emit(indent, f"return {token[1]}")
+        elif kind == "call":
+            self.emit(indent, f"return {token[1]}(ctx)")
+        elif kind == "ramp":
+            name = token[1]
+            self.emit(indent, f"return {name}_steps[_step({name}_times, {name}_clock())](ctx)")
         else:
-            self.split(indent, token[1], token[2])
+            self.split(indent, token)
 
-    def split(self, indent: int, flat: bool, bounds: int) -> None:
-        self.emit(indent, f"k = {self.read(flat)}")
-        # mmh3 crashes the process on strings UTF-8 cannot encode (lone
-        # surrogates, which json.loads accepts); ASCII, the common case, is
-        # proven safe by one O(1) flag check. Anything else is normalised
-        # (str subclasses, 64-bit ints) or refused by bucketing_key().
-        self.emit(indent, "if k.__class__ is not str or not k.isascii():")
-        self.emit(indent + 4, "k = _key(k)")
+    def split(self, indent: int, token: Token) -> None:
+        _, flat, bounds, report, name = token
+        self.emit(indent, f"k = {self.read(flat, name)}")
+        self.emit(indent, "if type(k) is not str:")
+        self.emit(indent + 4, f"k = {name}_key(k)")
         self.emit(indent + 4, "if k is None:")
-        self.emit(indent + 8, f"return {self.name()}")
-        self.emit(indent, f"b = (_hash({self.name()} + k, 0, False) * _total) >> 32")
-        for _ in range(bounds - 1):
-            self.emit(indent, f"if b < {self.name()}:")
-            self.emit(indent + 4, f"return ({self.name()}, b)")
-        self.emit(indent, f"return ({self.name()}, b)")
+        self.emit(indent + 8, f"return {name}_missing")
+        self.emit(indent, "try:")
+        self.emit(indent + 4, f"b = (_hash(({name}_salt + k).encode()) * {name}_total) >> 32")
+        self.emit(indent, "except UnicodeEncodeError:")
+        self.emit(indent + 4, f"return {name}_missing")
+        for i in range(bounds):
+            result = f"({name}_v{i}, b)" if report else f"{name}_v{i}"
+            if i < bounds - 1:
+                self.emit(indent, f"if b < {name}_b{i}:")
+                self.emit(indent + 4, f"return {result}")
+            else:
+                self.emit(indent, f"return {result}")
 
-    def render(self, tokens: Sequence[tuple[Any, ...]]) -> str:
+    def render(self, tokens: Sequence[Token]) -> str:
         items = iter(tokens)
         for token in items:
             if token[0] == "pre":
-                gate, allowed, failed = self.name(), self.name(), self.name()
-                self.emit(4, f"if {gate}(ctx)[0].variant not in {allowed}: return {failed}")
+                name = token[1]
+                self.emit(4, f"if {name}(ctx)[0].variant not in {name}_allowed:")
+                self.emit(8, f"return {name}_failed")
             elif token[0] == "rule":
                 checks = [self.check(next(items)) for _ in range(token[1])]
                 self.emit(4, f"if {' and '.join(checks)}:")
                 self.serve(8, next(items))
+            elif token[0] == "test":
+                self.emit(4, f"return {self.check(token[1])}")
             else:  # the default
                 self.serve(4, token)
-        return "\n".join(self.lines)
+        if self.reads_flat:  # one attribute lookup serves every flat read
+            self.lines.insert(1, "    get = ctx.get")
+        return "\n".join(self.lines) + "\n"
 
 
-_BASE_NAMES: dict[str, Any] = {
-    "__builtins__": builtins.__dict__,
-    "_hash": murmur3,
-    "_total": PERCENT_TOTAL,
-    "_key": bucketing_key,
-    "_member": string_member,
-}
-_NAMES = [f"_k{i}" for i in range(64)]
-
-
-def generate_evaluator(
-    prerequisites: Sequence[tuple[Evaluator, frozenset[str]]],
-    failed: Outcome | None,
-    rules: Sequence[tuple[Sequence[Check], Serve]],
-    default: Serve,
-) -> Evaluator:
-    """Return one generated function evaluating a flag's plan in order."""
-    plan = _Plan()
-    tokens = plan.tokens
-    for prerequisite, allowed in prerequisites:
-        plan.values.extend((prerequisite, allowed, failed))
-        tokens.append(("pre",))
-    for checks, serve in rules:
-        tokens.append(("rule", len(checks)))
-        tokens.extend([plan.check(c) for c in checks])
-        tokens.append(plan.serve(serve))
-    tokens.append(plan.serve(default))
+def _function(tokens: list[Token], namespace: dict[str, Any], label: str) -> Any:
+    """Return the function the tokens render, bound to ``namespace``."""
     shape = tuple(tokens)
-    code = _shapes.get(shape)
-    if code is None:
+    cached = _shapes.get(shape)
+    if cached is None:
         source = _Renderer().render(shape)
-        code = compile(source, "<flagkit generated evaluator>", "exec")
-        if len(_shapes) < _MAX_CACHED_SHAPES:
-            _shapes[shape] = code
-    values = plan.values
-    names = _NAMES if len(values) <= len(_NAMES) else [f"_k{i}" for i in range(len(values))]
-    namespace = dict(zip(names, values, strict=False))  # names may be longer
+        # A file name of its own per shape, registered in linecache, so a
+        # traceback or a debugger shows the generated line.
+        filename = f"<flagkit plan {next(_serial)}>"
+        code = compile(source, filename, "exec")
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        if len(_shapes) >= MAX_CACHED_SHAPES:  # drop the oldest shape and its lines
+            _, dropped = _shapes.pop(next(iter(_shapes)))
+            linecache.cache.pop(dropped, None)
+        cached = _shapes[shape] = (code, filename)
     namespace.update(_BASE_NAMES)
-    exec(code, namespace)  # the source is ours alone: see the module docstring
-    evaluate: Evaluator = namespace["evaluate"]
+    exec(cached[0], namespace)  # the source is ours alone: see the module docstring
+    function = namespace["evaluate"]
+    function.__qualname__ = f"evaluate[{label}]"
+    return function
+
+
+def render(plan: Plan) -> Evaluator:
+    """Return the one generated function that evaluates ``plan``."""
+    shape = _Shape()
+    shape.plan(plan)
+    evaluate: Evaluator = _function(shape.tokens, shape.namespace, plan.flag_key)
     return evaluate
+
+
+def serve_function(serve: Serve) -> Evaluator:
+    """Return a function serving ``serve`` alone, from the evaluator's templates."""
+    shape = _Shape()
+    shape.tokens.append(shape.serve(serve, "_d"))
+    evaluate: Evaluator = _function(shape.tokens, shape.namespace, "serve")
+    return evaluate
+
+
+def check_function(check: Check) -> Callable[[ContextLike], bool]:
+    """Return a function testing ``check`` alone, from the evaluator's templates."""
+    shape = _Shape()
+    shape.tokens.append(("test", shape.check(check, "_c")))
+    test: Callable[[ContextLike], bool] = _function(shape.tokens, shape.namespace, "check")
+    return test

@@ -1,21 +1,22 @@
-"""Compile a validated document into a Snapshot of generated evaluators.
+"""Compile a validated native document into a Snapshot of planned, generated flags.
 
 Everything that can be decided once is decided here: operand sets are built,
-patterns compiled, weights turned into cumulative integer bounds, and every
-way a flag can resolve is allocated up front as a ``Resolution``. Each flag
-then becomes one generated function (see ``_codegen``), so evaluation only
-reads attributes, hashes and compares.
+patterns compiled, weights turned into integer shares, and every way a flag
+can resolve is allocated up front as a ``Resolution``. Each flag becomes a
+``Plan`` (``plan``), which ``codegen`` renders into one function, so
+evaluation only reads attributes, hashes and compares.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flagkit._core.codegen import Check, Serve, Split, generate_evaluator
+from flagkit._core import rollouts
+from flagkit._core.bucketing import bucketing_key
+from flagkit._core.codegen import render
 from flagkit._core.conditions import (
     Predicate,
     all_of,
@@ -24,15 +25,8 @@ from flagkit._core.conditions import (
     match_in,
 )
 from flagkit._core.details import ErrorCode, Reason
-from flagkit._core.snapshot import (
-    CompiledFlag,
-    Evaluator,
-    FlagMeta,
-    Outcome,
-    Resolution,
-    Snapshot,
-    ValueType,
-)
+from flagkit._core.plan import Check, CheckKind, Gate, Plan, Ramp, Rule, Serve, Split
+from flagkit._core.snapshot import CompiledFlag, FlagMeta, Resolution, Snapshot, ValueType
 from flagkit._definitions.model import (
     Condition,
     Document,
@@ -43,11 +37,10 @@ from flagkit._definitions.model import (
     ServeVariant,
 )
 from flagkit._definitions.model import Serve as ServeModel
-from flagkit._definitions.validate import value_type_of, weights_in_hundredths
-from flagkit._sources.gc import gc_paused
+from flagkit._definitions.validate import value_type_of
 from flagkit._types import Clock, ContextLike
 
-__all__ = ["Clock", "compile_document", "compile_flags", "compile_segments"]
+__all__ = ["compile_document", "compile_flags", "compile_segments"]
 
 MakeResolution = Callable[[str | None, Reason, str | None], Resolution]
 
@@ -67,10 +60,9 @@ def compile_document(
     client needs only the compiled form, and half the objects of a large
     flag set are the definitions.
     """
-    with gc_paused():
-        flags = compile_flags(
-            document.flags, document.segments, clock=clock, keep_definitions=keep_definitions
-        )
+    flags = compile_flags(
+        document.flags, document.segments, clock=clock, keep_definitions=keep_definitions
+    )
     return Snapshot(
         flags=flags,
         origin=origin,
@@ -92,7 +84,7 @@ def compile_flags(
 
 
 def compile_segments(segments: Mapping[str, Segment]) -> dict[str, Predicate]:
-    """Compile segments alone into membership predicates (for tools such as explain)."""
+    """Compile segments alone into membership predicates."""
     return dict(_Compiler(segments, time.time, keep=False).segments)
 
 
@@ -164,26 +156,32 @@ class _Compiler:
         return found
 
     def check(self, cond: Condition) -> Check:
-        """Return the cheapest generated form of a condition."""
-        operands = cond.operands()
+        """Return the cheapest check that tests a condition."""
+        operands = tuple(cond.operands())
+        attribute = "" if cond.op == "in_segment" else cond.attribute or "targetingKey"
+        getter = None if "." not in attribute else attribute_getter(attribute)
         fast = (
             cond.op in ("equals", "in")
             and not cond.negate
             and operands
             and all(type(o) is str for o in operands)
         )
+        kind: CheckKind
+        operand: Any
         if not fast:
-            return Check("call", self.predicate(cond))
-        attribute = cond.attribute or "targetingKey"
-        flat = "." not in attribute
-        getter = None if flat else attribute_getter(attribute)
-        if len(operands) == 1:
-            return Check("eq", operands[0], attribute if flat else None, getter)
-        key = tuple(operands)
-        members = self.operand_sets.get(key)
-        if members is None:
-            members = self.operand_sets[key] = frozenset(operands)
-        return Check("in", members, attribute if flat else None, getter)
+            kind, operand = "call", self.predicate(cond)
+        elif len(operands) == 1:
+            kind, operand = "eq", operands[0]
+        else:
+            kind, operand = "in", self.operand_sets.get(operands)
+            if operand is None:
+                operand = self.operand_sets[operands] = frozenset(operands)
+        segments = (
+            tuple((str(name), self.segments[str(name)]) for name in operands)
+            if cond.op == "in_segment"
+            else ()
+        )
+        return Check(kind, operand, attribute, getter, cond.op, operands, cond.negate, segments)
 
     def flag(
         self, key: str, flag: Flag, prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]]
@@ -201,11 +199,11 @@ class _Compiler:
                 key, value=variants[variant], variant=variant, reason=reason, rule=rule
             )
 
-        evaluate, constant = self.evaluator(key, flag, prerequisites, resolution)
+        plan = self.plan(key, flag, prerequisites, resolution)
         return CompiledFlag(
             key,
-            evaluate=evaluate,
-            constant=constant,
+            plan=plan,
+            evaluate=render(plan),
             value_type=value_type,
             variants=variants,
             meta=FlagMeta(flag.description, flag.kind, flag.owner, flag.expires, tuple(flag.tags)),
@@ -237,40 +235,36 @@ class _Compiler:
             digest.update(prerequisite.fingerprint.encode())
         return digest.hexdigest()
 
-    def evaluator(
+    def plan(
         self,
         key: str,
         flag: Flag,
         prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
         resolution: MakeResolution,
-    ) -> tuple[Evaluator, Resolution | None]:
-        """Return the flag's evaluator, and its one resolution when it is constant."""
+    ) -> Plan:
+        """Return the flag's plan: kill switch, prerequisites, rules, default."""
         if not flag.enabled:
             off = resolution(flag.off_variant, Reason.DISABLED, None).outcome
-            return (lambda ctx: off), off[0]
+            return Plan(key, default=off, disabled=off)
         static = not flag.rules and not prerequisites
         default = self.serve(
             key, flag.default, resolution, Reason.STATIC if static else Reason.DEFAULT, None
         )
-        if static and isinstance(default, tuple):
-            fixed = default
-            return (lambda ctx: fixed), fixed[0]
-        rules = [
-            (
-                [self.check(c) for c in rule.when],
-                self.serve(
-                    key, rule.serve, resolution, Reason.TARGETING_MATCH, rule.name or f"rules[{i}]"
-                ),
+        rules = tuple(
+            Rule(
+                name,
+                tuple(self.check(c) for c in rule.when),
+                self.serve(key, rule.serve, resolution, Reason.TARGETING_MATCH, name),
             )
-            for i, rule in enumerate(flag.rules)
-        ]
-        failed = (
-            resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
-            if prerequisites
-            else None
+            for name, rule in (
+                (rule.name or f"rules[{i}]", rule) for i, rule in enumerate(flag.rules)
+            )
         )
-        gates = [(pre.evaluate, allowed) for pre, allowed in prerequisites]
-        return generate_evaluator(gates, failed, rules, default), None
+        gates: tuple[Gate, ...] = ()
+        if prerequisites:
+            failed = resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
+            gates = tuple(Gate(pre, allowed, failed) for pre, allowed in prerequisites)
+        return Plan(key, default=default, rules=rules, gates=gates)
 
     def serve(
         self,
@@ -288,8 +282,7 @@ class _Compiler:
 
     def rollout(
         self, key: str, rollout: Rollout, resolution: MakeResolution, rule: str | None
-    ) -> Serve:
-        salt = key if rollout.salt is None else rollout.salt
+    ) -> Split | Ramp:
         missing = Resolution(
             key,
             reason=Reason.ERROR,
@@ -298,37 +291,27 @@ class _Compiler:
             "or not a string or integer",
             has_value=False,
         ).outcome
-        flat = "." not in rollout.by
-        getter = None if flat else attribute_getter(rollout.by)
-        base = _cumulative(rollout.weights, resolution, rule)
+        getter = None if "." not in rollout.by else attribute_getter(rollout.by)
+
+        def split(weights: Mapping[str, float]) -> Split:
+            scaled = rollouts.hundredths(weights) or {}
+            return Split(
+                salt=key if rollout.salt is None else rollout.salt,
+                attribute=rollout.by,
+                getter=getter,
+                key_of=bucketing_key,
+                weights=tuple(
+                    (resolution(variant, Reason.SPLIT, rule), weight)
+                    for variant, weight in scaled.items()
+                ),
+                total=rollouts.PERCENT_TOTAL,
+                missing=missing,
+            )
+
         if not rollout.schedule:
-            return Split(salt, base, missing, rollout.by if flat else None, getter)
-        tables = [base] + [_cumulative(s.weights, resolution, rule) for s in rollout.schedule]
-        step_times = [step.at.timestamp() for step in rollout.schedule]
-        read = getter or attribute_getter(rollout.by)
-        clock = self.clock
-        # The schedule picks a bound table by time; the split itself is the
-        # same generated code, reached through one extra call.
-        splits = [
-            generate_evaluator((), None, (), Split(salt, table, missing, None, read))
-            for table in tables
-        ]
-
-        def scheduled(ctx: ContextLike) -> Outcome:
-            return splits[bisect.bisect_right(step_times, clock())](ctx)
-
-        return scheduled
-
-
-def _cumulative(
-    weights: Mapping[str, float], resolution: MakeResolution, rule: str | None
-) -> tuple[tuple[int, Resolution], ...]:
-    """Return (upper bound, resolution) pairs: a bucket below the bound gets it."""
-    scaled = weights_in_hundredths(weights) or {}
-    bounds: list[tuple[int, Resolution]] = []
-    total = 0
-    for variant, weight in scaled.items():
-        if weight:
-            total += weight
-            bounds.append((total, resolution(variant, Reason.SPLIT, rule)))
-    return tuple(bounds)
+            return split(rollout.weights)
+        return Ramp(
+            times=tuple(step.at.timestamp() for step in rollout.schedule),
+            steps=(split(rollout.weights), *(split(step.weights) for step in rollout.schedule)),
+            clock=self.clock,
+        )

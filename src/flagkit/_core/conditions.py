@@ -29,6 +29,7 @@ __all__ = [
     "compile_condition",
     "match_in",
     "safe_pattern",
+    "string_equal",
     "string_member",
 ]
 
@@ -82,11 +83,10 @@ def match_in(operands: Sequence[Any]) -> ValueTest:
     if not booleans and not numbers:
         if len(strings) == 1:
             (only,) = strings
-            # str == str is the only way a str compares equal, so no type check.
-            return lambda value: value == only
+            return lambda value: string_equal(value, only)
 
         def in_strings(value: Any) -> bool:
-            if value.__class__ is str:
+            if type(value) is str:
                 return value in strings
             return string_member(value, strings)
 
@@ -109,8 +109,19 @@ def string_member(value: Any, members: frozenset[str]) -> bool:
 
     Subclasses are compared by their string value: an Enum hashes by its
     *name*, so ``StrEnum`` members would otherwise never be found in a set.
+    The type is read with ``type()``, which an object cannot fake, and the
+    value with ``str.__str__``, which a subclass cannot override.
     """
-    return isinstance(value, str) and str.__str__(value) in members
+    return issubclass(type(value), str) and str.__str__(value) in members
+
+
+def string_equal(value: Any, expected: str) -> bool:
+    """Return True when ``value`` is a string (or str subclass) equal to ``expected``.
+
+    Only the string value is compared, so an object whose ``__eq__`` always
+    answers True does not match.
+    """
+    return issubclass(type(value), str) and str.__str__(value) == expected
 
 
 def _is_number(value: Any) -> bool:

@@ -11,10 +11,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from flagkit._core.details import Details, ErrorCode, Reason
 from flagkit._types import ContextLike
+
+if TYPE_CHECKING:
+    from flagkit._core.plan import Plan
 
 __all__ = [
     "NO_VALUE",
@@ -131,10 +134,17 @@ class FlagMeta(NamedTuple):
 
 
 _EMPTY_METADATA: Mapping[str, Any] = MappingProxyType({})
+#: The metadata of a flag that has none (foreign formats).
+NO_META = FlagMeta()
 
 
 class CompiledFlag:
-    """One flag, compiled: ``evaluate(context)`` returns an ``Outcome``."""
+    """One flag, compiled: ``evaluate(context)`` returns an ``Outcome``.
+
+    ``plan`` is what the flag does (``plan.Plan``); ``evaluate`` is the
+    function ``codegen.render`` made of it, and ``constant`` the one
+    resolution of a flag that ignores the context (off, or untargeted).
+    """
 
     __slots__ = (
         "constant",
@@ -144,6 +154,7 @@ class CompiledFlag:
         "key",
         "meta",
         "metadata",
+        "plan",
         "track_exposure",
         "value_type",
         "variants",
@@ -153,18 +164,21 @@ class CompiledFlag:
         self,
         key: str,
         *,
+        plan: Plan,
         evaluate: Evaluator,
         value_type: ValueType,
         variants: Mapping[str, Any],
-        meta: FlagMeta,
-        track_exposure: bool,
+        meta: FlagMeta = NO_META,
+        track_exposure: bool = False,
         definition: Any = None,
         fingerprint: str = "",
-        constant: Resolution | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.key = key
+        self.plan = plan
         self.evaluate = evaluate
+        constant = plan.constant
+        self.constant = None if constant is None else constant[0]
         self.value_type: ValueType = value_type
         self.variants: Mapping[str, Any] = MappingProxyType(dict(variants))
         self.meta = meta
@@ -173,8 +187,6 @@ class CompiledFlag:
         self.definition = definition
         #: A digest of the definition: equal digests mean an unchanged flag.
         self.fingerprint = fingerprint
-        #: The one resolution of a flag that ignores the context (off, or untargeted).
-        self.constant = constant
         #: Foreign-format flag metadata (flagd's flag-set and flag ``metadata``, merged).
         self.metadata: Mapping[str, Any] = (
             _EMPTY_METADATA if not metadata else MappingProxyType(dict(metadata))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-__all__ = ["as_utc", "timestamp_of"]
+__all__ = ["as_utc", "iso_instant", "timestamp_of"]
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:
@@ -38,3 +38,9 @@ def timestamp_of(value: Any) -> float | None:
             return None
         return as_utc(parsed).timestamp()
     return None
+
+
+def iso_instant(timestamp: float) -> str:
+    """Return a POSIX timestamp as ISO 8601 UTC, to the second (``2026-12-01T09:00:00Z``)."""
+    moment = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(microsecond=0)
+    return moment.isoformat().replace("+00:00", "Z")

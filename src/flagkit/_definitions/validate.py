@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from flagkit._core import rollouts
 from flagkit._core.bucketing import encodes_as_utf8
 from flagkit._core.safe_regex import UnsafePatternError
 from flagkit._core.semver import parse_version
@@ -27,7 +28,7 @@ from flagkit._definitions.model import (
 )
 from flagkit._errors import Problem
 
-__all__ = ["check_document", "value_type_of", "weights_in_hundredths"]
+__all__ = ["check_document", "value_type_of"]
 
 Path = tuple[str | int, ...]
 
@@ -48,22 +49,6 @@ def value_type_of(value: Any) -> str:
     if isinstance(value, float):
         return "float"
     return "object"
-
-
-def weights_in_hundredths(weights: Mapping[str, float]) -> dict[str, int] | None:
-    """Return weights as integer hundredths of a percent, or None if finer than 0.01.
-
-    Float noise from generated files (``100 - 76.73`` is ``23.269999999999996``)
-    is rounded away; a real third decimal is refused.
-    """
-    result: dict[str, int] = {}
-    for variant, weight in weights.items():
-        scaled = weight * 100
-        rounded = round(scaled)
-        if abs(scaled - rounded) > 1e-6:
-            return None
-        result[variant] = rounded
-    return result
 
 
 def check_document(
@@ -162,7 +147,7 @@ def _check_weights(
     problems = [
         _unknown_variant((*path, name), name, variants) for name in weights if name not in variants
     ]
-    scaled = weights_in_hundredths(weights)
+    scaled = rollouts.hundredths(weights)
     if scaled is None:
         problems.append(Problem(path, "weights allow at most two decimals (0.01%)"))
     elif sum(scaled.values()) != 10_000:

@@ -17,7 +17,9 @@ from typing import Any, overload
 
 from flagkit._client.client import Client
 from flagkit._core.snapshot import CompiledFlag, Snapshot
+from flagkit._core.timeutil import as_utc
 from flagkit._sources.pipeline import snapshot_from_data, snapshot_from_file
+from flagkit._types import Clock
 from flagkit.testing._errors import CohortNotFoundError, UnknownFlagError
 
 __all__ = [
@@ -41,7 +43,7 @@ MIN_SCAN = 100_000
 
 
 def _snapshot(flags: FlagsLike, at: dt.datetime | None) -> Snapshot:
-    clock = None if at is None else at.timestamp
+    clock = None if at is None else _clock_at(at)
     if isinstance(flags, Client | Snapshot):
         if at is not None:
             raise ValueError("at= needs a document or a path (a client's clock is fixed)")
@@ -49,6 +51,12 @@ def _snapshot(flags: FlagsLike, at: dt.datetime | None) -> Snapshot:
     if isinstance(flags, Mapping):
         return snapshot_from_data(flags, clock=clock, keep_definitions=True)
     return snapshot_from_file(flags, clock=clock, keep_definitions=True)
+
+
+def _clock_at(at: dt.datetime) -> Clock:
+    """Return a clock stopped at ``at``; a naive ``at`` is UTC, as evaluation reads it."""
+    instant = as_utc(at).timestamp()
+    return lambda: instant
 
 
 def _flag(snapshot: Snapshot, flag_key: str) -> CompiledFlag:
@@ -316,20 +324,14 @@ def _expected(
     flag: CompiledFlag, expected: Mapping[str, float] | None, at: dt.datetime | None
 ) -> dict[str, float]:
     if expected is None:
-        from flagkit._cli.simulate import expected_shares  # one rule for the CLI and tests
-
-        if flag.definition is None:
-            raise ValueError(
-                f"split_check of {flag.key!r} needs expected= or the flag's definition "
-                "(pass a document or a flag file path instead of a client)"
-            )
-        now = dt.datetime.now(dt.UTC) if at is None else at
-        expected = expected_shares(flag.definition, now.timestamp())
-        if expected is None:
+        now = dt.datetime.now(dt.UTC) if at is None else as_utc(at)
+        shares = flag.plan.shares_at(now.timestamp())
+        if shares is None:
             raise ValueError(
                 f"flag {flag.key!r} has rules or prerequisites, so its split depends on "
                 "the contexts: pass expected= (variant -> share)"
             )
+        expected = {DEFAULT_LABEL if name is None else name: s for name, s in shares.items()}
     total = sum(expected.values())
     if total <= 0:
         raise ValueError("expected shares must add up to more than 0")

@@ -7,24 +7,14 @@ to flagkit's native format where it can say the same thing.
 
 from __future__ import annotations
 
-from flagkit.formats.flagd._compile import (
-    FlagdFlagSet,
-    FlagdResolution,
-    compile_flagd_document,
-    resolve_flagd_flag,
-)
 from flagkit.formats.flagd._convert import Conversion, convert_flagd
 from flagkit.formats.flagd._model import validate_flagd_document
 from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
 
 __all__ = [
     "Conversion",
-    "FlagdFlagSet",
-    "FlagdResolution",
-    "compile_flagd_document",
     "convert_flagd",
     "looks_like_flagd",
-    "resolve_flagd_flag",
     "snapshot_from_flagd",
     "validate_flagd_document",
 ]

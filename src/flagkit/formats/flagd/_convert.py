@@ -41,8 +41,9 @@ from typing import Any, Final
 
 from flagkit._core.semver import parse_version
 from flagkit.formats._problems import Path, dotted
-from flagkit.formats.flagd._compile import _variant_name, compile_flagd_document
-from flagkit.formats.flagd._jsonlogic import _parse_buckets, js_number
+from flagkit.formats.flagd._compile import compile_flagd_document, variant_name
+from flagkit.formats.flagd._jsvalues import js_number
+from flagkit.formats.flagd._operators import parse_buckets
 
 __all__ = ["Conversion", "convert_flagd"]
 
@@ -174,7 +175,7 @@ class _FlagConverter:
         if node is None:
             return self.catch_all(self.serve_default(path), prefix)
         if isinstance(node, (str, bool, int, float)):
-            name = _variant_name(node)
+            name = variant_name(node)
             if name is None or name not in self.variants:
                 raise _Unconvertible(path, f"{node!r} names no variant (flagd reports an error)")
             return self.catch_all(name, prefix)
@@ -229,14 +230,14 @@ class _FlagConverter:
             for spec in specs
         ):
             raise _Unconvertible(path, "only literal [variant, weight] buckets convert")
-        parsed = _parse_buckets(specs)
+        parsed = parse_buckets(specs)
         if parsed is None:
             raise _Unconvertible(path, "malformed buckets (flagd returns null)")
         buckets, total = parsed
         weights: dict[str, int] = {}
         last: str | None = None
         for variant, weight in buckets:
-            name = _variant_name(variant) if variant is not None else self.default_variant
+            name = variant_name(variant) if variant is not None else self.default_variant
             if name is None or name not in self.variants:
                 raise _Unconvertible(path, f"bucket {variant!r} names no variant")
             if name in weights and name != last:

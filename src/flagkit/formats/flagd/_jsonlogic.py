@@ -5,10 +5,11 @@ tree of closures and never walks the JSON again. Literal sub-trees of pure
 operators are folded to constants at compile time.
 
 Semantics follow the JSON Logic reference implementation (json-logic-js,
-https://jsonlogic.com/operations.html): JavaScript truthiness (plus ``[]`` is
-falsy), loose ``==`` with JavaScript type coercion, strict ``===``, ``+`` and
-``*`` through ``parseFloat``, ``cat`` through ``String()``. On top of that come
-flagd's custom operators (https://flagd.dev/reference/custom-operations/):
+https://jsonlogic.com/operations.html; the value rules are in ``_jsvalues``):
+JavaScript truthiness (plus ``[]`` is falsy), loose ``==`` with JavaScript
+type coercion, strict ``===``, ``+`` and ``*`` through ``parseFloat``, ``cat``
+through ``String()``. On top of that come flagd's custom operators
+(``_operators``, https://flagd.dev/reference/custom-operations/):
 ``fractional``, ``sem_ver``, ``starts_with``, ``ends_with``, and the
 ``$ref``-erences to shared ``$evaluators``, resolved (and checked for cycles)
 at compile time.
@@ -22,39 +23,47 @@ runtime failure as an :class:`EvaluationFailure` value instead.
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from flagkit._core.bucketing import bucket_of
-from flagkit._core.semver import Version, parse_version
 from flagkit._errors import Problem
 from flagkit._types import Clock
 from flagkit.formats._problems import Path, definition_error
+from flagkit.formats.flagd._jsvalues import (
+    MAX_EXACT_INTEGER,
+    NAN,
+    is_array,
+    is_nan,
+    js_divide,
+    js_less,
+    js_number,
+    js_remainder,
+    js_string,
+    js_subtract,
+    lookup,
+    loose_equals,
+    missing_keys,
+    parse_float,
+    strict_equals,
+    to_integer,
+    truthy,
+)
+from flagkit.formats.flagd._operators import (
+    ends_with,
+    parse_buckets,
+    pick_bucket,
+    sem_ver,
+    starts_with,
+)
 
-__all__ = [
-    "CompiledLogic",
-    "EvaluationFailure",
-    "compile_logic",
-    "js_string",
-    "truthy",
-]
+__all__ = ["OPERATORS", "CompiledLogic", "EvaluationFailure", "compile_logic"]
 
 #: A compiled node: takes the current data (the context, or an array element
 #: inside ``map``/``filter``/...) and returns a JSON-like value.
 Node: TypeAlias = Callable[[Any], Any]
-
-#: flagd caps the sum of ``fractional`` weights at MaxInt32 so that the 64-bit
-#: product ``hash * total`` fits a signed long in every provider language.
-MAX_FRACTIONAL_WEIGHT: Final = 2_147_483_647
-
-#: Integers above 2**53 have no exact double; arithmetic results beyond it
-#: become floats, as every JSON Logic number is a double in JavaScript.
-MAX_EXACT_INTEGER: Final = 2**53
 
 #: Rules nested deeper than this are refused at compile time: real targeting
 #: is shallow, and the bound keeps compilation and evaluation off the
@@ -128,308 +137,6 @@ def compile_logic(
     return CompiledLogic(
         _as_node(node), flag_key=flag_key, clock=clock, needs_flagd=compiler.needs_flagd
     )
-
-
-# --------------------------------------------------------------------------
-# JavaScript value semantics, as json-logic-js inherits them.
-
-
-def truthy(value: Any) -> bool:
-    """Return JSON Logic truthiness: JavaScript's, except that ``[]`` is falsy."""
-    if value is None or value is False:
-        return False
-    if value is True:
-        return True
-    if isinstance(value, (int, float)):
-        return value != 0 and not _is_nan(value)  # NaN and 0 are falsy
-    if isinstance(value, (str, list, tuple)):
-        return len(value) > 0
-    return True
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_array(value: Any) -> bool:
-    return isinstance(value, (list, tuple))
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _number_string(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    # JavaScript writes exponents without zero padding: 1e-07 -> 1e-7.
-    return text.replace("e-0", "e-").replace("e+0", "e+")
-
-
-def js_string(value: Any) -> str:
-    """Return JavaScript's ``String(value)`` for a JSON-like value."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _number_string(value)
-    if _is_array(value):
-        # Array.prototype.join writes null (and undefined) as "".
-        return ",".join("" if item is None else js_string(item) for item in value)
-    if isinstance(value, Mapping):
-        return "[object Object]"
-    return str(value)
-
-
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_RADIX = re.compile(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+")
-_FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
-_NAN = float("nan")
-
-
-def _to_primitive(value: Any) -> Any:
-    if _is_array(value) or isinstance(value, Mapping):
-        return js_string(value)
-    return value
-
-
-def js_number(value: Any) -> float | int:
-    """Return JavaScript's ``Number(value)``; integers stay Python ints."""
-    if value is None or value is False:
-        return 0
-    if value is True:
-        return 1
-    if isinstance(value, (int, float)):
-        return value
-    value = _to_primitive(value)
-    if not isinstance(value, str):
-        return _NAN
-    text = value.strip()
-    if not text:
-        return 0
-    if _DECIMAL.fullmatch(text):
-        number = float(text)
-        return int(text) if text.lstrip("+-").isdigit() else number
-    if _RADIX.fullmatch(text):
-        return int(text, 0)
-    if text in ("Infinity", "+Infinity"):
-        return math.inf
-    if text == "-Infinity":
-        return -math.inf
-    return _NAN
-
-
-def _parse_float(value: Any) -> float | int:
-    """Return JavaScript's ``parseFloat(value)`` (``+`` and ``*`` use it)."""
-    if _is_number(value):
-        return value  # type: ignore[no-any-return]
-    match = _FLOAT_PREFIX.match(js_string(value).lstrip())
-    if match is None:
-        return _NAN
-    text = match.group()
-    if text.lstrip("+-") == "Infinity":
-        return -math.inf if text.startswith("-") else math.inf
-    return int(text) if text.lstrip("+-").isdigit() else float(text)
-
-
-def _to_integer(value: Any) -> int:
-    number = js_number(value)
-    if _is_nan(number):
-        return 0
-    if math.isinf(number):
-        return 1 << 53 if number > 0 else -(1 << 53)
-    return int(number)
-
-
-def loose_equals(left: Any, right: Any) -> bool:
-    """Return JavaScript's ``left == right`` for JSON-like values."""
-    if left is None or right is None:
-        return left is None and right is None
-    left_object = _is_array(left) or isinstance(left, Mapping)
-    right_object = _is_array(right) or isinstance(right, Mapping)
-    if left_object and right_object:
-        return left is right
-    left, right = _to_primitive(left), _to_primitive(right)
-    if isinstance(left, str) and isinstance(right, str):
-        return left == right
-    return bool(js_number(left) == js_number(right))
-
-
-def strict_equals(left: Any, right: Any) -> bool:
-    """Return JavaScript's ``left === right`` for JSON-like values."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return left is right
-    if _is_number(left) and _is_number(right):
-        return bool(left == right)
-    if isinstance(left, str) and isinstance(right, str):
-        return left == right
-    if left is None or right is None:
-        return left is right
-    return left is right
-
-
-def _less(left: Any, right: Any, *, or_equal: bool) -> bool:
-    left, right = _to_primitive(left), _to_primitive(right)
-    if isinstance(left, str) and isinstance(right, str):
-        return left <= right if or_equal else left < right
-    x, y = js_number(left), js_number(right)
-    return bool(x <= y) if or_equal else bool(x < y)
-
-
-def _divide(left: Any, right: Any) -> float:
-    x, y = js_number(left), js_number(right)
-    if y == 0:
-        if x == 0 or _is_nan(x):
-            return _NAN
-        return math.copysign(math.inf, x) * math.copysign(1.0, y)
-    return x / y
-
-
-def _remainder(left: Any, right: Any) -> float | int:
-    x, y = js_number(left), js_number(right)
-    if y == 0 or _is_nan(x) or _is_nan(y) or math.isinf(x):
-        return _NAN
-    if isinstance(x, int) and isinstance(y, int):
-        # JavaScript's % takes the sign of the dividend (unlike Python's).
-        rest = abs(x) % abs(y)
-        return rest if x >= 0 else -rest
-    return math.fmod(x, y)
-
-
-def _subtract(left: Any, right: Any) -> float | int:
-    return js_number(left) - js_number(right)
-
-
-def _lookup(data: Any, path: Any, default: Any) -> Any:
-    """Resolve a ``var`` path (dotted string or number) against ``data``."""
-    if path is None or path == "" or (_is_array(path) and not path):
-        return data
-    current = data
-    for part in js_string(path).split("."):
-        if isinstance(current, Mapping):
-            current = current.get(part)
-        elif _is_array(current) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return default
-        if current is None:
-            return default
-    return current
-
-
-def _missing(data: Any, keys: Sequence[Any]) -> list[Any]:
-    return [key for key in keys if _lookup(data, key, None) in (None, "")]
-
-
-# --------------------------------------------------------------------------
-# flagd custom operators.
-
-
-def _string_test(test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool | None]:
-    def operator(subject: Any, fragment: Any) -> bool | None:
-        # flagd answers null (a falsy non-match) when either side is not a string.
-        if isinstance(subject, str) and isinstance(fragment, str):
-            return test(subject, fragment)
-        return None
-
-    return operator
-
-
-_starts_with = _string_test(str.startswith)
-_ends_with = _string_test(str.endswith)
-
-
-def _parse_semver(text: Any) -> Version | None:
-    """Parse a version the core's way: ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``."""
-    return _parse_version_cached(text) if isinstance(text, str) else None
-
-
-#: Version strings are few per application (one per release), so a small
-#: bounded cache spares re-parsing them on every evaluation.
-_parse_version_cached = functools.lru_cache(maxsize=512)(parse_version)
-
-
-def _sem_ver(left: Any, operator: Any, right: Any) -> bool | None:
-    """Compare two semantic versions; null for anything unparsable."""
-    a, b = _parse_semver(left), _parse_semver(right)
-    if a is None or b is None:
-        return None
-    if operator == "^":
-        return a.major == b.major
-    if operator == "~":
-        return (a.major, a.minor) == (b.major, b.minor)
-    comparison = _SEMVER_COMPARISONS.get(operator) if isinstance(operator, str) else None
-    if comparison is None:
-        return None
-    return comparison(a, b)
-
-
-_SEMVER_COMPARISONS: Final[dict[str, Callable[[Any, Any], bool]]] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-_Bucket: TypeAlias = tuple[Any, int]
-
-
-def _parse_buckets(specs: Sequence[Any]) -> tuple[tuple[_Bucket, ...], int] | None:
-    """Parse ``[variant, weight?]`` pairs; None when any is malformed (flagd: null).
-
-    Weights are whole numbers, default to 1, and negative ones clamp to 0 (a
-    computed ramp can go below zero); a total of 0 or above MaxInt32 is null.
-    """
-    buckets: list[_Bucket] = []
-    total = 0
-    for spec in specs:
-        if not _is_array(spec) or not 1 <= len(spec) <= 2:
-            return None
-        variant = spec[0]
-        if not (variant is None or isinstance(variant, (str, bool)) or _is_number(variant)):
-            return None
-        weight: Any = spec[1] if len(spec) == 2 else 1
-        if weight is None:
-            weight = 1
-        if not _is_number(weight) or not math.isfinite(weight) or weight != int(weight):
-            return None
-        weight = max(0, int(weight))
-        if weight > MAX_FRACTIONAL_WEIGHT:
-            return None
-        total += weight
-        buckets.append((variant, weight))
-    if not buckets or total == 0 or total > MAX_FRACTIONAL_WEIGHT:
-        return None
-    return tuple(buckets), total
-
-
-def _pick_bucket(salt: str, value: str, buckets: tuple[_Bucket, ...], total: int) -> Any:
-    # flagd fractional v2: (murmur3_32(value) * total) >> 32, then the first
-    # bucket whose running weight sum exceeds it. Same formula as bucket_of.
-    # mmh3 crashes the interpreter on strings UTF-8 cannot encode (lone
-    # surrogates, which json.loads accepts): refuse them here, as an exception.
-    (salt + value).encode("utf-8")
-    point = bucket_of(salt, value, total)
-    end = 0
-    for variant, weight in buckets:
-        end += weight
-        if point < end:
-            return variant
-    return None  # unreachable: point < total == end
 
 
 # --------------------------------------------------------------------------
@@ -546,15 +253,15 @@ def _comparison(*, or_equal: bool, flipped: bool) -> _Builder:
 
             def between(data: Any) -> bool:
                 middle = mid(data)
-                return _less(low(data), middle, or_equal=or_equal) and _less(
+                return js_less(low(data), middle, or_equal=or_equal) and js_less(
                     middle, high(data), or_equal=or_equal
                 )
 
             return between
         left, right = nodes
         if flipped:
-            return lambda d: _less(right(d), left(d), or_equal=or_equal)
-        return lambda d: _less(left(d), right(d), or_equal=or_equal)
+            return lambda d: js_less(right(d), left(d), or_equal=or_equal)
+        return lambda d: js_less(left(d), right(d), or_equal=or_equal)
 
     return build
 
@@ -562,7 +269,7 @@ def _comparison(*, or_equal: bool, flipped: bool) -> _Builder:
 def _js_in(needle: Any, haystack: Any) -> bool:
     if isinstance(haystack, str):
         return js_string(needle) in haystack
-    if _is_array(haystack):
+    if is_array(haystack):
         return any(strict_equals(needle, item) for item in haystack)
     return False
 
@@ -571,7 +278,7 @@ def _build_in(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
     haystack = args[1]
     if (
         isinstance(haystack, _Literal)
-        and _is_array(haystack.value)
+        and is_array(haystack.value)
         and all(isinstance(item, str) for item in haystack.value)
     ):
         # The usual {"in": [{"var": "country"}, ["NL", "BE"]]}: strict equality
@@ -584,12 +291,12 @@ def _build_in(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
 
 def _substr(values: list[Any]) -> str:
     text = js_string(values[0])
-    start = _to_integer(values[1])
+    start = to_integer(values[1])
     if start < 0:
         start = max(len(text) + start, 0)
     if len(values) < 3:
         return text[start:]
-    length = _to_integer(values[2])
+    length = to_integer(values[2])
     if length < 0:
         rest = text[start:]
         return rest[: max(len(rest) + length, 0)]
@@ -613,20 +320,20 @@ def _as_double(number: float | int) -> float | int:
 def _minus(values: list[Any]) -> float | int:
     if len(values) == 1:
         return _as_double(-js_number(values[0]))
-    return _as_double(_subtract(values[0], values[1]))
+    return _as_double(js_subtract(values[0], values[1]))
 
 
 def _plus(values: list[Any]) -> float | int:
     total: float | int = 0
     for value in values:
-        total += _parse_float(value)
+        total += parse_float(value)
     return _as_double(total)
 
 
 def _times(values: list[Any]) -> float | int:
-    product: float | int = _parse_float(values[0])
+    product: float | int = parse_float(values[0])
     for value in values[1:]:
-        product = _as_double(product * _parse_float(value))
+        product = _as_double(product * parse_float(value))
     return _as_double(product)
 
 
@@ -635,8 +342,8 @@ def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> 
         numbers = [js_number(value) for value in values]
         if not numbers:
             return empty
-        if any(_is_nan(number) for number in numbers):
-            return _NAN
+        if any(is_nan(number) for number in numbers):
+            return NAN
         return pick(numbers)
 
     return extreme
@@ -645,7 +352,7 @@ def _extreme(pick: Callable[[list[float | int]], float | int], empty: float) -> 
 def _merge(values: list[Any]) -> list[Any]:
     merged: list[Any] = []
     for value in values:
-        if _is_array(value):
+        if is_array(value):
             merged.extend(value)
         else:
             merged.append(value)
@@ -653,8 +360,8 @@ def _merge(values: list[Any]) -> list[Any]:
 
 
 def _missing_some(data: Any, need: Any, keys: Any) -> list[Any]:
-    keys = list(keys) if _is_array(keys) else [keys]
-    absent = _missing(data, keys)
+    keys = list(keys) if is_array(keys) else [keys]
+    absent = missing_keys(data, keys)
     return [] if len(keys) - len(absent) >= js_number(need) else absent
 
 
@@ -663,9 +370,9 @@ def _build_missing(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
 
     def missing(data: Any) -> list[Any]:
         keys = [node(data) for node in nodes]
-        if keys and _is_array(keys[0]):
+        if keys and is_array(keys[0]):
             keys = list(keys[0])
-        return _missing(data, keys)
+        return missing_keys(data, keys)
 
     return missing
 
@@ -683,7 +390,7 @@ def _array_operator(
 
         def over_array(data: Any) -> Any:
             items = source(data)
-            return apply(logic, items) if _is_array(items) else empty
+            return apply(logic, items) if is_array(items) else empty
 
         return over_array
 
@@ -698,7 +405,7 @@ def _build_reduce(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
     def reduce(data: Any) -> Any:
         items = source(data)
         accumulator = initial(data)
-        if not _is_array(items):
+        if not is_array(items):
             return accumulator
         for item in items:
             accumulator = logic({"current": item, "accumulator": accumulator})
@@ -725,7 +432,7 @@ class _Compiler:
     def compile(self, rule: Any, location: Path, *, depth: int, scoped: bool) -> _Compiled:
         if depth > MAX_DEPTH:
             return self.problem(location, f"rule is nested deeper than {MAX_DEPTH} levels")
-        if _is_array(rule):
+        if is_array(rule):
             items = [
                 self.compile(item, (*location, i), depth=depth + 1, scoped=scoped)
                 for i, item in enumerate(rule)
@@ -749,7 +456,7 @@ class _Compiler:
         here = (*location, operator)
         if operator == "$ref":
             return self.compile_ref(raw_args, here, depth=depth, scoped=scoped)
-        args = list(raw_args) if _is_array(raw_args) else [raw_args]
+        args = list(raw_args) if is_array(raw_args) else [raw_args]
         if operator == "var":
             return self.compile_var(args, here, depth=depth, scoped=scoped)
         spec = _OPERATORS.get(operator)
@@ -758,7 +465,7 @@ class _Compiler:
         low, high, pure, builder, scoping = spec
         if len(args) < low or (high is not None and len(args) > high):
             return self.problem(here, f"{operator!r} takes {_arity(low, high)}, got {len(args)}")
-        wrapped = not _is_array(raw_args)  # {"!": x} is short for {"!": [x]}
+        wrapped = not is_array(raw_args)  # {"!": x} is short for {"!": [x]}
         compiled = [
             self.compile(
                 arg,
@@ -773,7 +480,7 @@ class _Compiler:
             # then may it be a bucket. An array computed from the context (a
             # {"var": ...}) is a non-string bucketing value, so null; otherwise
             # a caller could pick their own variant with {"a": ["on", 1000000]}.
-            first_is_array = bool(args) and _is_array(args[0])
+            first_is_array = bool(args) and is_array(args[0])
             return self.build_fractional(compiled, first_is_array=first_is_array)
         result = builder(self, compiled)
         if pure and all(isinstance(arg, _Literal) for arg in compiled):
@@ -815,7 +522,7 @@ class _Compiler:
         if not isinstance(path, _Literal):
             self.needs_flagd = self.needs_flagd or not scoped
             path_node = path
-            return lambda d: _lookup(d, path_node(d), default(d))
+            return lambda d: lookup(d, path_node(d), default(d))
         key = path.value
         if not scoped and key in ("", None, []):
             self.needs_flagd = True  # the whole context, $flagd included
@@ -824,11 +531,11 @@ class _Compiler:
         if isinstance(key, str) and key and "." not in key:
             # The common case, {"var": "email"}: one dictionary read.
             def var_simple(data: Any) -> Any:
-                value = data.get(key) if isinstance(data, Mapping) else _lookup(data, key, None)
+                value = data.get(key) if isinstance(data, Mapping) else lookup(data, key, None)
                 return default(data) if value is None else value
 
             return var_simple
-        return lambda d: _lookup(d, key, default(d))
+        return lambda d: lookup(d, key, default(d))
 
     def compile_flagd_var(self, key: str, default: Node) -> _Compiled:
         if key == "$flagd.flagKey":
@@ -837,7 +544,7 @@ class _Compiler:
             clock = self.clock
             return lambda _d: int(clock())
         self.needs_flagd = True
-        return lambda d: _lookup(d, key, default(d))
+        return lambda d: lookup(d, key, default(d))
 
     def build_fractional(self, args: list[_Compiled], *, first_is_array: bool) -> _Compiled:
         salt = self.flag_key
@@ -849,7 +556,7 @@ class _Compiler:
             and not isinstance(first.value, str)
             and first.value is not None
         ):
-            if not _is_array(first.value):
+            if not is_array(first.value):
                 return _Literal(None)  # a non-string bucketing value: flagd returns null
             bucket_by: Node | None = None
             specs = args
@@ -860,31 +567,31 @@ class _Compiler:
         static = all(isinstance(spec, _Literal) for spec in specs)
         # Literal buckets (the usual case) are parsed once, here.
         static_values = [node(None) for node in spec_nodes] if static else []
-        fixed = _parse_buckets(static_values) if static else None
+        fixed = parse_buckets(static_values) if static else None
         if static and fixed is None and (bucket_by is None or isinstance(first, _Literal)):
             return _Literal(None)
 
         def fractional(data: Any) -> Any:
             value = None if bucket_by is None else bucket_by(data)
-            if _is_array(value) and first_is_array:
+            if is_array(value) and first_is_array:
                 # The rule's first argument is a bucket with computed parts.
                 rest = static_values if static else [node(data) for node in spec_nodes]
-                parsed = _parse_buckets([value, *rest])
+                parsed = parse_buckets([value, *rest])
                 value = None
             elif value is not None and not isinstance(value, str):
                 return None  # a non-string bucketing value: flagd returns null
             elif static:
                 parsed = fixed
             else:
-                parsed = _parse_buckets([node(data) for node in spec_nodes])
+                parsed = parse_buckets([node(data) for node in spec_nodes])
             if parsed is None:
                 return None
             if value is not None:
-                return _pick_bucket("", value, *parsed)
+                return pick_bucket("", value, *parsed)
             targeting_key = data.get("targetingKey") if isinstance(data, Mapping) else None
             if not isinstance(targeting_key, str):
                 return None  # no bucketing value and no targeting key: null
-            return _pick_bucket(salt, targeting_key, *parsed)
+            return pick_bucket(salt, targeting_key, *parsed)
 
         return fractional
 
@@ -924,8 +631,8 @@ _OPERATORS: Final[dict[str, tuple[int, int | None, bool, _Builder, bool]]] = {
     "+": (0, None, True, _variadic(_plus), False),
     "-": (1, 2, True, _variadic(_minus), False),
     "*": (1, None, True, _variadic(_times), False),
-    "/": (2, 2, True, _binary(_divide), False),
-    "%": (2, 2, True, _binary(_remainder), False),
+    "/": (2, 2, True, _binary(js_divide), False),
+    "%": (2, 2, True, _binary(js_remainder), False),
     "min": (0, None, True, _variadic(_extreme(min, math.inf)), False),
     "max": (0, None, True, _variadic(_extreme(max, -math.inf)), False),
     "merge": (0, None, True, _variadic(_merge), False),
@@ -956,7 +663,11 @@ _OPERATORS: Final[dict[str, tuple[int, int | None, bool, _Builder, bool]]] = {
         True,
     ),
     "fractional": (1, None, False, lambda _c, _a: _Literal(None), False),
-    "sem_ver": (3, 3, True, _variadic(lambda values: _sem_ver(*values)), False),
-    "starts_with": (2, 2, True, _binary(_starts_with), False),
-    "ends_with": (2, 2, True, _binary(_ends_with), False),
+    "sem_ver": (3, 3, True, _variadic(lambda values: sem_ver(*values)), False),
+    "starts_with": (2, 2, True, _binary(starts_with), False),
+    "ends_with": (2, 2, True, _binary(ends_with), False),
 }
+
+
+#: Every operator name a rule may use (besides ``var`` and ``$ref``).
+OPERATORS: Final = frozenset(_OPERATORS)

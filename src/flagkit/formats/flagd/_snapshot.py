@@ -26,14 +26,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from flagkit._core.bucketing import _hash as murmur3
-from flagkit._core.bucketing import encodes_as_utf8
+from flagkit._core.bucketing import string_key
+from flagkit._core.codegen import render
 from flagkit._core.details import ErrorCode, Reason
-from flagkit._core.snapshot import CompiledFlag, Evaluator, FlagMeta, Outcome, Resolution, Snapshot
+from flagkit._core.plan import Call, Plan, Split
+from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
 from flagkit._types import Clock, ContextLike
-from flagkit.formats.flagd._compile import CompiledFlagdFlag, _variant_name, compile_flagd_document
-from flagkit.formats.flagd._jsonlogic import EvaluationFailure, _parse_buckets
+from flagkit.formats.flagd._compile import CompiledFlagdFlag, compile_flagd_document, variant_name
+from flagkit.formats.flagd._jsonlogic import EvaluationFailure
+from flagkit.formats.flagd._operators import parse_buckets
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
 
@@ -141,29 +143,26 @@ def _compiled_flag(
     value_type = _value_type(variants) if variants else "bool"
     if value_type == "float":
         variants = {name: float(value) for name, value in variants.items()}
-    evaluate, constant = _evaluator(key, flag, variants, targeting)
+    plan = _plan(key, flag, variants, targeting)
     return CompiledFlag(
         key,
-        evaluate=evaluate,
-        constant=constant,
+        plan=plan,
+        evaluate=render(plan),
         value_type=value_type,
         variants=variants,
-        meta=FlagMeta(),
-        track_exposure=False,
         definition=definition,
         fingerprint=fingerprint,
         metadata=flag.metadata or _NO_METADATA,
     )
 
 
-def _evaluator(
-    key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any
-) -> tuple[Evaluator, Resolution | None]:
-    """Return the flag's evaluator, and its one resolution when it ignores the context."""
+def _plan(key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any) -> Plan:
+    """Return the flag's plan, with every outcome prebuilt as flagd resolves it."""
     if flag.problem is not None:
-        return _constant(_error(key, ErrorCode.PARSE_ERROR, flag.problem))
+        return Plan(key, default=_error(key, ErrorCode.PARSE_ERROR, flag.problem))
     if flag.disabled:
-        return _constant(Resolution(key, reason=Reason.DISABLED, has_value=False).outcome)
+        off = Resolution(key, reason=Reason.DISABLED, has_value=False).outcome
+        return Plan(key, default=off, disabled=off)
 
     def from_default(reason: Reason) -> Outcome:
         name = flag.default_variant
@@ -174,7 +173,7 @@ def _evaluator(
 
     rule = flag.rule
     if rule is None:
-        return _constant(from_default(Reason.STATIC))
+        return Plan(key, default=from_default(Reason.STATIC))
     default = from_default(Reason.DEFAULT)
     matches = {
         name: Resolution(key, value=value, variant=name, reason=Reason.TARGETING_MATCH).outcome
@@ -189,7 +188,7 @@ def _evaluator(
             return _error(
                 key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: {result.message}"
             )
-        name = _variant_name(result)
+        name = variant_name(result)
         match = matches.get(name) if name is not None else None
         if match is None:
             message = f"flag {key!r} targeting returned {result!r}, which names no variant"
@@ -198,7 +197,7 @@ def _evaluator(
 
     split = _fractional_split(key, targeting, outcome_of)
     if split is not None:
-        return split, None
+        return Plan(key, default=split)
     get_match = matches.get
 
     def evaluate(ctx: ContextLike) -> Outcome:
@@ -209,20 +208,7 @@ def _evaluator(
                 return match
         return outcome_of(result)
 
-    return evaluate, None
-
-
-def _constant(outcome: Outcome) -> tuple[Evaluator, Resolution]:
-    """Return an evaluator that ignores the context, and its one resolution.
-
-    The snapshot hands a getter the resolution itself (no call), exactly as
-    for native flags.
-    """
-
-    def constant(ctx: ContextLike) -> Outcome:
-        return outcome
-
-    return constant, outcome[0]
+    return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
 
 
 def _error(key: str, code: ErrorCode, message: str) -> Outcome:
@@ -233,8 +219,8 @@ def _error(key: str, code: ErrorCode, message: str) -> Outcome:
 
 def _fractional_split(
     key: str, targeting: Any, outcome_of: Callable[[Any], Outcome]
-) -> Evaluator | None:
-    """Compile ``{"fractional": [[variant, weight], ...]}`` as a native-speed rollout.
+) -> Split | None:
+    """Plan ``{"fractional": [[variant, weight], ...]}`` as a native-speed rollout.
 
     Only literal buckets with the default bucketing value qualify: flagd
     hashes ``$flagd.flagKey + targetingKey`` (fractional v2, the same formula
@@ -251,33 +237,17 @@ def _fractional_split(
         isinstance(spec, list) and all(not isinstance(x, (list, Mapping)) for x in spec)
         for spec in specs
     )
-    parsed = _parse_buckets(specs) if literal else None
+    parsed = parse_buckets(specs) if literal else None
     if parsed is None:
         return None
     buckets, total = parsed
-    bounds: list[tuple[int, Outcome]] = []
-    end = 0
-    for variant, weight in buckets:
-        if weight:
-            end += weight
-            bounds.append((end, outcome_of(variant)))
-    *leading, (_, last) = bounds
-    table = tuple(leading)
-    null = outcome_of(None)
-    unhashable = _error(
-        key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: targeting key has no UTF-8 form"
+    return Split(
+        salt=key,
+        attribute="targetingKey",
+        getter=None,
+        key_of=string_key,
+        weights=tuple((outcome_of(variant)[0], weight) for variant, weight in buckets),
+        total=total,
+        missing=outcome_of(None),
+        report_bucket=False,
     )
-
-    def fractional(ctx: ContextLike) -> Outcome:
-        value = ctx.get("targetingKey")
-        if not isinstance(value, str):
-            return null
-        if not value.isascii() and not encodes_as_utf8(value):
-            return unhashable
-        point = (murmur3(key + value, 0, False) * total) >> 32
-        for bound, outcome in table:
-            if point < bound:
-                return outcome
-        return last
-
-    return fractional
