@@ -138,7 +138,7 @@ def test_disabled_without_off_variant_serves_caller_default(make_client: MakeCli
         ),
         (
             lambda c: c.get_bool_details("flag", True, ["not", "a", "mapping"]),
-            ErrorCode.PARSE_ERROR,
+            ErrorCode.INVALID_CONTEXT,
         ),
     ],
 )

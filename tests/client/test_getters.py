@@ -46,10 +46,10 @@ def test_int_and_float_getters() -> None:
 def test_non_mapping_context_gives_the_default_everywhere(
     example_client: flagkit.Client, context: Any
 ) -> None:
-    """A context that is not a mapping is PARSE_ERROR, even for flags that ignore context."""
+    """A context that is not a mapping is INVALID_CONTEXT, even for flags that ignore context."""
     assert example_client.get_bool("kill-switch", True, context) is True
     details = example_client.get_bool_details("kill-switch", True, context)
-    assert (True, Reason.ERROR, ErrorCode.PARSE_ERROR) == (
+    assert (True, Reason.ERROR, ErrorCode.INVALID_CONTEXT) == (
         details.value,
         details.reason,
         details.error_code,
@@ -84,7 +84,7 @@ def test_all_flags_for_one_context(example_client: flagkit.Client) -> None:
     assert everything["kill-switch"].reason == Reason.DISABLED
     assert {k: d.to_dict()["value"] for k, d in everything.items()}["api-backend"] == "blue"
     broken = example_client.all_flags(["not", "a", "mapping"])  # type: ignore[arg-type]
-    assert {ErrorCode.PARSE_ERROR} == {d.error_code for d in broken.values()}
+    assert {ErrorCode.INVALID_CONTEXT} == {d.error_code for d in broken.values()}
 
 
 def test_variant_of(example_client: flagkit.Client) -> None:

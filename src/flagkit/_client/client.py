@@ -5,8 +5,9 @@ exposure log, no client context, no override), a getter reads the live
 evaluator table (one attribute: a reload swaps it atomically), looks the
 flag up, runs its generated evaluator and returns a value: no locks, no
 logging, no allocation on the common paths. Anything observing switches
-the getters to the full path, which builds ``Details`` and runs hooks.
-Either way, problems become the caller's default, never an exception.
+the getters to the observed pipeline (``observed.evaluate``), which is
+also what details, ``variant_of`` and ``all_flags`` run. Either way,
+problems become the caller's default, never an exception.
 """
 
 from __future__ import annotations
@@ -15,42 +16,33 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from flagkit._client import overrides
 from flagkit._client.changes import ChangeEvent, diff_snapshots
-from flagkit._client.context import EMPTY_CONTEXT, ContextLike, _current, merge_contexts
-from flagkit._client.counters import Counters, CountKey
+from flagkit._client.context import current_context, merge_contexts, read_scoped_context
+from flagkit._client.counters import Counters, CountKey, tally_of
 from flagkit._client.decorators import ContextFactory, dispatch, feature
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
-from flagkit._client.hooks import Hook, HookContext, log_hook_failure
-from flagkit._client.overrides import Overrides, OverrideScope
-from flagkit._core.details import Details, ErrorCode, Reason
-from flagkit._core.snapshot import (
-    EMPTY,
-    NO_VALUE,
-    VALUE_TYPES,
-    CompiledFlag,
-    Outcome,
-    Resolution,
-    Snapshot,
-    ValueType,
-)
+from flagkit._client.hooks import Hook
+from flagkit._client.observed import convert, error_details, evaluate, label_of
+from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
+from flagkit._core.details import Details, ErrorCode
+from flagkit._core.snapshot import EMPTY, NO_VALUE, VALUE_TYPES, Resolution, Snapshot, ValueType
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
-from flagkit._sources.http import HTTPSource
+from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
-from flagkit._types import Clock, DocumentFormat, Syntax
+from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
 
 if TYPE_CHECKING:
     from flagkit._client.exposure import ExposureEvent
 
-__all__ = ["Client", "ClientStatus"]
+__all__ = ["Client", "ClientOptions", "ClientStatus", "URLOptions"]
 
 logger = logging.getLogger("flagkit")
 
@@ -59,20 +51,19 @@ R = TypeVar("R")
 T = TypeVar("T")
 SinkLike = ExposureSink | Callable[[Sequence["ExposureEvent"]], object] | str | os.PathLike[str]
 
-_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+class ClientOptions(TypedDict, total=False):
+    """What every client constructor takes besides its source (see ``Client``)."""
+
+    context: ContextLike | None
+    hooks: Iterable[Hook]
+    exposures: SinkLike | ExposureLog | None
+    counters: bool
+    name: str
 
 
-def _copy_json(value: Any) -> Any:
-    """Return a deep copy of JSON data, so a caller cannot mutate the snapshot."""
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value
-
-
-def _is_mapping(context: object) -> bool:
-    return isinstance(context, (dict, Mapping))
+class URLOptions(HTTPOptions, ClientOptions, total=False):
+    """``Client.from_url``'s options: the HTTP source's and the client's."""
 
 
 def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
@@ -81,47 +72,43 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
     Generated rather than written five times: the body is the hot path, so
     it stays flat (no shared helper call), and identical for every type. One
     dict lookup in the snapshot's per-type table finds the flag and proves
-    its type at once.
+    its type at once. The ``try`` costs nothing unless something raises.
     """
     index = VALUE_TYPES.index(value_type)
     simple = value_type not in ("object", "float")
-    copies = value_type == "object"
-    current_context = _current.get
+    read_scoped = read_scoped_context
 
     def getter(
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
     ) -> Any:
         if self._observed:
-            return self._observed_value(flag_key, default, context, value_type)
-        entry = self._tables[index].get(flag_key)
-        if entry is None:
-            if self._counters is not None:
-                self._counters.add_error(flag_key, self._why_missing(flag_key))
-            return default
-        if context is None:
-            context = current_context()
-        elif context.__class__ is not dict and not isinstance(context, Mapping):
-            return default
-        if isinstance(entry, Resolution):  # a flag that ignores the context
-            resolution = entry
-        else:
-            try:
-                resolution = entry(context)[0]
-            except Exception:  # the core never raises; this is the last guard
+            return evaluate(self, flag_key, default, context, value_type, details=False)
+        try:
+            entry = self._tables[index].get(flag_key)
+            if entry is None:
+                if self._counters is not None:
+                    self._counters.add_error(flag_key, self._why_missing(flag_key))
                 return default
-        counters = self._counters
-        if counters is not None:
-            try:
-                counts = counters.local.counts
-            except AttributeError:
-                counts = counters.new_local()
-            counts[resolution] = counts.get(resolution, 0) + 1
-        value = resolution.value
-        if value is NO_VALUE:
-            return default
-        if simple:
-            return value
-        return _copy_json(value) if copies else float(value)
+            if context is None:
+                context = read_scoped()
+            elif context.__class__ is not dict and not isinstance(context, Mapping):
+                return default
+            # A flag that ignores the context is its resolution: no call at all.
+            resolution = entry if isinstance(entry, Resolution) else entry(context)[0]
+            counters = self._counters
+            if counters is not None:
+                try:
+                    counts = counters.local.counts
+                except AttributeError:
+                    counts = counters.new_local()
+                tally = resolution.tally or tally_of(resolution)
+                counts[tally] = counts.get(tally, 0) + 1
+            value = resolution.value
+            if value is NO_VALUE:
+                return default
+            return value if simple else convert(value, value_type)
+        except Exception:  # a hostile key or context: still never raise
+            return self._fail_quietly(flag_key, default)
 
     getter.__name__ = getter.__qualname__ = name
     getter.__doc__ = (
@@ -134,7 +121,8 @@ def _details_getter(value_type: ValueType | None, name: str) -> Callable[..., De
     def details(
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
     ) -> Details:
-        return self._evaluate(flag_key, default, context, value_type)
+        result: Details = evaluate(self, flag_key, default, context, value_type, details=True)
+        return result
 
     details.__name__ = details.__qualname__ = name
     details.__doc__ = f"Return the full details of evaluating ``flag_key`` as {value_type}."
@@ -168,7 +156,10 @@ class Client:
     """Evaluate feature flags from a snapshot that a source keeps up to date.
 
     ``Client.from_file("flags.yaml")`` is the usual start; ``from_dict`` takes
-    a document in memory; ``Client(source)`` takes any source.
+    a document in memory, ``from_url`` polls one over HTTP; ``Client(source)``
+    takes any source. Every constructor takes the client's options
+    (``ClientOptions``): a ``context`` merged under each call's, ``hooks``,
+    an ``exposures`` sink, ``counters``, and a ``name``.
     """
 
     def __init__(
@@ -211,7 +202,7 @@ class Client:
             source = MemorySource(source, clock=clock)
         self._source: Source = source
         self._refresh_mode()
-        _clients.add(self)
+        overrides.register_client(self)
         forking.register(self)
         source.start(self)
 
@@ -220,14 +211,14 @@ class Client:
     @classmethod
     def from_file(
         cls,
-        path: str | os.PathLike[str],
+        path: PathLike,
         *,
         syntax: Syntax | None = None,
         format: DocumentFormat = "native",
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> Client:
         """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
 
@@ -246,15 +237,19 @@ class Client:
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> Client:
         """Validate and compile a flag document held in memory (native, flagd or auto)."""
         return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
 
     @classmethod
-    def from_url(cls, url: str, **source_options: Any) -> Client:
-        """Poll a flag document over HTTP(S); the options go to ``HTTPSource``."""
-        return cls(HTTPSource(url, **source_options))
+    def from_url(
+        cls, url: str, *, clock: Clock | None = None, **options: Unpack[URLOptions]
+    ) -> Client:
+        """Poll a flag document over HTTP(S): the HTTP source's options and the client's."""
+        given: dict[str, Any] = dict(options)
+        mine = {key: given.pop(key) for key in ClientOptions.__optional_keys__ if key in given}
+        return cls(HTTPSource(url, clock=clock, **given), clock=clock, **mine)
 
     # -- the snapshot -------------------------------------------------------
 
@@ -396,200 +391,51 @@ class Client:
 
     def variant_of(self, flag_key: str, context: ContextLike | None = None) -> str | None:
         """Return the variant ``flag_key`` serves for ``context`` (None on any problem)."""
-        return self._evaluate(flag_key, None, context, None).variant
+        details: Details = evaluate(self, flag_key, None, context, None, details=True)
+        return details.variant
 
     def all_flags(self, context: ContextLike | None = None) -> dict[str, Details]:
         """Return the details of every flag for one context (e.g. for a front end).
 
         Overrides apply; hooks, counters and exposure events do not (this is
-        a bulk read, not a use of each flag).
+        a bulk read, not a use of each flag). Every flag comes from the same
+        snapshot, even during a reload.
         """
-        snapshot = self._snapshot  # one read: every flag from the same generation
-        ctx = self._context_for(context)
-        if ctx is None:
-            return {key: _error(key, None, ErrorCode.PARSE_ERROR) for key in snapshot.flags}
+        snapshot = self._snapshot
         return {
-            key: self._resolve(snapshot, key, None, ctx, None, observe=False)
+            key: evaluate(
+                self, key, None, context, None, details=True, snapshot=snapshot, record=False
+            )
             for key in snapshot.flags
         }
 
     def _context_for(self, context: ContextLike | None) -> Mapping[str, Any] | None:
-        """Return the effective context: client context under the call's (or scoped) one."""
+        """Return the effective context (the client's under the call's or the scoped one).
+
+        None when the given context is not a mapping.
+        """
         if context is None:
-            context = _current.get()
-        elif not _is_mapping(context):
+            context = current_context()
+        elif not isinstance(context, Mapping):
             return None
         return merge_contexts(self._client_context, context)
 
-    def _evaluate(
-        self,
-        flag_key: str,
-        default: Any,
-        context: ContextLike | None,
-        value_type: ValueType | None,
-    ) -> Details:
-        """Evaluate with everything observing it: hooks, counters, exposures, overrides."""
-        try:
-            return self._evaluate_guarded(flag_key, default, context, value_type)
-        except Exception as exc:  # a hostile context or sink: still never raise
-            return self._error(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
-
-    def _evaluate_guarded(
-        self,
-        flag_key: str,
-        default: Any,
-        context: ContextLike | None,
-        value_type: ValueType | None,
-    ) -> Details:
-        ctx = self._context_for(context)
-        hooks = self._hooks
-        hook_context: HookContext | None = None
-        if hooks:
-            hook_context = HookContext(
-                flag_key, value_type, default, ctx or EMPTY_CONTEXT, self.name
-            )
-            for hook in hooks:
-                try:
-                    extra = hook.before(hook_context, hook_context.hints)
-                except Exception:
-                    log_hook_failure(hook, "before", flag_key)
-                    continue
-                if extra and ctx is not None:
-                    ctx = merge_contexts(ctx, extra)
-                    hook_context = hook_context.with_context(ctx)
-        if ctx is None:
-            details = self._error(flag_key, default, ErrorCode.PARSE_ERROR)
-        else:
-            details = self._resolve(self._snapshot, flag_key, default, ctx, value_type)
-        if hook_context is not None:
-            self._run_after_hooks(hook_context, details)
-        return details
-
-    def _resolve(
-        self,
-        snapshot: Snapshot,
-        flag_key: str,
-        default: Any,
-        ctx: Mapping[str, Any],
-        value_type: ValueType | None,
-        *,
-        observe: bool = True,
-    ) -> Details:
-        outcome = self._outcome(snapshot, flag_key, default, ctx, value_type, observe)
-        if isinstance(outcome, Details):
-            return outcome
-        resolution, bucket = outcome
-        details = resolution.with_bucket(bucket, default)
-        if resolution.has_value and (value_type == "float" or isinstance(details.value, dict)):
-            # Objects are copied whatever was asked (get_details, all_flags too),
-            # so no caller can mutate the shared snapshot.
-            value = float(details.value) if value_type == "float" else _copy_json(details.value)
-            return Details(
-                flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
-            )
-        return details
-
-    def _observed_value(
-        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
-    ) -> Any:
-        """Return just the value, observed (counters, exposures, overrides) but hook-free."""
-        if self._hooks:
-            return self._evaluate(flag_key, default, context, value_type).value
-        try:
-            return self._observed_value_guarded(flag_key, default, context, value_type)
-        except Exception as exc:  # a hostile context or sink: still never raise
-            message = f"{type(exc).__name__}: {exc}"
-            return self._error(flag_key, default, ErrorCode.GENERAL, message).value
-
-    def _observed_value_guarded(
-        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
-    ) -> Any:
-        ctx = self._context_for(context)
-        if ctx is None:
-            return self._error(flag_key, default, ErrorCode.PARSE_ERROR).value
-        outcome = self._outcome(self._snapshot, flag_key, default, ctx, value_type, True)
-        if isinstance(outcome, Details):
-            return outcome.value
-        value = outcome[0].value
-        if value is NO_VALUE:
-            return default
-        if value_type == "object":
-            return _copy_json(value)
-        return float(value) if value_type == "float" else value
-
-    def _outcome(  # noqa: PLR0917 - internal, called from two places
-        self,
-        snapshot: Snapshot,
-        flag_key: str,
-        default: Any,
-        ctx: Mapping[str, Any],
-        value_type: ValueType | None,
-        observe: bool,
-    ) -> Outcome | Details:
-        """Evaluate one flag: its outcome, or the Details of an override or an error."""
-        fail = self._error if observe else _error
-        overridden, forced = (
-            self._overrides.lookup(flag_key) if self._overrides.any_active() else (False, None)
-        )
-        flag = snapshot.flags.get(flag_key)
-        if overridden:
-            return self._forced(flag_key, flag, forced, default, value_type)
-        if flag is None:
-            return fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
-        if (
-            value_type is not None
-            and flag.value_type != value_type
-            and not _widens(flag, value_type)
-        ):
-            message = f"flag is {flag.value_type}, asked for {value_type}"
-            return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
-        try:
-            outcome = flag.evaluate(ctx)
-        except Exception as exc:  # the core never raises; this is the last guard
-            return fail(flag_key, default, ErrorCode.GENERAL, f"{type(exc).__name__}: {exc}")
-        resolution = outcome[0]
-        if observe and self._counters is not None:
-            self._counters.add(resolution)
-        if observe and self._exposures is not None and flag.track_exposure and resolution.has_value:
-            self._exposures.record(
-                flag_key, resolution.variant, ctx.get("targetingKey"), resolution.reason.value
-            )
-        return outcome
-
-    def _forced(
-        self,
-        flag_key: str,
-        flag: CompiledFlag | None,
-        forced: Any,
-        default: Any,
-        value_type: ValueType | None,
-    ) -> Details:
-        variant: str | None = None
-        value = forced
-        if flag is not None and isinstance(forced, str) and forced in flag.variants:
-            variant, value = forced, flag.variants[forced]
-        elif flag is not None:
-            variant = next(
-                (
-                    name
-                    for name, v in flag.variants.items()
-                    if v == value and type(v) is type(value)
-                ),
-                None,
-            )
-        if value_type is not None and not _value_fits(value, value_type):
-            message = f"override {forced!r} is not a {value_type}"
-            return self._error(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
-        if isinstance(value, dict):
-            value = _copy_json(value)
-        return Details(flag_key, value, variant, Reason.OVERRIDE, rule="override")
-
-    def _error(
+    def _fail(
         self, flag_key: str, default: Any, code: ErrorCode, message: str | None = None
     ) -> Details:
+        """Count and return an evaluation that failed with ``code``: the caller's default."""
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
-        return _error(flag_key, default, code, message)
+        return error_details(flag_key, default, code, message)
+
+    def _fail_quietly(self, flag_key: object, default: Any) -> Any:
+        """Return ``default`` for the fast path's failure, counted, never raising."""
+        try:
+            if self._counters is not None:
+                self._counters.add_error(label_of(flag_key), ErrorCode.GENERAL)
+        except Exception:  # pragma: no cover - counting must not turn into a failure
+            logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
+        return default
 
     def _why_missing(self, flag_key: str) -> ErrorCode:
         return (
@@ -597,22 +443,6 @@ class Client:
             if flag_key in self._snapshot.flags
             else ErrorCode.FLAG_NOT_FOUND
         )
-
-    def _run_after_hooks(self, hook_context: HookContext, details: Details) -> None:
-        flag_key = hook_context.flag_key
-        for hook in reversed(self._hooks):
-            try:
-                if details.error_code is not None:
-                    hook.error(hook_context, details.as_exception(), hook_context.hints)
-                else:
-                    hook.after(hook_context, details, hook_context.hints)
-            except Exception:
-                log_hook_failure(hook, "error" if details.error_code else "after", flag_key)
-        for hook in reversed(self._hooks):
-            try:
-                hook.finally_after(hook_context, details, hook_context.hints)
-            except Exception:
-                log_hook_failure(hook, "finally_after", flag_key)
 
     # -- toggle points ----------------------------------------------------------
 
@@ -667,9 +497,10 @@ class Client:
         """Force flags to values or variant names for a block (``with``) or a function (decorator).
 
         By default every thread sees the overrides; ``local=True`` limits them
-        to the current thread or asyncio task (and tasks it starts).
+        to the current thread or asyncio task (and tasks it starts). Either
+        way they apply to this client only.
         """
-        return _ClientOverride(self, values, local=local)
+        return ClientOverride(self, values, local=local)
 
     def _refresh_mode(self) -> None:
         with overrides.mode_lock:
@@ -713,51 +544,3 @@ class Client:
     def __repr__(self) -> str:
         snapshot = self._snapshot
         return f"<flagkit.Client {self.name!r} {len(snapshot.flags)} flags from {snapshot.origin}>"
-
-
-class _ClientOverride(OverrideScope):
-    """An override scope that also switches its client to the observing path."""
-
-    def __init__(self, client: Client, values: Mapping[str, Any], *, local: bool) -> None:
-        super().__init__(client._overrides, values, local=local)
-        self._client = client
-
-    def changed(self) -> None:
-        """Switch the affected clients' getters (called under the mode lock)."""
-        if self._local:
-            _refresh_all()
-        else:
-            self._client._refresh_mode()
-
-    def _fresh(self) -> OverrideScope:
-        return _ClientOverride(self._client, dict(self.values()), local=self._local)
-
-
-def _error(flag_key: str, default: Any, code: ErrorCode, message: str | None = None) -> Details:
-    text = message or {
-        ErrorCode.FLAG_NOT_FOUND: "no such flag",
-        ErrorCode.PARSE_ERROR: "the context is not a mapping",
-    }.get(code, code.value)
-    return Details(flag_key, default, None, Reason.ERROR, code, text)
-
-
-def _refresh_all() -> None:
-    for client in list(_clients):
-        client._refresh_mode()
-
-
-def _widens(flag: CompiledFlag, value_type: ValueType) -> bool:
-    """Return True where a float getter may read an int flag (ints are numbers too)."""
-    return value_type == "float" and flag.value_type == "int"
-
-
-def _value_fits(value: Any, value_type: ValueType) -> bool:
-    if value_type == "bool":
-        return isinstance(value, bool)
-    if value_type == "str":
-        return isinstance(value, str)
-    if value_type == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if value_type == "float":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, dict)

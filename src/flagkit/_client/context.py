@@ -26,6 +26,7 @@ __all__ = [
     "ContextLike",
     "current_context",
     "merge_contexts",
+    "read_scoped_context",
     "reset_context",
     "scoped_context",
     "set_context",
@@ -70,6 +71,10 @@ class Context(dict[str, Any]):
 EMPTY_CONTEXT: Mapping[str, Any] = Context()
 
 _current: ContextVar[Mapping[str, Any]] = ContextVar("flagkit_context", default=EMPTY_CONTEXT)
+
+
+#: The scoped context's reader, bound once: the getters' fast path calls it directly.
+read_scoped_context = _current.get
 
 
 def current_context() -> Mapping[str, Any]:

@@ -1,21 +1,27 @@
 """Built-in evaluation counters per flag, variant and reason.
 
 Counting must not need a lock on the hot path, and must not lose counts:
-each thread counts into its own dict (keyed by the precomputed resolution
-object, so no key is built per call), and a read sums them all.
+each thread counts into its own dict, and a read sums them all.
+
+A count's key is a *tally*: one small object per distinct (flag, variant,
+reason, error code), interned process-wide and cached on each precomputed
+``Resolution`` (its identity hash is the cheapest dict key there is). After
+a reload, the new snapshot's resolutions find the same tallies, so the
+tables never grow with reloads and never keep an old snapshot alive.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import Counter
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.snapshot import Resolution
 from flagkit._sources import forking
 
-__all__ = ["CountKey", "Counters"]
+__all__ = ["CountKey", "Counters", "Tally", "tally_of"]
 
 
 class CountKey(NamedTuple):
@@ -27,19 +33,54 @@ class CountKey(NamedTuple):
     error_code: str | None = None
 
 
+class Tally:
+    """The interned key of one count (see the module docstring)."""
+
+    __slots__ = ("__weakref__", "key")
+
+    def __init__(self, key: CountKey) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Tally({self.key})"
+
+
+_tallies: weakref.WeakValueDictionary[CountKey, Tally] = weakref.WeakValueDictionary()
+_intern_lock = threading.Lock()
+
+
+def _intern(key: CountKey) -> Tally:
+    with _intern_lock:
+        tally = _tallies.get(key)
+        if tally is None:
+            tally = _tallies[key] = Tally(key)
+        return tally
+
+
+def tally_of(resolution: Resolution) -> Tally:
+    """Return the tally counting ``resolution`` (interned, cached on it)."""
+    tally: Tally | None = resolution.tally
+    if tally is None:
+        code = None if resolution.error_code is None else resolution.error_code.value
+        key = CountKey(resolution.flag_key, resolution.variant, resolution.reason.value, code)
+        tally = resolution.tally = _intern(key)
+    return tally
+
+
 class Counters:
     """Exact, lock-free-per-call counters of evaluations."""
 
     def __init__(self) -> None:
         self.local = threading.local()
-        self._all: list[tuple[threading.Thread, dict[Any, int]]] = []
+        self._all: list[tuple[threading.Thread, dict[Tally, int]]] = []
         self._retired: Counter[CountKey] = Counter()
+        self._errors: dict[tuple[str, ErrorCode], Tally] = {}
         self._registry_lock = threading.Lock()
         forking.register(self)
 
-    def new_local(self) -> dict[Any, int]:
+    def new_local(self) -> dict[Tally, int]:
         """Create and register the calling thread's count dict."""
-        counts: dict[Any, int] = {}
+        counts: dict[Tally, int] = {}
         self.local.counts = counts
         with self._registry_lock:
             self._retire_dead_threads()
@@ -57,26 +98,29 @@ class Counters:
             if thread.is_alive():
                 alive.append((thread, table))
             else:
-                for key, count in table.items():
-                    self._retired[_count_key(key)] += count
+                for tally, count in table.items():
+                    self._retired[tally.key] += count
         self._all = alive
 
     def add(self, resolution: Resolution) -> None:
         """Count one evaluation that ended in ``resolution``."""
+        self.add_tally(tally_of(resolution))
+
+    def add_tally(self, tally: Tally) -> None:
+        """Count one evaluation under ``tally``."""
         try:
             counts = self.local.counts
         except AttributeError:
             counts = self.new_local()
-        counts[resolution] = counts.get(resolution, 0) + 1
+        counts[tally] = counts.get(tally, 0) + 1
 
     def add_error(self, flag_key: str, code: ErrorCode) -> None:
         """Count one evaluation that failed before reaching a resolution."""
-        key = CountKey(flag_key, None, Reason.ERROR.value, code.value)
-        try:
-            counts = self.local.counts
-        except AttributeError:
-            counts = self.new_local()
-        counts[key] = counts.get(key, 0) + 1
+        tally = self._errors.get((flag_key, code))
+        if tally is None:
+            key = CountKey(flag_key, None, Reason.ERROR.value, code.value)
+            tally = self._errors[(flag_key, code)] = _intern(key)
+        self.add_tally(tally)
 
     def snapshot(self) -> dict[CountKey, int]:
         """Return the totals so far, across every thread."""
@@ -85,8 +129,8 @@ class Counters:
             tables = [table for _, table in self._all]
             totals: Counter[CountKey] = Counter(self._retired)
         for table in tables:
-            for key, count in list(table.items()):
-                totals[_count_key(key)] += count
+            for tally, count in list(table.items()):
+                totals[tally.key] += count
         return dict(totals)
 
     def reset(self) -> None:
@@ -99,10 +143,3 @@ class Counters:
     def after_fork_in_child(self) -> None:
         """Give the child a fresh lock (the parent's may be held by a vanished thread)."""
         self._registry_lock = threading.Lock()
-
-
-def _count_key(key: Resolution | CountKey) -> CountKey:
-    if isinstance(key, Resolution):
-        code = None if key.error_code is None else key.error_code.value
-        return CountKey(key.flag_key, key.variant, key.reason.value, code)
-    return key

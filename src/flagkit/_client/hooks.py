@@ -13,13 +13,14 @@ never change what a user sees.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from flagkit._client.context import merge_contexts
 from flagkit._core.details import Details
 
-__all__ = ["Hook", "HookContext", "HookHints"]
+__all__ = ["Hook", "HookContext", "HookHints", "run_after_hooks", "run_before_hooks"]
 
 logger = logging.getLogger("flagkit")
 
@@ -90,3 +91,37 @@ def log_hook_failure(hook: Hook, stage: str, flag_key: str) -> None:
         flag_key,
         exc_info=True,
     )
+
+
+def run_before_hooks(
+    hooks: Sequence[Hook], hook_context: HookContext, ctx: Mapping[str, Any] | None
+) -> tuple[Mapping[str, Any] | None, HookContext]:
+    """Run ``before`` hooks in order; return the context with what they added merged in."""
+    for hook in hooks:
+        try:
+            extra = hook.before(hook_context, hook_context.hints)
+        except Exception:
+            log_hook_failure(hook, "before", hook_context.flag_key)
+            continue
+        if extra and ctx is not None:
+            ctx = merge_contexts(ctx, extra)
+            hook_context = hook_context.with_context(ctx)
+    return ctx, hook_context
+
+
+def run_after_hooks(hooks: Sequence[Hook], hook_context: HookContext, details: Details) -> None:
+    """Run ``after`` (or ``error``) then ``finally_after`` hooks, in reverse order."""
+    flag_key = hook_context.flag_key
+    for hook in reversed(hooks):
+        try:
+            if details.error_code is not None:
+                hook.error(hook_context, details.as_exception(), hook_context.hints)
+            else:
+                hook.after(hook_context, details, hook_context.hints)
+        except Exception:
+            log_hook_failure(hook, "error" if details.error_code else "after", flag_key)
+    for hook in reversed(hooks):
+        try:
+            hook.finally_after(hook_context, details, hook_context.hints)
+        except Exception:
+            log_hook_failure(hook, "finally_after", flag_key)

@@ -1,10 +1,20 @@
 """Forcing flags to values or variants for a block of code.
 
-Two scopes: *process* overrides are seen by every thread (a test calling an
-app that serves requests on another thread still sees them), and *local*
-overrides live in a ContextVar, so concurrent tasks and threads each see
-their own. Both are layers: nested and overlapping blocks restore exactly,
-in any exit order, even after an exception.
+Three layers, looked up in this order:
+
+* a client's *local* overrides (``Client.override(..., local=True)``): a
+  ContextVar of that client alone, so concurrent tasks and threads each see
+  their own, and other clients see nothing;
+* *global* overrides (``flagkit.testing.override(None, ...)``): one
+  ContextVar every client reads, for the current thread or task;
+* a client's *process* overrides (``Client.override(...)``): seen by every
+  thread, so a test calling an app that serves requests on another thread
+  still sees them.
+
+Each layer nests: overlapping blocks restore exactly, in any exit order,
+even after an exception. Any change recomputes whether the affected clients
+must leave their fast path (``Client._refresh_mode``), under one lock so
+that a stale "no overrides" is never written after a newer "active".
 """
 
 from __future__ import annotations
@@ -14,25 +24,73 @@ import functools
 import inspect
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from types import MappingProxyType, TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from flagkit._sources import forking
 
-__all__ = ["OverrideScope", "Overrides"]
+if TYPE_CHECKING:
+    from flagkit._client.client import Client
+
+__all__ = [
+    "ClientOverride",
+    "GlobalOverride",
+    "OverrideScope",
+    "Overrides",
+    "live_clients",
+    "mode_lock",
+    "register_client",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-_local: ContextVar[Mapping[str, Any]] = ContextVar("flagkit_overrides", default=_EMPTY)
-_local_users = 0  # how many local override blocks are open anywhere (a cheap "any?" test)
 #: Serialises every change of override state *and* the recomputation of the
-#: clients' fast-path switch that follows it, so a stale "no overrides" can
-#: never be written after a newer "overrides active".
+#: clients' fast-path switch that follows it.
 mode_lock = threading.RLock()
+
+_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def register_client(client: Client) -> None:
+    """Remember ``client`` (weakly) so global overrides and test tools can reach it."""
+    _clients.add(client)
+
+
+def live_clients() -> list[Client]:
+    """Return every client that is still alive."""
+    return list(_clients)
+
+
+def _refresh_all() -> None:
+    for client in live_clients():
+        client._refresh_mode()
+
+
+class _ContextLayer:
+    """A ContextVar of override values, with a count of open blocks (a cheap "any?")."""
+
+    def __init__(self, name: str) -> None:
+        self.var: ContextVar[Mapping[str, Any]] = ContextVar(name, default=_EMPTY)
+        self.users = 0
+
+    def push(self, values: Mapping[str, Any]) -> Any:
+        self.users += 1
+        return self.var.set(MappingProxyType({**self.var.get(), **values}))
+
+    def pop(self, token: Any) -> None:
+        try:
+            self.var.reset(token)
+        finally:
+            self.users -= 1
+
+
+_global = _ContextLayer("flagkit_global_overrides")
+_serial = itertools.count()
 
 
 class _ModuleLocks:
@@ -46,13 +104,14 @@ forking.register(_module_locks)
 
 
 class Overrides:
-    """One client's override layers."""
+    """One client's override layers (local and process), plus the global one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._layers: dict[int, Mapping[str, Any]] = {}
         self._ids = itertools.count()
         self.process: Mapping[str, Any] = _EMPTY
+        self.local = _ContextLayer(f"flagkit_overrides_{next(_serial)}")
         forking.register(self)
 
     def after_fork_in_child(self) -> None:
@@ -61,26 +120,25 @@ class Overrides:
 
     def any_active(self) -> bool:
         """Return True when some override might apply (cheap, may be conservative)."""
-        return bool(self.process) or _local_users > 0
+        return bool(self.process) or self.local.users > 0 or _global.users > 0
 
     def lookup(self, flag_key: str) -> tuple[bool, Any]:
         """Return (found, forced value or variant) for ``flag_key``; local layers win."""
-        local = _local.get()
-        if flag_key in local:
-            return True, local[flag_key]
-        process = self.process
-        if flag_key in process:
-            return True, process[flag_key]
+        for layer in (self.local.var.get(), _global.var.get(), self.process):
+            if flag_key in layer:
+                return True, layer[flag_key]
         return False, None
 
-    def push_process(self, values: Mapping[str, Any]) -> int:
+    def push(self, values: Mapping[str, Any]) -> int:
+        """Add a process layer; return its token."""
         with self._lock:
             token = next(self._ids)
             self._layers[token] = dict(values)
             self._recompute()
         return token
 
-    def pop_process(self, token: int) -> None:
+    def pop(self, token: int) -> None:
+        """Remove the process layer ``token``."""
         with self._lock:
             self._layers.pop(token, None)
             self._recompute()
@@ -101,26 +159,29 @@ def _where() -> tuple[int, int]:
     return threading.get_ident(), 0 if task is None else id(task)
 
 
-class OverrideScope:
-    """A block with forced flags: a context manager, and a decorator (sync or async)."""
+class _Layer(Protocol):
+    def push(self, values: Mapping[str, Any]) -> Any: ...
 
-    def __init__(self, overrides: Overrides, values: Mapping[str, Any], *, local: bool) -> None:
-        self._overrides = overrides
+    def pop(self, token: Any) -> None: ...
+
+
+class OverrideScope:
+    """A block with forced flags: a context manager, and a decorator (sync or async).
+
+    Entering pushes the values onto one layer (see the module docstring);
+    leaving pops them, and each change tells the affected clients.
+    """
+
+    def __init__(self, values: Mapping[str, Any], layer: _Layer) -> None:
         self._values = dict(values)
-        self._local = local
+        self._layer = layer
         # One stack per thread and task: a scope object shared between threads
         # (a module-level decorator, say) must restore each one's own token.
         self._tokens: dict[tuple[int, int], list[Any]] = {}
 
     def __enter__(self) -> OverrideScope:
-        global _local_users
         with mode_lock:
-            stack = self._tokens.setdefault(_where(), [])
-            if self._local:
-                stack.append(_local.set(MappingProxyType({**_local.get(), **self._values})))
-                _local_users += 1
-            else:
-                stack.append(self._overrides.push_process(self._values))
+            self._tokens.setdefault(_where(), []).append(self._layer.push(self._values))
             self.changed()
         return self
 
@@ -130,7 +191,6 @@ class OverrideScope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        global _local_users
         with mode_lock:
             where = _where()
             stack = self._tokens[where]
@@ -138,17 +198,12 @@ class OverrideScope:
             if not stack:
                 del self._tokens[where]
             try:
-                if self._local:
-                    _local.reset(token)
-                else:
-                    self._overrides.pop_process(token)
+                self._layer.pop(token)
             finally:
-                if self._local:
-                    _local_users -= 1
                 self.changed()
 
     def changed(self) -> None:
-        """Hook for subclasses: called under ``mode_lock`` after every change."""
+        """Tell the clients that may be affected (called under ``mode_lock``)."""
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
         """Apply the overrides around every call of ``func``."""
@@ -170,8 +225,36 @@ class OverrideScope:
 
     def _fresh(self) -> OverrideScope:
         # Each call gets its own scope, so concurrent calls do not share tokens.
-        return OverrideScope(self._overrides, self._values, local=self._local)
+        return type(self)(self._values, self._layer)
 
     def values(self) -> Iterator[tuple[str, Any]]:
         """Return the forced (flag, value or variant) pairs."""
         return iter(self._values.items())
+
+
+class ClientOverride(OverrideScope):
+    """Overrides on one client's local or process layer; it alone leaves its fast path."""
+
+    def __init__(self, client: Client, values: Mapping[str, Any], *, local: bool) -> None:
+        overrides = client._overrides
+        super().__init__(values, overrides.local if local else overrides)
+        self._client = client
+        self._local = local
+
+    def changed(self) -> None:
+        """Switch the client's getters (called under the mode lock)."""
+        self._client._refresh_mode()
+
+    def _fresh(self) -> OverrideScope:
+        return ClientOverride(self._client, self._values, local=self._local)
+
+
+class GlobalOverride(OverrideScope):
+    """Overrides every client sees, in the current thread or task only."""
+
+    def __init__(self, values: Mapping[str, Any], layer: _Layer = _global) -> None:
+        super().__init__(values, layer)
+
+    def changed(self) -> None:
+        """Switch every client's getters (called under the mode lock)."""
+        _refresh_all()

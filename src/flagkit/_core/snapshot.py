@@ -64,6 +64,7 @@ class Resolution:
         "outcome",
         "reason",
         "rule",
+        "tally",
         "value",
         "variant",
     )
@@ -90,6 +91,8 @@ class Resolution:
         self.has_value = has_value
         self._details: Details | None = None
         self.outcome: Outcome = (self, None)
+        #: The client's counting key for this resolution, set on first count.
+        self.tally: Any = None
 
     def with_bucket(self, bucket: int | None, default: Any) -> Details:
         """Return the full details of this resolution for a caller's default."""

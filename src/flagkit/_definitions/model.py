@@ -140,8 +140,44 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: What the JSON Schema says beyond field shapes, as the loader enforces it: an
+#: attribute for every operator but ``in_segment``, operands for every one but
+#: ``exists``, and never both ``value`` and ``values``.
+_CONDITION_RULES: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"op": {"const": "in_segment"}}},
+            "else": {"required": ["attribute"], "properties": {"attribute": {"type": "string"}}},
+        },
+        {
+            "if": {"properties": {"op": {"not": {"const": "exists"}}}},
+            "then": {
+                "anyOf": [
+                    {"required": ["value"], "properties": {"value": {"not": {"type": "null"}}}},
+                    {
+                        "required": ["values"],
+                        "properties": {"values": {"type": "array", "minItems": 1}},
+                    },
+                ]
+            },
+        },
+        {
+            "not": {
+                "required": ["value", "values"],
+                "properties": {
+                    "value": {"not": {"type": "null"}},
+                    "values": {"not": {"type": "null"}},
+                },
+            }
+        },
+    ]
+}
+
+
 class Condition(_Strict):
     """One test of one context attribute."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_CONDITION_RULES)
 
     def operands(self) -> list[Any]:
         """Return the operands: ``values``, or ``[value]``, or none."""
@@ -149,7 +185,7 @@ class Condition(_Strict):
             return list(self.values)
         return [] if self.value is None else [self.value]
 
-    attribute: str | None = Field(
+    attribute: Annotated[str, Field(min_length=1)] | None = Field(
         default=None,
         description="Context attribute, dotted for nested values (org.plan); "
         "'targetingKey' is the targeting key. Not used by in_segment.",

@@ -113,17 +113,22 @@ class Source:
         """Record a successful refresh that changed nothing (e.g. an unchanged file)."""
         self._last_success_at = self._clock()
 
-    def reject(self, error: Exception) -> None:
-        """Record a failed load; the live snapshot stays."""
+    def reject(self, error: Exception, *, log: bool = True) -> None:
+        """Record a failed load; the live snapshot stays.
+
+        ``log=False`` when the caller raises the error itself (logging it
+        too would report one failure twice).
+        """
         with self._state_lock:
             self._last_error = str(error)
             self._last_error_at = self._clock()
-        logger.error(
-            "flagkit: %s %s: load failed, keeping the last good flags: %s",
-            self.kind,
-            self.origin,
-            error,
-        )
+        if log:
+            kept = (
+                "keeping the last good flags"
+                if self._snapshot is not None
+                else "no flags loaded yet, callers get their defaults"
+            )
+            logger.error("flagkit: %s %s: load failed, %s: %s", self.kind, self.origin, kept, error)
         if self._sink is not None:
             self._sink.report_error(error)
 

@@ -51,7 +51,8 @@ class FileSource(Source):
         self.watch = watch
         self.interval = interval
         self._eval_clock = clock
-        self._signature: _Signature | None = None
+        self._signature: _Signature | None = None  # of the file last loaded or confirmed
+        self._broken: _Signature | None = None  # of a file that failed to load
         self._digest = ""
         self._poller = PollingThread(
             f"flagkit-file:{self.origin}", self._poll, first_delay=self.interval
@@ -76,12 +77,14 @@ class FileSource(Source):
         try:
             signature = _signature_of(self.origin)
         except OSError as exc:
-            if self._signature is not None:  # report a vanished file once
-                self._signature = None
-                self.reject(FlagkitError(f"{self.origin}: cannot read: {exc.strerror or exc}"))
+            if self._signature is not None or self._broken is not None:  # report it once
+                self._signature = self._broken = None
+                self.reject(SourceError(f"{self.origin}: cannot read: {exc.strerror or exc}"))
             return False
         if signature == self._signature:
             self.mark_success()
+            return False
+        if signature == self._broken:  # still the file that failed: no success, no new report
             return False
         return self._load(raise_errors=False)
 
@@ -90,15 +93,17 @@ class FileSource(Source):
             # Stat first: if the file changes between the stat and the read,
             # the next poll sees a new signature and reads it again.
             signature = _signature_of(self.origin)
+            self._broken = signature  # until it loads
             data = read_bytes(self.origin)
             digest = hashlib.sha256(data).hexdigest()
-            self._signature = signature
-            if digest == self._digest:
-                self.mark_success()  # touched, not changed: no recompile
-                return False
-            snapshot = snapshot_from_bytes(
-                data, self.syntax, format=self.format, origin=self.origin, clock=self._eval_clock
-            )
+            if digest != self._digest:
+                snapshot = snapshot_from_bytes(
+                    data,
+                    self.syntax,
+                    format=self.format,
+                    origin=self.origin,
+                    clock=self._eval_clock,
+                )
         except Exception as exc:  # any failure keeps the last good flags and is reported
             if isinstance(exc, FlagkitError):
                 error: FlagkitError = exc
@@ -111,6 +116,10 @@ class FileSource(Source):
                     raise
                 raise error from exc
             self.reject(error)
+            return False
+        self._signature, self._broken = signature, None
+        if digest == self._digest:
+            self.mark_success()  # touched, not changed: no recompile
             return False
         self._digest = digest
         self.accept(snapshot, "file")

@@ -28,12 +28,10 @@ import hashlib
 import logging
 import os
 import random
-import ssl
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -43,6 +41,14 @@ from flagkit._sources import forking
 from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
 from flagkit._sources.base import SnapshotSink, Source
 from flagkit._sources.cache_file import read_cache, write_cache
+from flagkit._sources.http_guards import (
+    BodyReader,
+    OriginHeaders,
+    auth_headers,
+    public_form,
+    redact,
+    ssl_context,
+)
 from flagkit._sources.pipeline import (
     check_document_format,
     snapshot_from_bytes,
@@ -52,7 +58,7 @@ from flagkit._sources.pipeline import (
 from flagkit._sources.poller import PollingThread
 from flagkit._types import Clock, DocumentFormat
 
-__all__ = ["AsyncHTTPSource", "HTTPSource", "parser_for"]
+__all__ = ["AsyncHTTPSource", "HTTPOptions", "HTTPSource", "parser_for"]
 
 logger = logging.getLogger("flagkit")
 
@@ -63,9 +69,6 @@ Parser = Callable[[bytes], Snapshot]
 #: entry starting with ``+`` is a structured-syntax suffix (RFC 6839).
 JSON_CONTENT_TYPES = ("application/json", "+json")
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
-_REDACTED = "***"
-#: Headers whose values are not secret (everything else a user passes is).
-_PLAIN_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "user-agent"})
 
 
 def parser_for(fmt: DocumentFormat, *, origin: str, clock: Clock | None) -> Parser:
@@ -87,77 +90,27 @@ class _RetryLater(SourceError):
         self.retry_after = retry_after
 
 
-class _BodyReader:
-    """Collect a response body, decoding gzip here and refusing it once over the limit."""
+class HTTPOptions(TypedDict, total=False):
+    """The options of ``HTTPSource`` (and ``Client.from_url``); see docs/sources.md."""
 
-    __slots__ = (
-        "_chunks",
-        "_closed",
-        "_deadline",
-        "_decoder",
-        "_label",
-        "_limit",
-        "_size",
-        "document",
-    )
-
-    def __init__(
-        self,
-        *,
-        encoding: str,
-        limit: int,
-        label: str,
-        document: bool = True,
-        deadline: float = float("inf"),
-        closed: Callable[[], bool] = lambda: False,
-    ) -> None:
-        self.document = document  # False for a 304: nothing to apply
-        self._label = label
-        self._deadline = deadline
-        self._closed = closed
-        self._limit = limit
-        self._size = 0
-        self._chunks: list[bytes] = []
-        if encoding in ("", "identity"):
-            self._decoder = None
-        elif encoding in ("gzip", "x-gzip"):
-            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        else:  # we only ever ask for gzip
-            raise SourceError(f"{label}: unsupported Content-Encoding {encoding!r}")
-
-    def feed(self, raw: bytes) -> None:
-        """Add one raw chunk; raise SourceError when the decoded body grows too large."""
-        if self._closed() or time.monotonic() > self._deadline:
-            raise SourceError(f"{self._label}: the body took too long to arrive; aborted")
-        if self._decoder is None:
-            self._take(raw)
-            return
-        try:
-            while raw:
-                # max_length bounds what one chunk can expand to (gzip bombs).
-                self._take(self._decoder.decompress(raw, self._limit - self._size + 1))
-                raw = self._decoder.unconsumed_tail
-        except zlib.error as exc:
-            raise SourceError(f"{self._label}: corrupt gzip body: {exc}") from exc
-
-    def finish(self) -> None:
-        """Check that a gzip body ended where its stream says (one member, complete)."""
-        if self._decoder is None:
-            return
-        if not self._decoder.eof:
-            raise SourceError(f"{self._label}: truncated gzip body")
-        if self._decoder.unused_data:
-            raise SourceError(f"{self._label}: data after the end of the gzip body")
-
-    def _take(self, data: bytes) -> None:
-        self._size += len(data)
-        if self._size > self._limit:
-            raise SourceError(f"{self._label}: body larger than {self._limit} bytes; refused")
-        self._chunks.append(data)
-
-    def read(self) -> bytes:
-        """Return the whole decoded body."""
-        return b"".join(self._chunks)
+    interval: float
+    jitter: float
+    backoff_base: float | None
+    backoff_cap: float
+    connect_timeout: float
+    read_timeout: float
+    max_bytes: int
+    max_redirects: int
+    content_types: Iterable[str] | None
+    format: DocumentFormat
+    bootstrap: Bootstrap | None
+    cache_path: str | os.PathLike[str] | None
+    stale_after: float | None
+    bearer_token: str | None
+    api_key: str | None
+    api_key_header: str
+    headers: Mapping[str, str] | None
+    verify: bool | str | os.PathLike[str]
 
 
 class _HTTPPolling(Source):
@@ -194,7 +147,7 @@ class _HTTPPolling(Source):
         if not 0 <= jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), not {jitter!r}")
         self._url = httpx.URL(url)
-        super().__init__(_public_form(self._url))
+        super().__init__(public_form(self._url))
         self.format = check_document_format(format)
         self.interval = interval
         self.jitter = jitter
@@ -216,11 +169,11 @@ class _HTTPPolling(Source):
         )
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._poll_deadline = connect_timeout + 2 * read_timeout
-        self._verify = _ssl_context(verify)
-        self._headers, credentials, self._secrets = _auth_headers(
+        self._verify = ssl_context(verify)
+        self._headers, credentials, self._secrets = auth_headers(
             self._url, bearer_token, api_key, api_key_header, headers
         )
-        self._credentials = _OriginHeaders(self._url, credentials)
+        self._credentials = OriginHeaders(self._url, credentials)
         self._etag: str | None = None
         self._last_modified: str | None = None
         self._digest = ""
@@ -274,7 +227,7 @@ class _HTTPPolling(Source):
             headers["If-Modified-Since"] = self._last_modified
         return headers
 
-    def _begin(self, response: httpx.Response) -> _BodyReader:
+    def _begin(self, response: httpx.Response) -> BodyReader:
         """Check a response's status and headers; return the reader of its body.
 
         Even a 304's (empty) body is read to its end: a response left unread
@@ -282,7 +235,7 @@ class _HTTPPolling(Source):
         """
         status = response.status_code
         if status == 304:
-            return _BodyReader(encoding="", limit=0, label=self.origin, document=False)
+            return BodyReader(encoding="", limit=0, label=self.origin, document=False)
         if status in _RETRY_AFTER_STATUSES:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
             raise _RetryLater(f"{self.origin}: HTTP {status}", retry_after)
@@ -292,7 +245,7 @@ class _HTTPPolling(Source):
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise SourceError(f"{self.origin}: body larger than {self.max_bytes} bytes; refused")
-        return _BodyReader(
+        return BodyReader(
             encoding=response.headers.get("Content-Encoding", "").strip().lower(),
             limit=self.max_bytes,
             label=self.origin,
@@ -365,9 +318,7 @@ class _HTTPPolling(Source):
             message = str(exc)
         else:  # a bug in a parser must not kill the poller
             message = f"{self.origin}: unexpected {type(exc).__name__}: {exc}"
-        for secret in self._secrets:
-            message = message.replace(secret, _REDACTED)
-        return SourceError(message)
+        return SourceError(redact(message, self._secrets))
 
     def _became_ready(self) -> None:
         """Wake whoever waits for the first successful poll."""
@@ -558,72 +509,6 @@ class AsyncHTTPSource(_HTTPPolling):
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _public_form(url: httpx.URL) -> str:
-    """Return the URL as it may appear in logs: no user info, no query (it may hold keys)."""
-    public = url.copy_with(userinfo=b"", query=None, fragment=None)
-    return str(public) + ("?…" if url.query else "")
-
-
-class _OriginHeaders:
-    """Attach credential headers to requests for the configured origin only.
-
-    httpx copies a request's headers onto the request a redirect produces and
-    strips only ``Authorization`` when the origin changes; so credentials are
-    set by a request hook, which runs for every hop: added when scheme, host
-    and port match the configured URL, removed from any hop that goes
-    elsewhere (another host, or https down to http).
-    """
-
-    def __init__(self, url: httpx.URL, headers: Mapping[str, str]) -> None:
-        self._origin = (url.scheme, url.host, url.port)
-        self._headers = dict(headers)
-
-    def __call__(self, request: httpx.Request) -> None:
-        if (request.url.scheme, request.url.host, request.url.port) == self._origin:
-            request.headers.update(self._headers)
-        else:
-            for name in self._headers:
-                request.headers.pop(name, None)
-
-    async def asynchronous(self, request: httpx.Request) -> None:
-        self(request)
-
-
-def _auth_headers(
-    url: httpx.URL,
-    bearer_token: str | None,
-    api_key: str | None,
-    api_key_header: str,
-    headers: Mapping[str, str] | None,
-) -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
-    """Return the plain headers, the credential headers, and every secret never to show."""
-    plain = {"Accept": "application/json", "Accept-Encoding": "gzip"}
-    credentials: dict[str, str] = {}
-    for name, value in (headers or {}).items():
-        (plain if name.lower() in _PLAIN_HEADERS else credentials)[name] = value
-    secrets = [value for value in credentials.values() if len(value) >= 4]
-    if bearer_token is not None:
-        credentials["Authorization"] = f"Bearer {bearer_token}"
-        secrets.append(bearer_token)
-    if api_key is not None:
-        credentials[api_key_header] = api_key
-        secrets.append(api_key)
-    if url.password:
-        secrets.append(url.password)
-    if url.query:
-        secrets.append(url.query.decode())
-    if url.query or url.password:
-        secrets.append(str(url))  # longest first below, so it is replaced whole
-    return plain, credentials, tuple(sorted(set(secrets), key=len, reverse=True))
-
-
-def _ssl_context(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext:
-    """Normalise ``verify``: True (system CAs), False, or a CA bundle path."""
-    if isinstance(verify, bool):
-        return verify
-    return ssl.create_default_context(cafile=os.fspath(verify))
 
 
 def _bootstrap_snapshot(bootstrap: Bootstrap, fmt: DocumentFormat, clock: Clock | None) -> Snapshot:

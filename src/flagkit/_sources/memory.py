@@ -47,7 +47,7 @@ class MemorySource(Source):
                     document, format=self.format, clock=self._eval_clock or time.time
                 )
             except DefinitionError as exc:
-                self.reject(exc)
+                self.reject(exc, log=False)  # raised to the caller, who sees it
                 raise
         self.accept(snapshot, "memory")
         return snapshot

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, Unpack
 
-from flagkit._client.client import Client, _copy_json
+from flagkit._client.client import Client
+from flagkit._client.observed import copy_json
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.model import Operator
 from flagkit._sources.pipeline import snapshot_from_data
@@ -429,13 +430,13 @@ class FlagSet:
         """Return the native document as plain data (not validated)."""
         flags: dict[str, Any] = {}
         for key, data in self._flags.items():
-            flag = {k: _copy_json(v) for k, v in data.items()}
+            flag = {k: copy_json(v) for k, v in data.items()}
             if "default" not in flag and flag.get("variants"):
                 flag["default"] = next(iter(flag["variants"]))
             flags[key] = flag
         document: dict[str, Any] = {"version": 1, "flags": flags}
         if self._segments:
-            document["segments"] = _copy_json(self._segments)
+            document["segments"] = copy_json(self._segments)
         return document
 
     def build(self) -> dict[str, Any]:

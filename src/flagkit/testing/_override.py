@@ -1,6 +1,6 @@
 """``override``: force flags for a block or a function, on one client or on all.
 
-Built on ``Client.override`` and its two scopes (see ``flagkit._client.overrides``):
+Built on ``Client.override`` and the override layers (``flagkit._client.overrides``):
 
 * ``override(client, values)`` uses the client's *process* layer by default:
   every thread sees it, so a test driving an app that serves requests on
@@ -10,7 +10,8 @@ Built on ``Client.override`` and its two scopes (see ``flagkit._client.overrides
   clients created inside the block, through the ContextVar scope: the
   current thread or asyncio task and the tasks it starts see it, and
   concurrent tests or tasks do not see each other's values.
-* ``local=True`` with a client picks the ContextVar scope explicitly.
+* ``local=True`` with a client picks that client's ContextVar scope: the
+  current thread or task only, and that client only.
 """
 
 from __future__ import annotations
@@ -18,24 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flagkit._client.client import Client, _refresh_all
-from flagkit._client.overrides import Overrides, OverrideScope
+from flagkit._client.client import Client
+from flagkit._client.overrides import GlobalOverride, OverrideScope
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.validate import value_type_of
 from flagkit.testing._errors import UnknownFlagError
 
 __all__ = ["check_override_values", "override"]
-
-
-class _GlobalOverride(OverrideScope):
-    """A ContextVar override seen by every client; switches them to the observing path."""
-
-    def changed(self) -> None:
-        """Switch every client's getters (called under the override mode lock)."""
-        _refresh_all()
-
-    def _fresh(self) -> OverrideScope:
-        return _GlobalOverride(Overrides(), dict(self.values()), local=True)
 
 
 def override(
@@ -57,7 +47,7 @@ def override(
     if client is None:
         if local is False:
             raise ValueError("override(None, ...) is always local: pass a client for local=False")
-        return _GlobalOverride(Overrides(), values, local=True)
+        return GlobalOverride(values)
     if strict:
         check_override_values(client.snapshot, values)
     return client.override(values, local=bool(local))
@@ -87,5 +77,8 @@ def check_override_values(snapshot: Snapshot, values: Mapping[str, Any]) -> None
             continue
         raise UnknownFlagError(
             f"cannot override flag {key!r} with {forced!r}: not a variant "
+            f"({', '.join(flag.variants)}) nor a declared value"
+            if kind == "str" and flag.value_type == "str"
+            else f"cannot override flag {key!r} with {forced!r}: not a variant "
             f"({', '.join(flag.variants)}) nor a {flag.value_type} value"
         )

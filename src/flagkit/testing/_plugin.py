@@ -24,7 +24,8 @@ from typing import Any, cast
 
 import pytest
 
-from flagkit._client.client import Client, _clients
+from flagkit._client.client import Client
+from flagkit._client.overrides import live_clients
 from flagkit._core.snapshot import EMPTY, Snapshot
 from flagkit._sources.pipeline import snapshot_from_file
 from flagkit.testing._errors import UnknownFlagError
@@ -243,7 +244,7 @@ def flagkit_recorder(request: pytest.FixtureRequest, flagkit_client: Client) -> 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Guard every live client against expired flags while the test body runs."""
-    guard = ExpiryGuard(list(_clients), mode=_expiry_mode(item.config))
+    guard = ExpiryGuard(live_clients(), mode=_expiry_mode(item.config))
     try:
         result = yield
     finally:

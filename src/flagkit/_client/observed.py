@@ -1,0 +1,228 @@
+"""The observed evaluation: every evaluation that is not the fast path, defined once.
+
+``Client``'s typed getters run a fast path when nothing observes them
+(``client.py``). Everything else goes through :func:`evaluate`: details,
+``variant_of``, ``all_flags``, and getters while hooks, exposure events, a
+client context or overrides are active. One function, in this order:
+
+1. **guard**: any exception (a hostile context, key or hook target) becomes
+   the caller's default with reason ERROR (GENERAL, naming the exception);
+2. **context**: the call's (or the scoped) context over the client's; not a
+   mapping is INVALID_CONTEXT;
+3. **before hooks**, which may add context;
+4. **resolve**: an override, else the flag (FLAG_NOT_FOUND, TYPE_MISMATCH),
+   else its evaluator's outcome;
+5. **record**: counters and exposure events (``record=False`` for bulk reads);
+6. **convert and copy**: numbers to float for a float getter, and JSON
+   objects deep-copied, so no caller can mutate the shared snapshot;
+7. **after hooks** (``after`` or ``error``, then ``finally_after``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from flagkit._client.context import EMPTY_CONTEXT
+from flagkit._client.hooks import HookContext, run_after_hooks, run_before_hooks
+from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.snapshot import NO_VALUE, CompiledFlag, Outcome, Snapshot, ValueType
+
+if TYPE_CHECKING:
+    from flagkit._client.client import Client
+
+__all__ = ["convert", "copy_json", "describe", "error_details", "evaluate", "fits", "label_of"]
+
+_MESSAGES = {
+    ErrorCode.FLAG_NOT_FOUND: "no such flag",
+    ErrorCode.INVALID_CONTEXT: "the context is not a mapping",
+}
+
+
+def copy_json(value: Any) -> Any:
+    """Return a deep copy of JSON data, so a caller cannot mutate the snapshot."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
+
+
+def convert(value: Any, value_type: ValueType | None) -> Any:
+    """Return a served value as the caller receives it: float for a float getter, objects copied."""
+    if value_type == "float":
+        return float(value)
+    return copy_json(value) if type(value) is dict else value
+
+
+def fits(value: Any, value_type: ValueType) -> bool:
+    """Return True when ``value`` is of ``value_type`` (ints count as floats, bools as neither)."""
+    if value_type == "bool":
+        return isinstance(value, bool)
+    if value_type == "str":
+        return isinstance(value, str)
+    if value_type == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if value_type == "float":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, dict)
+
+
+def describe(exc: BaseException) -> str:
+    """Return ``Type: message`` for an exception, even one whose ``__str__`` raises."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:
+        return f"{type(exc).__name__}: (unprintable)"
+
+
+def label_of(flag_key: object) -> str:
+    """Return a flag key fit for counts, logs and details: itself, or its type in brackets."""
+    if issubclass(type(flag_key), str):
+        return str.__str__(flag_key)
+    return f"<{type(flag_key).__name__}>"
+
+
+def evaluate(
+    client: Client,
+    flag_key: str,
+    default: Any,
+    context: Mapping[str, Any] | None,
+    value_type: ValueType | None,
+    *,
+    details: bool,
+    snapshot: Snapshot | None = None,
+    record: bool = True,
+) -> Any:
+    """Evaluate with everything observing it; return Details, or just the value.
+
+    ``snapshot`` pins the generation (``all_flags`` reads every flag from
+    one); ``record=False`` skips hooks, counters and exposure events.
+    """
+    try:
+        return _evaluate(client, flag_key, default, context, value_type, details, snapshot, record)
+    except Exception as exc:  # the one guard of the observed path: never raise
+        failed = client._fail(label_of(flag_key), default, ErrorCode.GENERAL, describe(exc))
+        return failed if details else default
+
+
+def _evaluate(  # noqa: PLR0917 - the pipeline's one internal step
+    client: Client,
+    flag_key: str,
+    default: Any,
+    context: Mapping[str, Any] | None,
+    value_type: ValueType | None,
+    details: bool,
+    snapshot: Snapshot | None,
+    record: bool,
+) -> Any:
+    ctx = client._context_for(context)
+    hooks = client._hooks if record else ()
+    hook_context: HookContext | None = None
+    if hooks:
+        hook_context = HookContext(
+            flag_key, value_type, default, EMPTY_CONTEXT if ctx is None else ctx, client.name
+        )
+        ctx, hook_context = run_before_hooks(hooks, hook_context, ctx)
+    if ctx is None:
+        result: Details | Outcome = client._fail(flag_key, default, ErrorCode.INVALID_CONTEXT)
+    else:
+        current = client._snapshot if snapshot is None else snapshot
+        result = _resolve(client, current, flag_key, default, ctx, value_type, record)
+    if hook_context is None and not details:
+        if isinstance(result, Details):
+            return result.value
+        value = result[0].value
+        return default if value is NO_VALUE else convert(value, value_type)
+    full = _details(result, flag_key, default, value_type)
+    if hook_context is not None:
+        run_after_hooks(hooks, hook_context, full)
+    return full if details else full.value
+
+
+def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
+    client: Client,
+    snapshot: Snapshot,
+    flag_key: str,
+    default: Any,
+    ctx: Mapping[str, Any],
+    value_type: ValueType | None,
+    record: bool,
+) -> Details | Outcome:
+    """Return an override's or an error's Details, or the flag's outcome (recorded)."""
+    fail = client._fail if record else error_details
+    flag = snapshot.flags.get(flag_key)
+    overrides = client._overrides
+    if overrides.any_active():
+        found, forced = overrides.lookup(flag_key)
+        if found:
+            return _forced(client, flag_key, flag, forced, default, value_type)
+    if flag is None:
+        return fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
+    if value_type is not None and flag.value_type != value_type and not _widens(flag, value_type):
+        message = f"flag is {flag.value_type}, asked for {value_type}"
+        return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
+    outcome = flag.evaluate(ctx)
+    if record:
+        resolution = outcome[0]
+        counters = client._counters
+        if counters is not None:
+            counters.add(resolution)
+        exposures = client._exposures
+        if exposures is not None and flag.track_exposure and resolution.has_value:
+            exposures.record(
+                flag_key, resolution.variant, ctx.get("targetingKey"), resolution.reason.value
+            )
+    return outcome
+
+
+def _details(
+    result: Details | Outcome, flag_key: str, default: Any, value_type: ValueType | None
+) -> Details:
+    if isinstance(result, Details):
+        return result
+    resolution, bucket = result
+    details = resolution.with_bucket(bucket, default)
+    if not resolution.has_value or (value_type != "float" and type(details.value) is not dict):
+        return details
+    value = convert(details.value, value_type)
+    return Details(
+        flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
+    )
+
+
+def _forced(  # noqa: PLR0917 - the pipeline's one internal step
+    client: Client,
+    flag_key: str,
+    flag: CompiledFlag | None,
+    forced: Any,
+    default: Any,
+    value_type: ValueType | None,
+) -> Details:
+    """Return the Details of a forced variant name or value (TYPE_MISMATCH if it does not fit)."""
+    variant: str | None = None
+    value = forced
+    if flag is not None and isinstance(forced, str) and forced in flag.variants:
+        variant, value = forced, flag.variants[forced]
+    elif flag is not None:
+        variant = next(
+            (name for name, v in flag.variants.items() if v == value and type(v) is type(value)),
+            None,
+        )
+    if value_type is not None and not fits(value, value_type):
+        message = f"override {forced!r} is not a {value_type}"
+        return client._fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
+    return Details(flag_key, convert(value, value_type), variant, Reason.OVERRIDE, rule="override")
+
+
+def error_details(
+    flag_key: str, default: Any, code: ErrorCode, message: str | None = None
+) -> Details:
+    """Return the Details of an evaluation that failed with ``code``: the caller's default."""
+    text = message or _MESSAGES.get(code, code.value)
+    return Details(flag_key, default, None, Reason.ERROR, code, text)
+
+
+def _widens(flag: CompiledFlag, value_type: ValueType) -> bool:
+    """Return True where a float getter may read an int flag (ints are numbers too)."""
+    return value_type == "float" and flag.value_type == "int"
