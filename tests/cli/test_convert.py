@@ -99,3 +99,37 @@ def test_example_file_converts_completely(cli: RunCli, tmp_path: Path) -> None:
     code, _, _ = cli("convert", "examples/flagd.json", "--output", tmp_path / "native.json")
     assert 0 == code
     assert "new-checkout" in flagkit.Client.from_file(tmp_path / "native.json").snapshot
+
+
+def test_convert_json_and_exactness(cli: RunCli, tmp_path: Path) -> None:
+    """convert --json reports everything; a loose comparison makes the conversion inexact (6)."""
+    path = tmp_path / "f.json"
+    path.write_text(
+        json.dumps(
+            {
+                "flags": {
+                    "exact": {
+                        "state": "ENABLED",
+                        "variants": {"on": True, "off": False},
+                        "defaultVariant": "on",
+                    },
+                    "loose": {
+                        "state": "ENABLED",
+                        "variants": {"on": True, "off": False},
+                        "defaultVariant": "off",
+                        "targeting": {"if": [{"<": [{"var": "age"}, 18]}, "on", "off"]},
+                    },
+                }
+            }
+        )
+    )
+    code, out, _ = cli("convert", str(path), "--json")
+    report = json.loads(out)
+    assert 6 == code
+    assert (False, ["exact", "loose"], []) == (
+        report["exact"],
+        report["converted"],
+        report["problems"],
+    )
+    assert report["inexact"]
+    assert "loose" in report["document"]["flags"]

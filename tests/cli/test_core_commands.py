@@ -159,3 +159,28 @@ def test_console_entry_point_runs() -> None:
         check=False,
     )
     assert (done.returncode, json.loads(done.stdout)["reason"]) == (0, "DISABLED")
+
+
+def test_a_context_file_that_is_not_utf8_gives_error_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An undecodable line is a PARSE_ERROR row, not a traceback."""
+    contexts = tmp_path / "bad.jsonl"
+    contexts.write_bytes(b'{"targetingKey": "a"}\n\xff\n{"targetingKey": "b"}\n')
+    code, out, _ = run(
+        capsys, "eval", str(EXAMPLE), "pricing-test", "--contexts", str(contexts), "--json"
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert 3 == code
+    assert [None, "PARSE_ERROR", None] == [r["error_code"] for r in rows]
+
+
+def test_validate_json_has_every_key_on_failure(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A failing file's JSON result has the same keys as a passing one."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"flags": {"a": {"variants": {"on": true}, "default": "x"}}}')
+    _, out, _ = run(capsys, "validate", str(EXAMPLE), str(bad), "--json")
+    good, broken = json.loads(out)
+    assert set(good) == set(broken)

@@ -165,3 +165,23 @@ def test_explain_with_contexts_is_a_usage_error(cli: RunCli) -> None:
     """--explain with --contexts exits 2."""
     code, _, err = cli("eval", EXAMPLE, "beta-banner", "--explain", "--contexts", "x.jsonl")
     assert (code, "--explain" in err) == (2, True)
+
+
+@pytest.mark.parametrize("key", ["100000000000000000000000", "\udcff"])
+def test_explain_agrees_with_evaluation_on_odd_keys(cli: RunCli, key: str) -> None:
+    """Keys evaluation refuses (a huge int, a lone surrogate) are refused by --explain too."""
+    code, out, _ = cli(
+        "eval",
+        str(EXAMPLE),
+        "checkout-canary",
+        "-c",
+        f"targetingKey={key}",
+        "--explain",
+        "--json",
+    )
+    plain, plain_out, _ = cli(
+        "eval", str(EXAMPLE), "checkout-canary", "-c", f"targetingKey={key}", "--json"
+    )
+    assert (3, 3) == (code, plain)
+    assert json.loads(plain_out)["error_code"] == "TARGETING_KEY_MISSING"
+    assert "TARGETING_KEY_MISSING" in out

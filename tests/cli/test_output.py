@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,15 @@ def test_lint_console_entry_point() -> None:
     )
     codes = [finding["code"] for finding in json.loads(done.stdout)]
     assert (done.returncode, codes) == (0, ["FK102", "FK303", "FK302"])
+
+
+def test_json_output_is_strict_json(cli: RunCli, tmp_path: Path) -> None:
+    """NaN and infinities from contexts never reach --json output as bare tokens."""
+    contexts = tmp_path / "odd.jsonl"
+    contexts.write_text('{"targetingKey": "a"}\n{"targetingKey": NaN}\n')
+    _, out, _ = cli("eval", str(EXAMPLE), "pricing-test", "--contexts", str(contexts), "--json")
+    _, explained, _ = cli(
+        "eval", str(EXAMPLE), "beta-banner", "-c", "country=NaN", "--json", "--explain"
+    )
+    for text in [*out.splitlines(), explained]:
+        json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON output"))

@@ -147,3 +147,30 @@ def test_mixing_sync_and_async_is_refused(client: flagkit.Client) -> None:
         client.feature("new-checkout", fallback=async_old)(lambda: "new")
     with pytest.raises(TypeError, match="mix of async and sync"):
         client.dispatch("pricing-test", {"a": lambda: "A"}, fallback=async_old)
+
+
+def test_context_function_that_raises_calls_the_fallback() -> None:
+    """A toggle point whose context function raises runs the fallback, even with a scope."""
+    client = flagkit.Client.from_dict(
+        {
+            "flags": {
+                "f": {
+                    "variants": {"on": True, "off": False},
+                    "rules": [
+                        {
+                            "when": [{"attribute": "plan", "op": "equals", "value": "pro"}],
+                            "serve": "on",
+                        }
+                    ],
+                    "default": "off",
+                }
+            }
+        }
+    )
+
+    def boom(*_: Any) -> dict[str, Any]:
+        raise RuntimeError("context function failed")
+
+    toggled = client.feature("f", fallback=lambda: "old", context=boom)(lambda: "new")
+    with flagkit.scoped_context({"plan": "pro"}):
+        assert toggled() == "old"

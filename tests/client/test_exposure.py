@@ -10,6 +10,11 @@ from pathlib import Path
 import flagkit
 from flagkit import ExposureEvent, ExposureLog
 
+EXPERIMENT = {
+    "flags": {
+        "exp": {"kind": "experiment", "variants": {"on": True, "off": False}, "default": "on"}
+    }
+}
 FLAGS = {
     "flags": {
         "pricing-test": {
@@ -132,3 +137,11 @@ def test_close_stops_the_delivery_thread() -> None:
     assert "flagkit-exposure" in before
     assert "flagkit-exposure" not in after
     assert 1 == len(events)
+
+
+def test_exposure_records_integer_keys_as_text() -> None:
+    """An integer targeting key buckets as its decimal text, and is recorded so."""
+    events: list[ExposureEvent] = []
+    with flagkit.Client.from_dict(EXPERIMENT, exposures=events.extend) as client:
+        client.get_bool("exp", False, {"targetingKey": 42})
+    assert ["42"] == [e.targeting_key for e in events]

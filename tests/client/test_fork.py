@@ -1,15 +1,16 @@
-"""Fork safety: a client created before fork keeps reloading in the child."""
+"""Fork safety: a client created before fork keeps reloading in the child, without deadlocks."""
 
 from __future__ import annotations
 
 import json
 import os
-import time
+import threading
 from pathlib import Path
 
 import pytest
 
 import flagkit
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 BOOL = {"on": True, "off": False}
@@ -24,15 +25,12 @@ def test_child_keeps_reloading_after_fork(tmp_path: Path) -> None:
     pid = os.fork()
     if pid == 0:  # the child: wait for the change, report, exit without cleanup
         os.close(read_end)
-        deadline = time.monotonic() + 10
-        seen = False
-        while time.monotonic() < deadline and not seen:
-            seen = client.get_bool("a", False)
-            time.sleep(0.01)
+        seen = wait_until(lambda: client.get_bool("a", False))
         os.write(write_end, b"on" if seen else b"off")
         os._exit(0)
     os.close(write_end)
-    time.sleep(0.1)
+    # The child's watcher compares against the file it saw at the fork: this
+    # write (a new inode) is a change to it whenever its next poll runs.
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"flags": {"a": {"variants": BOOL, "default": "on"}}}))
     os.replace(tmp, path)
@@ -41,3 +39,42 @@ def test_child_keeps_reloading_after_fork(tmp_path: Path) -> None:
     _, status = os.waitpid(pid, 0)
     client.close()
     assert (b"on", 0) == (answer, status)
+
+
+def test_locks_held_by_other_threads_at_fork_do_not_deadlock_the_child() -> None:
+    """Counters and publish locks are replaced in a forked child."""
+    client = flagkit.Client.from_dict(
+        {"flags": {"f": {"variants": BOOL, "default": "on"}}}, counters=True
+    )
+    client.get_bool("f", False)
+    assert client._counters is not None
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with client._counters._registry_lock, client._publish_lock:  # type: ignore[union-attr]
+            held.set()
+            release.wait(10)
+
+    threading.Thread(target=holder, daemon=True).start()
+    held.wait(5)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        done: list[bool] = []
+
+        def work() -> None:
+            client.get_bool("f", False)
+            client.source.update({"flags": {"f": {"variants": BOOL, "default": "off"}}})  # type: ignore[attr-defined]
+            done.append(client.get_bool("f", True) is False)
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        thread.join(5)
+        os.write(write_end, b"ok" if done == [True] else b"hung")
+        os._exit(0)
+    release.set()
+    os.close(write_end)
+    answer = os.read(read_end, 8)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert answer == b"ok"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
 import flagkit
-from flagkit import ErrorCode, Reason
+from flagkit import ErrorCode, ExposureEvent, Reason
+
+BOOL = {"on": True, "off": False}
+EXPERIMENT = {"flags": {"exp": {"kind": "experiment", "variants": BOOL, "default": "on"}}}
 
 
 def test_typed_getters_return_values(example_client: flagkit.Client) -> None:
@@ -99,3 +103,130 @@ def test_empty_client_serves_defaults() -> None:
     assert client.get_str("anything", "fallback") == "fallback"
     assert client.get_details("anything", 1).error_code == ErrorCode.FLAG_NOT_FOUND
     assert client.status().flags == 0
+
+
+def test_unhashable_or_hostile_contexts_never_raise() -> None:
+    """Lists as keys, raising mappings and raising .get() never escape a getter."""
+
+    class RaisingIter(dict[str, Any]):
+        def __iter__(self) -> Any:
+            raise RuntimeError("boom iter")
+
+        def keys(self) -> Any:
+            raise RuntimeError("boom keys")
+
+    class RaisingGet(dict[str, Any]):
+        def get(self, *args: Any) -> Any:
+            raise RuntimeError("no get")
+
+    events: list[ExposureEvent] = []
+    client = flagkit.Client.from_dict(EXPERIMENT, exposures=events.extend, context={"app": "x"})
+    assert client.get_bool("exp", False, {"targetingKey": ["u1"]}) is True
+    assert client.get_bool("exp", False, RaisingIter(a=1)) is False
+    assert client.get_bool_details("exp", False, RaisingIter(a=1)).error_code == ErrorCode.GENERAL
+    assert client.get_bool("exp", False, RaisingGet(a=1)) in (True, False)
+    client.close()
+
+
+def test_details_and_all_flags_hand_out_copies() -> None:
+    """Mutating an object value from get_details or all_flags cannot change the flags."""
+    client = flagkit.Client.from_dict(
+        {"flags": {"cfg": {"variants": {"a": {"limit": 1, "tags": ["x"]}}, "default": "a"}}}
+    )
+    first = client.get_details("cfg", None).value
+    first["limit"] = 999
+    first["tags"].append("evil")
+    client.all_flags()["cfg"].value["limit"] = 998
+    assert {"limit": 1, "tags": ["x"]} == client.get_object("cfg", {})
+
+
+def test_an_invalid_first_document_logs_no_claim_of_kept_flags(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that cannot load its first document raises, and never logs "keeping" flags."""
+    with (
+        caplog.at_level(logging.ERROR, logger="flagkit"),
+        pytest.raises(flagkit.DefinitionError),
+    ):
+        flagkit.Client.from_dict({"flags": {"f": {}}})
+    messages = [r.getMessage() for r in caplog.records if r.name == "flagkit"]
+    assert [] == [m for m in messages if "keeping the last good flags" in m]
+
+
+def test_an_invalid_memory_update_raises_keeps_the_flags_and_tells_listeners(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """update() raises DefinitionError, the old flags serve, on_error hears it; nothing logged."""
+    source = flagkit.MemorySource({"flags": {"f": {"variants": BOOL, "default": "on"}}})
+    client = flagkit.Client(source)
+    errors: list[Exception] = []
+    client.on_error(errors.append)
+    with (
+        caplog.at_level(logging.ERROR, logger="flagkit"),
+        pytest.raises(flagkit.DefinitionError) as raised,
+    ):
+        source.update({"flags": {"f": {"variants": BOOL, "default": "maybe"}}})
+    assert True is client.get_bool("f", False)
+    assert [raised.value] == errors
+    assert [] == [r.getMessage() for r in caplog.records if r.name == "flagkit"]  # raised instead
+
+
+class UnhashableName(str):
+    """A str subclass whose hash raises."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash for you")
+
+
+class ClassRaises(dict[str, Any]):
+    """A dict whose ``__class__`` lookup raises."""
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # type: ignore[override]
+        raise RuntimeError("no class for you")
+
+
+HOSTILE_KEYS = [None, 42, ["f"], UnhashableName("f")]
+HOSTILE_KEY_IDS = ["none", "int", "list", "raising-hash"]
+SERVES_ON = {"flags": {"f": {"variants": BOOL, "default": "on"}}}
+
+
+def _fast() -> flagkit.Client:
+    client = flagkit.Client.from_dict(SERVES_ON)
+    assert not client._observed
+    return client
+
+
+def _observed() -> flagkit.Client:
+    client = flagkit.Client.from_dict(SERVES_ON, context={"app": "x"})
+    assert client._observed
+    return client
+
+
+@pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
+@pytest.mark.parametrize("key", HOSTILE_KEYS, ids=HOSTILE_KEY_IDS)
+def test_a_hostile_flag_key_returns_the_default(make: Any, key: Any) -> None:
+    """None, an int, a list or a str whose hash raises: the default, never an exception."""
+    client = make()
+    details = client.get_bool_details(key, False)
+    assert (False, False, Reason.ERROR) == (
+        client.get_bool(key, False),
+        details.value,
+        details.reason,
+    )
+
+
+@pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
+def test_a_context_whose_class_raises_returns_the_default(make: Any) -> None:
+    """A context object whose __class__ property raises: the default, never an exception."""
+    client = make()
+    hostile = ClassRaises(targetingKey="u1")
+    details = client.get_bool_details("f", False, hostile)
+    assert (False, False, Reason.ERROR) == (
+        client.get_bool("f", False, hostile),
+        details.value,
+        details.reason,
+    )
+    assert True is client.get_bool("f", False)  # and the client still works

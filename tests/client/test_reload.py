@@ -14,6 +14,7 @@ import pytest
 
 import flagkit
 from flagkit import ChangeEvent
+from tests.helpers import wait_until
 
 BOOL = {"on": True, "off": False}
 
@@ -25,13 +26,26 @@ def write(path: Path, flags: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+def watcher_polls(client: flagkit.Client, polls: int) -> None:
+    """Wait until the file watcher has finished ``polls`` more polls of an unchanged file.
+
+    Each such poll marks a success; the second one to finish after a change
+    to the file started after it, so it has seen (and dealt with) the change.
+    """
+    for _ in range(polls):
+        assert wait_until(_next_success(client))
+
+
+def _next_success(client: flagkit.Client) -> Callable[[], bool]:
+    """Return a predicate: has the source marked a success since now?"""
+    before = client.source.status().last_success_at
+    return lambda: client.source.status().last_success_at != before
+
+
+def check_unchanged(source: flagkit.Source, times: int = 3) -> None:
+    """Poll a file source ``times`` more times ourselves; none may make new flags live."""
+    assert isinstance(source, flagkit.FileSource)
+    assert [False] * times == [source.check() for _ in range(times)]
 
 
 @pytest.fixture
@@ -54,7 +68,8 @@ def test_a_changed_file_goes_live(flag_file: Path) -> None:
             {"a": {"variants": BOOL, "default": "on"}, "c": {"variants": BOOL, "default": "on"}},
         )
         assert wait_until(lambda: client.get_bool("a", False) is True)
-        time.sleep(0.1)  # more polls: no duplicate events
+        watcher_polls(client, 3)  # the watcher looked again: no duplicate events
+        check_unchanged(client.source)  # and so did we, synchronously
     assert 1 == len(events)
     assert (frozenset({"c"}), frozenset({"b"}), frozenset({"a"})) == (
         events[0].added,
@@ -92,7 +107,8 @@ def test_touch_without_change_does_not_recompile(flag_file: Path) -> None:
         snapshot = client.snapshot
         flag_file.write_text(flag_file.read_text())
         os.utime(flag_file, ns=(time.time_ns(), time.time_ns() + 10**9))
-        time.sleep(0.2)
+        watcher_polls(client, 2)  # a poll that started after the touch has finished
+        check_unchanged(client.source)
         assert client.snapshot is snapshot
     assert [] == events
 
@@ -174,3 +190,34 @@ def test_memory_source_bad_update_keeps_flags() -> None:
         source.update({"flags": {"a": {"variants": BOOL, "default": "maybe"}}})
     assert client.get_bool("a", False) is True
     assert "unknown variant" in (client.status().last_error or "")
+
+
+def test_a_segment_change_is_a_change_of_the_flags_using_it() -> None:
+    """Listeners hear about flags whose segment (or prerequisite) changed."""
+
+    def document(members: list[str], default: str) -> dict[str, Any]:
+        return {
+            "segments": {"beta": {"include": members}},
+            "flags": {
+                "b": {
+                    "variants": BOOL,
+                    "rules": [{"when": [{"op": "in_segment", "value": "beta"}], "serve": "on"}],
+                    "default": "off",
+                },
+                "base": {"variants": BOOL, "default": default},
+                "child": {
+                    "variants": BOOL,
+                    "prerequisites": [{"flag": "base", "variants": ["on"]}],
+                    "off_variant": "off",
+                    "default": "on",
+                },
+            },
+        }
+
+    source = flagkit.MemorySource(document(["u1"], "on"))
+    client = flagkit.Client(source)
+    events: list[flagkit.ChangeEvent] = []
+    client.on_change(events.append)
+    source.update(document(["u1", "u2"], "on"))
+    source.update(document(["u1", "u2"], "off"))
+    assert [{"b"}, {"base", "child"}] == [set(e.modified) for e in events]

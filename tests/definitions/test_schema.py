@@ -14,6 +14,7 @@ import flagkit
 from flagkit._errors import DefinitionError
 from flagkit._sources.pipeline import snapshot_from_data
 from flagkit.testing import strategies as fks
+from tests.helpers import examples
 
 VALIDATOR = Draft202012Validator(flagkit.json_schema())
 
@@ -37,7 +38,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
     Draft202012Validator.check_schema(flagkit.json_schema())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(document=fks.documents())
 def test_valid_documents_pass_both(document: dict[str, Any]) -> None:
     """Every document the strategies generate (all valid) passes the schema and the loader."""
@@ -84,7 +85,7 @@ def conditions(draw: st.DrawFn) -> dict[str, Any]:
     return condition
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(condition=conditions())
 def test_schema_and_loader_agree_on_conditions(condition: dict[str, Any]) -> None:
     """A condition is valid for the schema exactly when the loader accepts it."""

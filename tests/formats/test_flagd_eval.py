@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import flagkit
 from flagkit._errors import DefinitionError
 from flagkit.formats.flagd._compile import compile_flagd_document
 from tests.formats.flagd_resolve import Resolved, flagd_client
@@ -299,3 +303,28 @@ def test_isolate_mode_still_rejects_document_problems() -> None:
         compile_flagd_document(
             {"flags": {}, "$evaluators": {"x": {"nope": 1}}}, isolate_problems=True
         )
+
+
+def test_a_context_array_cannot_choose_a_fractional_bucket(tmp_path: Path) -> None:
+    """An array in the context is a non-string bucketing value (null), not a bucket."""
+    path = tmp_path / "f.json"
+    path.write_text(
+        json.dumps(
+            {
+                "flags": {
+                    "f": {
+                        "state": "ENABLED",
+                        "variants": {"on": "on", "off": "off"},
+                        "defaultVariant": "off",
+                        "targeting": {"fractional": [{"var": "a"}, ["on", 50], ["off", 50]]},
+                    }
+                }
+            }
+        )
+    )
+    client = flagkit.Client.from_file(path, format="flagd")
+    served = Counter(
+        client.get_str("f", "?", {"a": ["on", 1000000], "targetingKey": f"u{i}"})
+        for i in range(200)
+    )
+    assert {"off": 200} == dict(served)  # null targeting result: the default variant

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import flagkit
 from flagkit import Reason, bucket_of
+from tests.helpers import examples
 
 BOOL = {"on": True, "off": False}
 
@@ -89,7 +90,7 @@ EVERYTHING = flagkit.Client.from_dict(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(contexts)
 def test_evaluation_never_raises(context: dict[str, Any]) -> None:
     """Any JSON context gives a result, never an exception."""
@@ -99,7 +100,7 @@ def test_evaluation_never_raises(context: dict[str, Any]) -> None:
     assert EVERYTHING.get_bool("f", True, context) is True  # a type mismatch: the default
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(contexts)
 def test_same_input_same_result(context: dict[str, Any]) -> None:
     """Evaluation is deterministic: the same context gives the same details."""
@@ -108,7 +109,7 @@ def test_same_input_same_result(context: dict[str, Any]) -> None:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.integers(min_value=0, max_value=10_000),
     st.integers(min_value=0, max_value=10_000),
@@ -160,7 +161,7 @@ def test_split_matches_its_weights_over_100k_keys() -> None:
     assert statistic < 13.82, counts
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(st.text(min_size=1, max_size=10), st.text(min_size=1, max_size=10))
 def test_different_salts_bucket_independently(salt_a: str, salt_b: str) -> None:
     """Membership in two 50% rollouts with different salts is uncorrelated."""

@@ -15,6 +15,7 @@ from flagkit._core.plan import Plan
 from flagkit._core.snapshot import Resolution
 from flagkit._sources.pipeline import snapshot_from_data
 from flagkit.testing import strategies as fks
+from tests.helpers import examples
 
 #: Contexts that reach every branch: typical attributes, and values rules refuse.
 odd_values = st.one_of(
@@ -73,7 +74,7 @@ def matching_contexts(draw: st.DrawFn, document: dict[str, Any]) -> dict[str, An
     return context
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=st.data(), document=fks.documents() | fks.documents().map(_stringly), now=instants)
 def test_explain_ends_where_evaluation_does(
     data: st.DataObject, document: dict[str, Any], now: dt.datetime
@@ -97,7 +98,7 @@ def test_explain_ends_where_evaluation_does(
                 assert bucket == trace.rollout.bucket
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(data=st.data(), document=fks.documents().map(_stringly))
 def test_every_rule_step_matches_as_the_evaluator_would(
     data: st.DataObject, document: dict[str, Any]

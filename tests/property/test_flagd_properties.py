@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from flagkit._errors import DefinitionError
 from flagkit.formats.flagd._jsonlogic import OPERATORS, CompiledLogic, compile_logic
 from tests.formats.flagd_resolve import flagd_client, resolve
+from tests.helpers import examples
 
 # Strings murmur3 and UTF-8 cannot take (lone surrogates) are the nastiest input.
 strings = st.one_of(st.text(max_size=12), st.sampled_from(["\ud800", "", "1.2.3", "v1", "@x"]))
@@ -66,7 +67,7 @@ DOCUMENT: dict[str, Any] = {
 CLIENT = flagd_client(DOCUMENT)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(context=contexts, key=st.sampled_from([*DOCUMENT["flags"], "missing"]))
 def test_resolution_never_raises(context: dict[str, Any], key: str) -> None:
     """Resolving any flag for any JSON context returns a resolution, never an exception."""
@@ -86,7 +87,7 @@ rules = st.recursive(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(rule=rules, context=contexts)
 def test_any_rule_compiles_or_reports_and_never_raises(rule: Any, context: dict[str, Any]) -> None:
     """Any rule either compiles or raises DefinitionError; evaluating it never raises."""

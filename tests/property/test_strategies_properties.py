@@ -12,8 +12,11 @@ from flagkit import Reason
 from flagkit._sources.pipeline import snapshot_from_data
 from flagkit.testing import override
 from flagkit.testing import strategies as fks
+from tests.helpers import examples
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @SETTINGS

@@ -1,23 +1,12 @@
-"""Fixtures for source tests: a live HTTP server and a patient wait."""
+"""Fixtures for source tests: a live HTTP server (waiting is ``tests.helpers.wait_until``)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests.sources.httpserver import FlagServer, flags_document
-
-
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` runs out (generous: CI is loaded)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 from typing import Any, Protocol
 
 import flagkit
-from tests.sources.conftest import wait_until
+from tests.helpers import wait_until
 from tests.sources.httpserver import flags_document
 
 

@@ -6,25 +6,14 @@ import asyncio
 import gc
 import itertools
 import json
-import time
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import flagkit
+from tests.helpers import wait_until_async
 from tests.sources.httpserver import FlagServer, Reply, flags_document
-
-
-async def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> bool:
-    """Await ``predicate`` becoming true without blocking the loop."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(predicate())
 
 
 def test_polls_changes_and_survives_faults(server: FlagServer, tmp_path: Path) -> None:
@@ -38,12 +27,12 @@ def test_polls_changes_and_survives_faults(server: FlagServer, tmp_path: Path) -
         assert True is client.get_bool("banner", False)
         assert "network" == client.status().live
         server.publish(flags_document(False))
-        assert await eventually(lambda: client.get_bool("banner", True) is False)
+        assert await wait_until_async(lambda: client.get_bool("banner", True) is False)
         server.fallback = Reply(body=b"{", headers={"Content-Type": "application/json"})
-        assert await eventually(lambda: client.status().last_error is not None)
+        assert await wait_until_async(lambda: client.status().last_error is not None)
         assert False is client.get_bool("banner", True)
         served = json.dumps(flags_document(False)).encode()
-        assert await eventually(lambda: cache.exists() and cache.read_bytes() == served)
+        assert await wait_until_async(lambda: cache.exists() and cache.read_bytes() == served)
         await source.aclose()
         await source.aclose()  # idempotent
         client.close()
@@ -61,7 +50,7 @@ def test_back_off_spaces_the_requests(server: FlagServer) -> None:
     async def scenario() -> None:
         source = flagkit.AsyncHTTPSource(server.url, interval=0.05, jitter=0.0)
         client = flagkit.Client(source)
-        assert await eventually(lambda: server.count() >= 4, timeout=15)
+        assert await wait_until_async(lambda: server.count() >= 4, timeout=15)
         client.close()  # the synchronous close cancels the task too
         await source.aclose()
 

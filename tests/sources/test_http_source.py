@@ -21,7 +21,7 @@ import pytest
 import flagkit
 from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
 from flagkit._sources.http import HTTPSource
-from tests.sources.conftest import wait_until
+from tests.helpers import wait_until
 from tests.sources.httpserver import FlagServer, Reply, flags_document
 
 JSON = {"Content-Type": "application/json"}
@@ -508,6 +508,62 @@ def test_client_from_url(server: FlagServer) -> None:
         assert isinstance(client.source, HTTPSource)
         assert 0.05 == client.source.interval
         assert wait_until(lambda: client.get_bool("banner", False))
+
+
+def test_client_from_url_takes_the_client_options(server: FlagServer) -> None:
+    """from_url accepts every client option next to the source's, and each one works."""
+    server.publish(
+        {
+            "flags": {
+                "shop-only": {
+                    "variants": {"on": True, "off": False},
+                    "rules": [
+                        {
+                            "when": [{"attribute": "app", "op": "equals", "value": "shop"}],
+                            "serve": "on",
+                        }
+                    ],
+                    "default": "off",
+                },
+                "exp": {"kind": "experiment", "variants": {"a": "a", "b": "b"}, "default": "a"},
+            }
+        }
+    )
+    seen: list[str] = []
+
+    class Recorder(flagkit.Hook):
+        def after(
+            self, hook_context: flagkit.HookContext, details: flagkit.Details, hints: Any
+        ) -> None:
+            seen.append(f"{hook_context.client_name}:{hook_context.flag_key}={details.value}")
+
+    exposures: list[flagkit.ExposureEvent] = []
+    client = flagkit.Client.from_url(
+        server.url,
+        counters=True,
+        context={"app": "shop"},
+        hooks=[Recorder()],
+        exposures=exposures.extend,
+        name="x",
+        interval=0.05,
+    )
+    try:
+        source = client.source
+        assert isinstance(source, HTTPSource)
+        assert (0.05, "x") == (source.interval, client.name)
+        assert source.wait_until_ready(10)
+        assert True is client.get_bool("shop-only", False)  # the client context reached the rule
+        assert "a" == client.get_str("exp", "?", {"targetingKey": "u1"})
+        assert ["x:shop-only=True", "x:exp=a"] == seen
+        assert {
+            ("shop-only", "on", "TARGETING_MATCH", None): 1,
+            ("exp", "a", "STATIC", None): 1,
+        } == client.counters()
+        assert client.flush()
+        assert [("exp", "a", "u1")] == [(e.flag_key, e.variant, e.targeting_key) for e in exposures]
+    finally:
+        client.close()
+    assert client.status().closed
 
 
 def test_cache_writes_are_atomic_under_concurrent_writers(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,24 @@ from flagkit.testing import (
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flags.yaml"
+
+#: Off for everyone until 2026-12-01T09:00Z, then on for everyone.
+STEP = {
+    "flags": {
+        "step": {
+            "variants": {"on": True, "off": False},
+            "default": {
+                "rollout": {
+                    "weights": {"on": 0, "off": 100},
+                    "schedule": [{"at": "2026-12-01T09:00:00Z", "weights": {"on": 100, "off": 0}}],
+                }
+            },
+        }
+    }
+}
+#: Naive 07:00: before the step read as UTC, after it read in New York (12:00Z).
+NAIVE = dt.datetime(2026, 12, 1, 7, 0)
+AS_UTC = NAIVE.replace(tzinfo=dt.UTC).timestamp()
 
 
 @pytest.mark.parametrize("variant", ["control", "treatment-a", "treatment-b"])
@@ -152,3 +173,55 @@ def test_chi_square_survival_function_matches_tables(
 ) -> None:
     """The hand-written survival function matches published chi-square quantiles."""
     assert math.isclose(expected, chi_square_sf(statistic, df), rel_tol=1e-8)
+
+
+@pytest.fixture
+def new_york() -> Iterator[None]:
+    """Run the test with the process's local time zone set to America/New_York."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "America/New_York")
+        time.tzset()
+        try:
+            assert 5 * 3600 == NAIVE.timestamp() - AS_UTC  # the zone is in force (tzdata)
+            yield
+        finally:
+            patch.undo()
+            time.tzset()
+
+
+def _client_at_naive_utc() -> flagkit.Client:
+    """Return a client over STEP whose clock is NAIVE read as UTC."""
+    return flagkit.Client.from_dict(STEP, clock=lambda: AS_UTC)
+
+
+@pytest.mark.usefixtures("new_york")
+def test_cohort_reads_a_naive_at_as_utc() -> None:
+    """cohort(at=naive) finds keys that a client at that UTC instant serves the variant."""
+    keys = cohort(STEP, "step", "off", 5, at=NAIVE, budget=1000)
+    client = _client_at_naive_utc()
+    assert ["off"] * 5 == [client.variant_of("step", {"targetingKey": k}) for k in keys]
+
+
+@pytest.mark.usefixtures("new_york")
+def test_assignments_read_a_naive_at_as_utc() -> None:
+    """assignments(at=naive) agree with a client at that UTC instant."""
+    keys = [f"user-{i}" for i in range(50)]
+    client = _client_at_naive_utc()
+    assert {k: client.variant_of("step", {"targetingKey": k}) for k in keys} == assignments(
+        STEP, "step", keys, at=NAIVE
+    )
+
+
+@pytest.mark.usefixtures("new_york")
+def test_split_check_reads_a_naive_at_as_utc() -> None:
+    """split_check(at=naive) expects and observes what a client at that UTC instant serves."""
+    client = _client_at_naive_utc()
+    served = Counter(
+        client.variant_of("step", {"targetingKey": f"user-{i}"}) or "(default)" for i in range(500)
+    )
+    result = split_check(STEP, "step", sample=500, at=NAIVE)
+    assert ({"on": 0.0, "off": 1.0}, dict(served), True) == (
+        result.expected,
+        result.observed,
+        result.ok,
+    )

@@ -23,15 +23,16 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from flagkit._client import overrides
 from flagkit._client.changes import ChangeEvent, diff_snapshots
-from flagkit._client.context import current_context, merge_contexts, read_scoped_context
-from flagkit._client.counters import Counters, CountKey, tally_of
+from flagkit._client.context import current_context, merge_contexts
+from flagkit._client.counters import Counters, CountKey
 from flagkit._client.decorators import ContextFactory, dispatch, feature
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
+from flagkit._client.getters import Getters
 from flagkit._client.hooks import Hook
-from flagkit._client.observed import convert, error_details, evaluate, label_of
+from flagkit._client.observed import error_details, evaluate, label_of
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._core.details import Details, ErrorCode
-from flagkit._core.snapshot import EMPTY, NO_VALUE, VALUE_TYPES, Resolution, Snapshot, ValueType
+from flagkit._core.snapshot import EMPTY, Snapshot
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
@@ -66,69 +67,6 @@ class URLOptions(HTTPOptions, ClientOptions, total=False):
     """``Client.from_url``'s options: the HTTP source's and the client's."""
 
 
-def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
-    """Build the fast getter for one value type.
-
-    Generated rather than written five times: the body is the hot path, so
-    it stays flat (no shared helper call), and identical for every type. One
-    dict lookup in the snapshot's per-type table finds the flag and proves
-    its type at once. The ``try`` costs nothing unless something raises.
-    """
-    index = VALUE_TYPES.index(value_type)
-    simple = value_type not in ("object", "float")
-    read_scoped = read_scoped_context
-
-    def getter(
-        self: Client, flag_key: str, default: Any, context: ContextLike | None = None
-    ) -> Any:
-        if self._observed:
-            return evaluate(self, flag_key, default, context, value_type, details=False)
-        try:
-            entry = self._tables[index].get(flag_key)
-            if entry is None:
-                if self._counters is not None:
-                    self._counters.add_error(flag_key, self._why_missing(flag_key))
-                return default
-            if context is None:
-                context = read_scoped()
-            elif context.__class__ is not dict and not isinstance(context, Mapping):
-                return default
-            # A flag that ignores the context is its resolution: no call at all.
-            resolution = entry if isinstance(entry, Resolution) else entry(context)[0]
-            counters = self._counters
-            if counters is not None:
-                try:
-                    counts = counters.local.counts
-                except AttributeError:
-                    counts = counters.new_local()
-                tally = resolution.tally or tally_of(resolution)
-                counts[tally] = counts.get(tally, 0) + 1
-            value = resolution.value
-            if value is NO_VALUE:
-                return default
-            return value if simple else convert(value, value_type)
-        except Exception:  # a hostile key or context: still never raise
-            return self._fail_quietly(flag_key, default)
-
-    getter.__name__ = getter.__qualname__ = name
-    getter.__doc__ = (
-        f"Return the {value_type} value of ``flag_key``, or ``default`` on any problem."
-    )
-    return getter
-
-
-def _details_getter(value_type: ValueType | None, name: str) -> Callable[..., Details]:
-    def details(
-        self: Client, flag_key: str, default: Any, context: ContextLike | None = None
-    ) -> Details:
-        result: Details = evaluate(self, flag_key, default, context, value_type, details=True)
-        return result
-
-    details.__name__ = details.__qualname__ = name
-    details.__doc__ = f"Return the full details of evaluating ``flag_key`` as {value_type}."
-    return details
-
-
 @dataclass(frozen=True, slots=True)
 class ClientStatus:
     """Which flags are live, where they came from, and how healthy the source is."""
@@ -152,7 +90,7 @@ class ClientStatus:
         return (time.time() if now is None else now) - self.last_error_at
 
 
-class Client:
+class Client(Getters):
     """Evaluate feature flags from a snapshot that a source keeps up to date.
 
     ``Client.from_file("flags.yaml")`` is the usual start; ``from_dict`` takes
@@ -322,72 +260,6 @@ class Client:
         )
 
     # -- evaluation -----------------------------------------------------------
-
-    if TYPE_CHECKING:
-
-        def get_bool(
-            self, flag_key: str, default: bool, context: ContextLike | None = None
-        ) -> bool:
-            """Return the boolean value of ``flag_key``, or ``default`` on any problem."""
-
-        def get_str(self, flag_key: str, default: str, context: ContextLike | None = None) -> str:
-            """Return the string value of ``flag_key``, or ``default`` on any problem."""
-
-        def get_int(self, flag_key: str, default: int, context: ContextLike | None = None) -> int:
-            """Return the integer value of ``flag_key``, or ``default`` on any problem."""
-
-        def get_float(
-            self, flag_key: str, default: float, context: ContextLike | None = None
-        ) -> float:
-            """Return the number value of ``flag_key``, or ``default`` on any problem."""
-
-        def get_object(
-            self, flag_key: str, default: T, context: ContextLike | None = None
-        ) -> T | dict[str, Any]:
-            """Return a copy of the JSON object of ``flag_key``, or ``default``."""
-
-        def get_bool_details(
-            self, flag_key: str, default: bool, context: ContextLike | None = None
-        ) -> Details:
-            """Return the details of evaluating ``flag_key`` as a boolean."""
-
-        def get_str_details(
-            self, flag_key: str, default: str, context: ContextLike | None = None
-        ) -> Details:
-            """Return the details of evaluating ``flag_key`` as a string."""
-
-        def get_int_details(
-            self, flag_key: str, default: int, context: ContextLike | None = None
-        ) -> Details:
-            """Return the details of evaluating ``flag_key`` as an integer."""
-
-        def get_float_details(
-            self, flag_key: str, default: float, context: ContextLike | None = None
-        ) -> Details:
-            """Return the details of evaluating ``flag_key`` as a number."""
-
-        def get_object_details(
-            self, flag_key: str, default: Any, context: ContextLike | None = None
-        ) -> Details:
-            """Return the details of evaluating ``flag_key`` as a JSON object."""
-
-        def get_details(
-            self, flag_key: str, default: Any = None, context: ContextLike | None = None
-        ) -> Details:
-            """Return the details of evaluating ``flag_key``, whatever its type."""
-
-    else:
-        get_bool = _typed_getter("bool", "get_bool")
-        get_str = _typed_getter("str", "get_str")
-        get_int = _typed_getter("int", "get_int")
-        get_float = _typed_getter("float", "get_float")
-        get_object = _typed_getter("object", "get_object")
-        get_bool_details = _details_getter("bool", "get_bool_details")
-        get_str_details = _details_getter("str", "get_str_details")
-        get_int_details = _details_getter("int", "get_int_details")
-        get_float_details = _details_getter("float", "get_float_details")
-        get_object_details = _details_getter("object", "get_object_details")
-        get_details = _details_getter(None, "get_details")
 
     def variant_of(self, flag_key: str, context: ContextLike | None = None) -> str | None:
         """Return the variant ``flag_key`` serves for ``context`` (None on any problem)."""

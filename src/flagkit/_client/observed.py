@@ -100,44 +100,31 @@ def evaluate(
     one); ``record=False`` skips hooks, counters and exposure events.
     """
     try:
-        return _evaluate(client, flag_key, default, context, value_type, details, snapshot, record)
+        ctx = client._context_for(context)
+        hooks = client._hooks if record else ()
+        hook_context: HookContext | None = None
+        if hooks:
+            hook_context = HookContext(
+                flag_key, value_type, default, EMPTY_CONTEXT if ctx is None else ctx, client.name
+            )
+            ctx, hook_context = run_before_hooks(hooks, hook_context, ctx)
+        if ctx is None:
+            result: Details | Outcome = client._fail(flag_key, default, ErrorCode.INVALID_CONTEXT)
+        else:
+            current = client._snapshot if snapshot is None else snapshot
+            result = _resolve(client, current, flag_key, default, ctx, value_type, record)
+        if hook_context is None and not details:
+            if isinstance(result, Details):
+                return result.value
+            value = result[0].value
+            return default if value is NO_VALUE else convert(value, value_type)
+        full = _details(result, flag_key, default, value_type)
+        if hook_context is not None:
+            run_after_hooks(hooks, hook_context, full)
+        return full if details else full.value
     except Exception as exc:  # the one guard of the observed path: never raise
         failed = client._fail(label_of(flag_key), default, ErrorCode.GENERAL, describe(exc))
         return failed if details else default
-
-
-def _evaluate(  # noqa: PLR0917 - the pipeline's one internal step
-    client: Client,
-    flag_key: str,
-    default: Any,
-    context: Mapping[str, Any] | None,
-    value_type: ValueType | None,
-    details: bool,
-    snapshot: Snapshot | None,
-    record: bool,
-) -> Any:
-    ctx = client._context_for(context)
-    hooks = client._hooks if record else ()
-    hook_context: HookContext | None = None
-    if hooks:
-        hook_context = HookContext(
-            flag_key, value_type, default, EMPTY_CONTEXT if ctx is None else ctx, client.name
-        )
-        ctx, hook_context = run_before_hooks(hooks, hook_context, ctx)
-    if ctx is None:
-        result: Details | Outcome = client._fail(flag_key, default, ErrorCode.INVALID_CONTEXT)
-    else:
-        current = client._snapshot if snapshot is None else snapshot
-        result = _resolve(client, current, flag_key, default, ctx, value_type, record)
-    if hook_context is None and not details:
-        if isinstance(result, Details):
-            return result.value
-        value = result[0].value
-        return default if value is NO_VALUE else convert(value, value_type)
-    full = _details(result, flag_key, default, value_type)
-    if hook_context is not None:
-        run_after_hooks(hooks, hook_context, full)
-    return full if details else full.value
 
 
 def _resolve(  # noqa: PLR0917 - the pipeline's one internal step

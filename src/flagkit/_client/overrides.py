@@ -72,19 +72,38 @@ def _refresh_all() -> None:
 
 
 class _ContextLayer:
-    """A ContextVar of override values, with a count of open blocks (a cheap "any?")."""
+    """Override blocks in a ContextVar, each removable on its own, with a cheap "any?" count.
+
+    The variable holds the open blocks (token, values) in entry order and
+    their merge. Leaving a block removes exactly that block, whatever the
+    order blocks are left in (``ContextVar.reset`` would restore the values
+    from before the block, dropping blocks opened after it).
+    """
 
     def __init__(self, name: str) -> None:
-        self.var: ContextVar[Mapping[str, Any]] = ContextVar(name, default=_EMPTY)
+        self.var: ContextVar[tuple[tuple[tuple[int, Mapping[str, Any]], ...], Mapping[str, Any]]]
+        self.var = ContextVar(name, default=((), _EMPTY))
         self.users = 0
+        self._ids = itertools.count()
 
-    def push(self, values: Mapping[str, Any]) -> Any:
+    def current(self) -> Mapping[str, Any]:
+        """Return the merged values of the blocks open in this context."""
+        return self.var.get()[1]
+
+    def push(self, values: Mapping[str, Any]) -> int:
+        token = next(self._ids)
+        blocks, merged = self.var.get()
+        self.var.set(((*blocks, (token, dict(values))), MappingProxyType({**merged, **values})))
         self.users += 1
-        return self.var.set(MappingProxyType({**self.var.get(), **values}))
+        return token
 
-    def pop(self, token: Any) -> None:
+    def pop(self, token: int) -> None:
         try:
-            self.var.reset(token)
+            blocks = tuple(block for block in self.var.get()[0] if block[0] != token)
+            merged: dict[str, Any] = {}
+            for _, values in blocks:  # later blocks win
+                merged.update(values)
+            self.var.set((blocks, MappingProxyType(merged) if merged else _EMPTY))
         finally:
             self.users -= 1
 
@@ -124,7 +143,7 @@ class Overrides:
 
     def lookup(self, flag_key: str) -> tuple[bool, Any]:
         """Return (found, forced value or variant) for ``flag_key``; local layers win."""
-        for layer in (self.local.var.get(), _global.var.get(), self.process):
+        for layer in (self.local.current(), _global.current(), self.process):
             if flag_key in layer:
                 return True, layer[flag_key]
         return False, None

@@ -38,10 +38,10 @@ import mmh3
 from flagkit._core import rollouts
 from flagkit._core.conditions import string_equal, string_member
 from flagkit._core.plan import Call, Check, Plan, Ramp, Serve
-from flagkit._core.snapshot import Evaluator
+from flagkit._core.snapshot import CompiledFlag, Evaluator
 from flagkit._types import ContextLike
 
-__all__ = ["check_function", "render", "serve_function"]
+__all__ = ["check_function", "compiled_flag", "render", "serve_function"]
 
 Token = tuple[Any, ...]
 
@@ -232,6 +232,11 @@ def render(plan: Plan) -> Evaluator:
     shape.plan(plan)
     evaluate: Evaluator = _function(shape.tokens, shape.namespace, plan.flag_key)
     return evaluate
+
+
+def compiled_flag(plan: Plan, **fields: Any) -> CompiledFlag:
+    """Return the flag ``plan`` describes, its evaluator rendered (fields: ``CompiledFlag``'s)."""
+    return CompiledFlag(plan.flag_key, plan=plan, evaluate=render(plan), **fields)
 
 
 def serve_function(serve: Serve) -> Evaluator:

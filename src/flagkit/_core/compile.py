@@ -16,7 +16,7 @@ from typing import Any
 
 from flagkit._core import rollouts
 from flagkit._core.bucketing import bucketing_key
-from flagkit._core.codegen import render
+from flagkit._core.codegen import compiled_flag
 from flagkit._core.conditions import (
     Predicate,
     all_of,
@@ -199,11 +199,8 @@ class _Compiler:
                 key, value=variants[variant], variant=variant, reason=reason, rule=rule
             )
 
-        plan = self.plan(key, flag, prerequisites, resolution)
-        return CompiledFlag(
-            key,
-            plan=plan,
-            evaluate=render(plan),
+        return compiled_flag(
+            self.plan(key, flag, prerequisites, resolution),
             value_type=value_type,
             variants=variants,
             meta=FlagMeta(flag.description, flag.kind, flag.owner, flag.expires, tuple(flag.tags)),

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from flagkit._core.bucketing import string_key
-from flagkit._core.codegen import render
+from flagkit._core.codegen import compiled_flag
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Plan, Split
 from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
@@ -143,11 +143,8 @@ def _compiled_flag(
     value_type = _value_type(variants) if variants else "bool"
     if value_type == "float":
         variants = {name: float(value) for name, value in variants.items()}
-    plan = _plan(key, flag, variants, targeting)
-    return CompiledFlag(
-        key,
-        plan=plan,
-        evaluate=render(plan),
+    return compiled_flag(
+        _plan(key, flag, variants, targeting),
         value_type=value_type,
         variants=variants,
         definition=definition,

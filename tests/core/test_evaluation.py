@@ -319,3 +319,30 @@ def test_unencodable_flag_key_or_salt_is_refused() -> None:
     messages = [p.message for p in info.value.problems]
     assert any("flag key is not valid Unicode" in m for m in messages)
     assert any("salt is not valid Unicode" in m for m in messages)
+
+
+def test_huge_numbers_in_contexts_are_just_false_or_missing(make_client: MakeClient) -> None:
+    """A huge int is a false condition or a missing key, never ERROR/GENERAL."""
+    client = make_client(
+        {
+            "when": {
+                "variants": BOOL,
+                "rules": [
+                    {
+                        "when": [
+                            {"attribute": "t", "op": "before", "value": "2030-01-01T00:00:00Z"}
+                        ],
+                        "serve": "on",
+                    }
+                ],
+                "default": "off",
+            },
+            "split": {"variants": BOOL, "default": {"rollout": {"weights": {"on": 50, "off": 50}}}},
+        }
+    )
+    details = client.get_bool_details("when", True, {"t": 10**400})
+    assert (False, "DEFAULT") == (details.value, details.reason.value)
+    assert (
+        client.get_bool_details("split", True, {"targetingKey": 10**5000}).error_code
+        == ErrorCode.TARGETING_KEY_MISSING
+    )

@@ -12,7 +12,7 @@ from flagkit._core.bucketing import hash_of
 from tests.murmur3_reference import murmur3_32
 
 VECTORS = json.loads(
-    (Path(__file__).parent / "data" / "bucketing_vectors.json").read_text("utf-8")
+    (Path(__file__).resolve().parents[1] / "data" / "bucketing_vectors.json").read_text("utf-8")
 )["vectors"]
 
 

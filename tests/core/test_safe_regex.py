@@ -61,3 +61,24 @@ def test_accepted_patterns_stay_fast_on_hostile_subjects() -> None:
             compiled.search(subject)
         # Generous bound: quadratic at worst, so milliseconds; exponential would be hours.
         assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "(?i)(?:a*A)*$",
+        "(?:(?i:a)*A)*$",
+        "(?:(?s:.)*\n)*$",
+        "(?:[\u0500-\u0600]*[\u0550-\u0551])*$",
+        "(?:\\d*[\u0660-\u0669])*$",
+    ],
+)
+def test_flags_and_far_ranges_cannot_smuggle_backtracking(pattern: str) -> None:
+    """Case folding, scoped DOTALL and ranges outside Latin-1 are checked too."""
+    with pytest.raises(UnsafePatternError):
+        compile_safe(pattern)
+
+
+def test_case_insensitive_patterns_still_work() -> None:
+    """A safe (?i) pattern is accepted and matches either case."""
+    assert compile_safe(r"(?i)^[a-z]+@example\.com$").search("Ann@EXAMPLE.com") is not None

@@ -117,3 +117,11 @@ def test_schema_describes_the_format() -> None:
     assert "semver_gte" in operators
     assert "in_segment" in operators
     assert schema["$schema"].endswith("2020-12/schema")
+
+
+def test_deeply_nested_file_is_a_definition_error(tmp_path: Path) -> None:
+    """A document nested deeper than the parser allows is a DefinitionError, not a crash."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(flagkit.DefinitionError):
+        flagkit.Client.from_file(path)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import pytest
 
+import flagkit
 from flagkit import Reason
 from tests.conftest import MakeClient
+
+BOOL = {"on": True, "off": False}
 
 
 def _client(make_client: MakeClient, condition: dict[str, Any]) -> Any:
@@ -201,3 +205,38 @@ def test_semver_needs_the_whole_string(make_client: MakeClient) -> None:
     client = _client(make_client, {"attribute": "a", "op": "semver_eq", "value": "1.0.0"})
     assert client.get_bool("f", False, {"a": "1.0.0"}) is True
     assert client.get_bool("f", False, {"a": "1.0.0\n"}) is False
+
+
+class Plan(StrEnum):
+    PRO = "pro"
+    FREE = "free"
+
+
+class Tier(IntEnum):
+    GOLD = 3
+
+
+def test_str_and_int_subclasses_compare_by_value(make_client: MakeClient) -> None:
+    """StrEnum / IntEnum context values behave like their plain values, negated or not."""
+
+    def rule(cond: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "variants": BOOL,
+            "rules": [{"when": [cond], "serve": "on"}],
+            "default": "off",
+        }
+
+    client = make_client(
+        {
+            "in": rule({"attribute": "plan", "op": "in", "values": ["pro", "ent"]}),
+            "not_in": rule({"attribute": "plan", "op": "not_in", "values": ["pro", "ent"]}),
+            "eq": rule({"attribute": "plan", "op": "equals", "value": "pro"}),
+            "mixed": rule({"attribute": "tier", "op": "in", "values": [3, "x"]}),
+            "split": {"variants": BOOL, "default": {"rollout": {"weights": {"on": 50, "off": 50}}}},
+        }
+    )
+    ctx = {"plan": Plan.PRO, "tier": Tier.GOLD, "targetingKey": Plan.FREE}
+    assert (True, False, True, True) == tuple(
+        client.get_bool(k, False, ctx) for k in ("in", "not_in", "eq", "mixed")
+    )
+    assert client.get_bool_details("split", False, ctx).bucket == flagkit.bucket_of("split", "free")

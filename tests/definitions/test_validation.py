@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,18 @@ def test_segment_problems_are_located() -> None:
     )
     assert any("segments.s.rules[0].when[0].value" in p for p in problems)
     assert any("a segment cannot refer to a segment" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [
+        ({"a": 10**400}, "64 bits"),
+        ({"a": float("nan")}, "finite"),
+        ({"a": json.loads("[" * 0 + '{"x":' * 40 + "1" + "}" * 40)}, "nest at most"),
+        ({"a": {"x": {1, 2}}}, "not a JSON value"),
+    ],
+)
+def test_variant_values_are_bounded(variants: dict[str, Any], message: str) -> None:
+    """Unbounded or non-JSON variant values are refused at load time."""
+    with pytest.raises(flagkit.DefinitionError, match=message):
+        flagkit.Client.from_dict({"flags": {"f": {"variants": variants, "default": "a"}}})
