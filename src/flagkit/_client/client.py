@@ -31,7 +31,8 @@ from flagkit._client.getters import Getters
 from flagkit._client.hooks import Hook
 from flagkit._client.observed import error_details, evaluate, label_of
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
-from flagkit._core.details import Details, ErrorCode
+from flagkit._client.variants import view_of, view_of_details
+from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
 from flagkit._core.snapshot import EMPTY, Snapshot
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
@@ -265,6 +266,41 @@ class Client(Getters):
         """Return the variant ``flag_key`` serves for ``context`` (None on any problem)."""
         details: Details = evaluate(self, flag_key, None, context, None, details=True)
         return details.variant
+
+    def get_variant(self, flag_key: str, context: ContextLike | None = None) -> Variant:
+        """Return the variant ``flag_key`` serves, as Unleash's ``get_variant`` reports it.
+
+        The variant's name (``"disabled"`` when none is served), whether a
+        variant was served, whether the flag is on, and the variant's
+        payload. Never raises: any problem is the disabled variant.
+        """
+        if self._observed:
+            return self._observed_variant(flag_key, context)
+        try:
+            flag = self._snapshot.flags.get(flag_key)
+            if flag is None:
+                if self._counters is not None:
+                    self._counters.add_error(flag_key, ErrorCode.FLAG_NOT_FOUND)
+                return DISABLED_VARIANT
+            if context is None:
+                context = current_context()
+            elif not isinstance(context, Mapping):
+                return self._observed_variant(flag_key, context)
+            constant = flag.constant
+            resolution = constant if constant is not None else flag.evaluate(context)[0]
+            if self._counters is not None:
+                self._counters.add(resolution)
+            return view_of(resolution)
+        except Exception:  # a hostile key or context: still never raise
+            self._fail_quietly(flag_key, None)
+            return DISABLED_VARIANT
+
+    def _observed_variant(self, flag_key: str, context: Any) -> Variant:
+        details: Details = evaluate(self, flag_key, None, context, None, details=True)
+        try:
+            return view_of_details(self._snapshot.flags.get(details.flag_key), details)
+        except Exception:  # pragma: no cover - a hostile key; never raise
+            return DISABLED_VARIANT
 
     def all_flags(self, context: ContextLike | None = None) -> dict[str, Details]:
         """Return the details of every flag for one context (e.g. for a front end).

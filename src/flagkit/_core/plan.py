@@ -65,7 +65,9 @@ class Split:
     ``key_of(value)``; a value with no key serves ``missing``. ``weights``
     are the resolutions in declared order with their weights (out of
     ``total``); ``report_bucket`` is False where the format does not
-    report buckets (flagd).
+    report buckets (flagd). ``modulo`` and ``seed`` select Unleash's
+    normalisation instead, ``bucket = murmur3(utf8(salt + key), seed) % total``
+    (its ``normalizedHash`` minus the ``+ 1``): same hash, another reduction.
     """
 
     salt: str
@@ -76,6 +78,8 @@ class Split:
     total: int
     missing: Outcome
     report_bucket: bool = True
+    modulo: bool = False
+    seed: int = 0
 
     @property
     def bounds(self) -> tuple[tuple[int, Resolution], ...]:
