@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Sequence
 
 from flagkit._types import ContextLike
-from flagkit.formats.unleash import _values as values
+import flagkit.formats.unleash._values as values
 from flagkit.formats.unleash._context import Reader
 
 __all__ = [
