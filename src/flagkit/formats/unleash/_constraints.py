@@ -19,8 +19,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-from flagkit._types import ContextLike
 import flagkit.formats.unleash._values as values
+from flagkit._types import ContextLike
 from flagkit.formats.unleash._context import Reader
 
 __all__ = [
