@@ -39,6 +39,7 @@ from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
+from flagkit._sources.unleash import UnleashSource
 from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
 
 if TYPE_CHECKING:
@@ -189,6 +190,25 @@ class Client(Getters):
         given: dict[str, Any] = dict(options)
         mine = {key: given.pop(key) for key in ClientOptions.__optional_keys__ if key in given}
         return cls(HTTPSource(url, clock=clock, **given), clock=clock, **mine)
+
+    @classmethod
+    def from_unleash(
+        cls,
+        url: str,
+        *,
+        token: str | None,
+        app_name: str,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> Client:
+        """Follow an Unleash server (``UnleashSource``'s options and the client's).
+
+        Counting is on, so the server receives usage metrics; see docs/unleash.md.
+        """
+        mine = {key: options.pop(key) for key in ClientOptions.__optional_keys__ if key in options}
+        mine.setdefault("counters", True)
+        source = UnleashSource(url, token=token, app_name=app_name, clock=clock, **options)
+        return cls(source, clock=clock, **mine)
 
     # -- the snapshot -------------------------------------------------------
 
@@ -386,6 +406,11 @@ class Client(Getters):
         """Stop running ``hook`` (added with ``add_hook`` or at construction)."""
         self._hooks = tuple(h for h in self._hooks if h is not hook)
         self._refresh_mode()
+
+    @property
+    def counting(self) -> bool:
+        """Return True when this client counts its evaluations (``counters=True``)."""
+        return self._counters is not None
 
     def counters(self) -> dict[CountKey, int]:
         """Return evaluation counts per (flag, variant, reason, error code)."""
