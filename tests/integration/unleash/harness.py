@@ -140,9 +140,11 @@ class Postgres:
             timeout=120,
         )
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1"
-        # pg_ctl's own -l log needs a path the postgres user may write: the data dir's default.
+        # The log goes to a file the postgres user may write (the data directory):
+        # without one the server would hold our captured stdout open.
+        log = str(self.data / "server.log")
         subprocess.run(
-            _as_postgres([pg_ctl, "-D", str(self.data), "-o", options, "-w", "start"]),
+            _as_postgres([pg_ctl, "-D", str(self.data), "-o", options, "-l", log, "-w", "start"]),
             check=True,
             capture_output=True,
             timeout=120,
