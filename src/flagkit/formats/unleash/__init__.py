@@ -9,11 +9,13 @@ snapshot, evaluated exactly as Unleash's client specification says
 
 from __future__ import annotations
 
+from flagkit.formats.unleash._convert import convert_unleash
 from flagkit.formats.unleash._model import apply_events, validate_unleash_document
 from flagkit.formats.unleash._snapshot import looks_like_unleash, snapshot_from_unleash
 
 __all__ = [
     "apply_events",
+    "convert_unleash",
     "looks_like_unleash",
     "snapshot_from_unleash",
     "validate_unleash_document",
