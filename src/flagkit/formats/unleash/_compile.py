@@ -199,6 +199,11 @@ class _Compiler:
             plan = self.plan(key, feature, outcomes, compiled)
         except ConstraintError as exc:
             plan = Plan(key, default=outcomes.broken(f"feature {key!r}: {exc}"))
+        views: dict[str, Variant] = {DISABLED: DISABLED_VARIANT, ENABLED: _ENABLED_VIEW}
+        for variant in self._all_variants(feature):
+            view = outcomes.variant(variant, Reason.OVERRIDE, None).view
+            if view is not None:
+                views.setdefault(variant.name, view)
         metadata = {
             name: value
             for name, value in (("project", feature.project), ("type", feature.type))
@@ -211,6 +216,7 @@ class _Compiler:
             track_exposure=bool(feature.impression_data),
             fingerprint=self.fingerprint(feature, compiled),
             metadata=metadata,
+            views=views,
         )
 
     @staticmethod
