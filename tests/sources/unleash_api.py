@@ -25,7 +25,7 @@ class Seen:
 
 
 class UnleashAPI:
-    """Serve ``/api/client/features``; accept ``/api/client/register`` and ``/api/client/metrics``."""
+    """Serve ``/api/client/features``; accept registration and metrics."""
 
     def __init__(self) -> None:
         self.requests: list[Seen] = []
