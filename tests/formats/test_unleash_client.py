@@ -44,11 +44,11 @@ def test_get_bool_and_get_variant_answer_as_unleash() -> None:
 
 
 def test_payload_and_variant_come_through_details() -> None:
-    """Details carry the Unleash variant's name and payload, and the rollout's bucket."""
+    """Details carry the Unleash variant's name and payload (no bucket, as in Unleash)."""
     details = _client().get_bool_details("pricing-test", False, {"userId": "user-7"})
     assert (True, "control", Reason.SPLIT) == (details.value, details.variant, details.reason)
     assert {"type": "string", "value": "9.99"} == details.to_dict()["payload"]
-    assert details.bucket is not None
+    assert details.bucket is None
 
 
 def test_both_context_shapes_and_the_targeting_key() -> None:

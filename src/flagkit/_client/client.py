@@ -304,13 +304,14 @@ class Client(Getters):
                 return DISABLED_VARIANT
             if context is None:
                 context = current_context()
-            elif not isinstance(context, Mapping):
+            elif context.__class__ is not dict and not isinstance(context, Mapping):
                 return self._observed_variant(flag_key, context)
             constant = flag.constant
             resolution = constant if constant is not None else flag.evaluate(context)[0]
             if self._counters is not None:
                 self._counters.add(resolution)
-            return view_of(resolution)
+            view = resolution.view
+            return view if view is not None else view_of(resolution)
         except Exception:  # a hostile key or context: still never raise
             self._fail_quietly(flag_key, None)
             return DISABLED_VARIANT

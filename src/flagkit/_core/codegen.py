@@ -120,13 +120,15 @@ class _Shape:
             ("total", serve.total),
             ("missing", serve.missing),
             ("seed", serve.seed),
+            ("fallback", serve.fallback),
         ):
             self.bind(f"{name}_{role}", value)
         bounds = serve.bounds
         for i, (bound, resolution) in enumerate(bounds):
             self.bind(f"{name}_b{i}", bound)
             self.bind(f"{name}_v{i}", resolution if serve.report_bucket else resolution.outcome)
-        return ("split", flat, len(bounds), serve.report_bucket, serve.modulo, name)
+        shape = (serve.report_bucket, serve.modulo, serve.fallback is not None)
+        return ("split", flat, len(bounds), *shape, name)
 
 
 class _Renderer:
@@ -167,10 +169,13 @@ class _Renderer:
             self.split(indent, token)
 
     def split(self, indent: int, token: Token) -> None:
-        _, flat, bounds, report, modulo, name = token
+        _, flat, bounds, report, modulo, fallback, name = token
         self.emit(indent, f"k = {self.read(flat, name)}")
         self.emit(indent, "if type(k) is not str:")
-        self.emit(indent + 4, f"k = {name}_key(k)")
+        if fallback:  # an absent attribute reads the fallback instead
+            self.emit(indent + 4, f"k = {name}_key(k) if k is not None else {name}_fallback(ctx)")
+        else:
+            self.emit(indent + 4, f"k = {name}_key(k)")
         self.emit(indent + 4, "if k is None:")
         self.emit(indent + 8, f"return {name}_missing")
         self.emit(indent, "try:")

@@ -68,6 +68,8 @@ class Split:
     report buckets (flagd). ``modulo`` and ``seed`` select Unleash's
     normalisation instead, ``bucket = murmur3(utf8(salt + key), seed) % total``
     (its ``normalizedHash`` minus the ``+ 1``): same hash, another reduction.
+    ``fallback`` reads the key when the attribute is absent (None): Unleash's
+    stickiness falls back from ``userId`` to ``sessionId`` to a random draw.
     """
 
     salt: str
@@ -80,6 +82,7 @@ class Split:
     report_bucket: bool = True
     modulo: bool = False
     seed: int = 0
+    fallback: Getter | None = None
 
     @property
     def bounds(self) -> tuple[tuple[int, Resolution], ...]:

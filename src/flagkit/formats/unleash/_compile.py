@@ -55,7 +55,14 @@ from flagkit.formats.unleash._constraints import (
     compile_constraint,
     in_random_percent,
 )
-from flagkit.formats.unleash._context import Reader, StaticContext, reader_of, text_of
+from flagkit.formats.unleash._context import (
+    Reader,
+    StaticContext,
+    default_stickiness,
+    reader_of,
+    text_of,
+    user_id_fallback,
+)
 from flagkit.formats.unleash._model import (
     Constraint,
     Feature,
@@ -326,10 +333,12 @@ class _Compiler:
         rollout = self.rollout_of(key, strategy)
         if serve is None and last and isinstance(rollout, _Rollout):
             # The last strategy, a plain rollout: one split decides on or off.
+            attribute, getter, fallback = self.split_read(rollout.attribute, random_last=False)
             serve = Split(
                 salt=rollout.salt,
-                attribute=rollout.attribute,
-                getter=rollout.read,
+                attribute=attribute,
+                getter=getter,
+                fallback=fallback,
                 key_of=text_of,
                 weights=(
                     (outcomes.enabled(Reason.SPLIT, name)[0], rollout.percent),
@@ -338,6 +347,7 @@ class _Compiler:
                 total=ROLLOUT_TOTAL,
                 missing=outcomes.unmatched,
                 modulo=True,
+                report_bucket=False,
             )
             return Rule(name, tuple(checks), serve)
         check = self.strategy_check(strategy, rollout)
@@ -406,7 +416,7 @@ class _Compiler:
         if stickiness == "random":
             return _random_key
         if stickiness == "default":
-            return _first_of(self.reader("userId"), self.reader("sessionId"), _random_key)
+            return _DEFAULT_KEY
         return self.reader(stickiness)
 
     def strategy_check(self, strategy: Strategy, rollout: _Rollout | None) -> Check | None:
@@ -415,6 +425,8 @@ class _Compiler:
         parameters = strategy.parameters or {}
         if rollout is not None:
             salt, percent, read = rollout.salt, rollout.percent, rollout.read
+            if percent == ROLLOUT_TOTAL and rollout.attribute in ("default", "random"):
+                return None  # every context has a key, and every key is in 100%
             predicate = _rollout_predicate(salt, percent, read)
             return Check(
                 "call",
@@ -491,16 +503,21 @@ class _Compiler:
         total = sum(max(v.weight, 0) for v in variants)
         if not variants or total <= 0:
             return None
+        attribute, getter, fallback = self.split_read(stickiness or "default", random_last=True)
         split = Split(
             salt=group_id + ":",
-            attribute=stickiness or "default",
-            getter=self.variant_reader(stickiness),
+            attribute=attribute,
+            getter=getter,
+            fallback=fallback,
             key_of=text_of,
             weights=tuple((outcomes.variant(v, reason, rule), max(v.weight, 0)) for v in variants),
             total=total,
             missing=outcomes.enabled(reason, rule),
             modulo=True,
             seed=VARIANT_SEED,
+            # Prebuilt outcomes, no bucket (explain still shows it): the
+            # getter then allocates nothing, as in Unleash's own answers.
+            report_bucket=False,
         )
         forced = [
             (self.reader(o.context_name), frozenset(o.values), v)
@@ -524,16 +541,25 @@ class _Compiler:
 
         return Call(overridden, "variant overrides, then the variants' weights")
 
-    def variant_reader(self, stickiness: str | None) -> Reader:
-        """Return what variants hash: their stickiness field, else a random draw.
+    def split_read(
+        self, stickiness: str, *, random_last: bool
+    ) -> tuple[str, Reader | None, Reader | None]:
+        """Return how a split reads its key: (attribute, getter, fallback).
 
-        ``default`` (or none) is userId, then sessionId; any other name is
-        that field. With no value the reference engine draws a random
-        variant; hashing a random key draws from the same distribution.
+        ``userId`` (and ``default``, which falls back to sessionId and a
+        random draw) is a flat read of ``userId`` with a fallback, so the
+        common case costs one dict lookup; other fields use their reader.
+        ``random_last``: a missing key is a random draw (variants) rather
+        than no key (rollouts, which then do not hold).
         """
-        if stickiness in (None, "default"):
-            return _first_of(self.reader("userId"), self.reader("sessionId"), _random_key)
-        return _first_of(self.reader(stickiness), _random_key)
+        if stickiness == "default":
+            return "userId", None, _AFTER_USER_ID
+        if stickiness == "userId":
+            return "userId", None, _USER_OR_RANDOM if random_last else _TARGETING_KEY
+        if stickiness == "random":
+            return "random", _random_key, None
+        read = self.reader(stickiness)
+        return stickiness, (_first_of(read, _random_key) if random_last else read), None
 
 
 def _first_stickiness(feature: Feature) -> str | None:
@@ -556,6 +582,19 @@ def _percent(text: str | None) -> int | None:
 def _random_key(_ctx: ContextLike) -> str:
     """Return a random key (``random`` stickiness: a draw in 1..9999, as the engine draws)."""
     return str(random.randrange(1, 10_000))
+
+
+_DEFAULT_KEY = default_stickiness(_random_key)
+_TARGETING_KEY = user_id_fallback(None)
+
+
+def _session_or_random(ctx: ContextLike) -> str | None:
+    return _SESSION_ID(ctx) or _random_key(ctx)
+
+
+_SESSION_ID = reader_of("sessionId", {}, lambda: 0.0)
+_AFTER_USER_ID = user_id_fallback(_session_or_random)
+_USER_OR_RANDOM = user_id_fallback(_random_key)
 
 
 def _first_of(*readers: Reader) -> Reader:

@@ -24,7 +24,17 @@ from typing import Any
 
 from flagkit._types import Clock, ContextLike
 
-__all__ = ["STANDARD_FIELDS", "Reader", "StaticContext", "reader_of", "text_of"]
+__all__ = [
+    "STANDARD_FIELDS",
+    "Reader",
+    "StaticContext",
+    "default_stickiness",
+    "reader_of",
+    "text_of",
+    "user_id_fallback",
+]
+
+_MISSING: Any = object()
 
 #: The context fields Unleash reads from the top level.
 STANDARD_FIELDS = frozenset(
@@ -92,11 +102,49 @@ def reader_of(name: str, static: StaticContext, clock: Clock) -> Reader:
         return standard
 
     def property_(ctx: ContextLike) -> str | None:
+        # The hot path of every constraint: exact dicts and strings first.
         properties = ctx.get("properties")
-        if isinstance(properties, Mapping) and name in properties:
-            value = properties[name]
-        else:
+        value = _MISSING
+        if type(properties) is dict or isinstance(properties, Mapping):
+            value = properties.get(name, _MISSING)
+        if value is _MISSING:
             value = ctx.get(name)
         return value if type(value) is str else text_of(value)
 
     return property_
+
+
+def default_stickiness(random_key: Reader) -> Reader:
+    """Return the reader of Unleash's ``default`` stickiness: userId, else sessionId, else random.
+
+    One function rather than a chain of readers: it is what every default
+    rollout and variant hashes, so it is on the hot path.
+    """
+
+    def default_key(ctx: ContextLike) -> str | None:
+        value = ctx.get("userId")
+        if value is None:
+            value = ctx.get("targetingKey")
+            if value is None:
+                value = ctx.get("sessionId")
+                if value is None:
+                    return random_key(ctx)
+        return value if type(value) is str else text_of(value)
+
+    return default_key
+
+
+def user_id_fallback(then: Reader | None) -> Reader:
+    """Return what a rollout reads when ``userId`` is absent: the targeting key, then ``then``.
+
+    A generated rollout reads ``userId`` itself (the fast flat read) and
+    calls this only without one.
+    """
+
+    def fallback(ctx: ContextLike) -> str | None:
+        value = ctx.get("targetingKey")
+        if value is None:
+            return None if then is None else then(ctx)
+        return value if type(value) is str else text_of(value)
+
+    return fallback
