@@ -304,3 +304,71 @@ def test_cli_diff_and_lint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert 0 == main(["lint", str(EXAMPLE), "--format", "unleash", "--json"])
     findings = json.loads(capsys.readouterr().out)
     assert [("FK304", "kill-switch")] == [(f["code"], f["flag"]) for f in findings]
+
+
+CONVERTIBLE: dict[str, Any] = {
+    "segments": [
+        {
+            "id": 1,
+            "constraints": [{"contextName": "plan", "operator": "IN", "values": ["pro", "team"]}],
+        }
+    ],
+    "features": [
+        _feature("users", [{"name": "userWithId", "parameters": {"userIds": "u1, u2"}}]),
+        _feature(
+            "constrained",
+            [
+                {
+                    "name": "default",
+                    "segments": [1],
+                    "constraints": [
+                        {"contextName": "country", "operator": "IN", "values": ["NL", "BE"]},
+                        {"contextName": "email", "operator": "STR_ENDS_WITH", "values": ["@x.org"]},
+                    ],
+                },
+                {
+                    "name": "flexibleRollout",
+                    "parameters": {"rollout": "100", "stickiness": "sessionId"},
+                },
+            ],
+        ),
+        _feature(
+            "everyone",
+            [
+                {"name": "gradualRolloutRandom", "parameters": {"percentage": "0"}},
+                {"name": "default"},
+            ],
+        ),
+        _feature("child", [{"name": "default"}], dependencies=[{"feature": "users"}]),
+        {"name": "off", "enabled": False, "strategies": []},
+        _feature("unconvertible", [{"name": "flexibleRollout", "parameters": {"rollout": "30"}}]),
+    ],
+}
+
+
+def test_convert_is_exact_where_it_converts(tmp_path: Path) -> None:
+    """Converted features serve what the Unleash features serve; the rest are reported (exit 6)."""
+    from flagkit.formats.unleash import convert_unleash
+
+    conversion = convert_unleash(CONVERTIBLE)
+    assert ["unconvertible"] == [
+        p.split(":")[0].removeprefix("flags.") for p in conversion.problems
+    ]
+    native = Client.from_dict(conversion.document)
+    unleash = Client(snapshot_from_unleash(CONVERTIBLE))
+    contexts = [
+        {"userId": user, "country": country, "plan": plan, "email": email, **session}
+        for user in ("u1", "u3")
+        for country in ("NL", "DE")
+        for plan in ("pro", "free")
+        for email in ("a@x.org", "a@y.org")
+        for session in ({}, {"sessionId": "s1"})
+    ]
+    for name in conversion.converted:
+        for context in contexts:
+            expected = unleash.get_bool_details(name, False, context)
+            actual = native.get_bool_details(name, False, context)
+            assert (name, expected.value, expected.variant) == (name, actual.value, actual.variant)
+    path = tmp_path / "unleash.json"
+    path.write_text(json.dumps(CONVERTIBLE))
+    assert 6 == main(["convert", str(path), "--output", str(tmp_path / "native.json")])
