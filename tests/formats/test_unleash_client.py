@@ -372,3 +372,55 @@ def test_convert_is_exact_where_it_converts(tmp_path: Path) -> None:
     path = tmp_path / "unleash.json"
     path.write_text(json.dumps(CONVERTIBLE))
     assert 6 == main(["convert", str(path), "--output", str(tmp_path / "native.json")])
+
+
+def test_lint_reads_the_plans_of_an_unleash_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Unreachable strategies, one-variant rollouts and broken features are found in plans."""
+    document = {
+        "features": [
+            _feature(
+                "shadowed",
+                [
+                    {"name": "userWithId", "parameters": {"userIds": "a"}},
+                    {"name": "default"},
+                    {"name": "userWithId", "parameters": {"userIds": "b"}},
+                ],
+            ),
+            _feature(
+                "everyone",
+                [
+                    {
+                        "name": "flexibleRollout",
+                        "parameters": {"rollout": "100", "stickiness": "userId"},
+                    }
+                ],
+            ),
+            _feature(
+                "broken",
+                [
+                    {
+                        "name": "default",
+                        "constraints": [{"contextName": "n", "operator": "NUM_GT", "value": "x"}],
+                    }
+                ],
+            ),
+        ]
+    }
+    path = tmp_path / "unleash.json"
+    path.write_text(json.dumps(document))
+    assert 1 == main(["lint", str(path), "--format", "unleash", "--json"])
+    findings = {(f["code"], f["flag"]) for f in json.loads(capsys.readouterr().out)}
+    assert {("FK201", "shadowed"), ("FK303", "everyone"), ("FK501", "broken")} == findings
+
+
+def test_get_variant_of_a_native_flag() -> None:
+    """A native flag answers get_variant too: its variant, and whether it is on."""
+    client = Client.from_file(ROOT / "examples" / "flags.yaml")
+    assert Variant("disabled", False, False) == client.get_variant("no-such-flag")
+    served = client.get_variant("api-backend", {"targetingKey": "u1"})
+    assert (served.name, served.enabled, served.feature_enabled) == ("blue", True, True)
+    assert Variant("off", True, False) == client.get_variant("kill-switch", {})
+    with client.override({"api-backend": "green"}):
+        assert ("green", True, True) == client.get_variant("api-backend", {})[:3]

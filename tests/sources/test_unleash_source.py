@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,34 @@ def test_async_source_polls_registers_and_reports(api: UnleashAPI) -> None:
             client.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_polls_and_reports_on_its_own(api: UnleashAPI) -> None:
+    """After fork the child polls again and reports only its own counts, as a new connection."""
+    client = _client(api)
+    source = client.source
+    assert isinstance(source, flagkit.UnleashSource)
+    assert source.wait_until_ready(5)
+    for i in range(10):
+        client.get_bool("checkout", False, {"userId": f"parent-{i}"})
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: count once, report, wait for the change, exit without cleanup
+        os.close(read_end)
+        client.get_bool("checkout", False, {"userId": "child"})
+        sent = source.flush_metrics()
+        changed = wait_until(lambda: not client.get_bool("checkout", True, {"userId": "child"}))
+        os.write(write_end, b"ok" if sent and changed else b"no")
+        os._exit(0)
+    os.close(write_end)
+    api.publish({"version": 2, "features": [{"name": "checkout", "enabled": False}]})
+    answer = os.read(read_end, 16)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    client.close()
+    assert b"ok" == answer
+    child_report = api.seen("/api/client/metrics")[0].body
+    counts = child_report["bucket"]["toggles"]["checkout"]
+    assert 1 == counts["yes"] + counts["no"]
+    assert source.connection_id != child_report["connectionId"]
