@@ -105,7 +105,7 @@ def reader_of(name: str, static: StaticContext, clock: Clock) -> Reader:
         # The hot path of every constraint: exact dicts and strings first.
         properties = ctx.get("properties")
         value = _MISSING
-        if type(properties) is dict or isinstance(properties, Mapping):
+        if properties is not None and (type(properties) is dict or isinstance(properties, Mapping)):
             value = properties.get(name, _MISSING)
         if value is _MISSING:
             value = ctx.get(name)
