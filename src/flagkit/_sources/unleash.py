@@ -108,6 +108,39 @@ class _Reporting:
     _unleash_clock: Clock | None
     origin: str
 
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None,
+        app_name: str,
+        instance_id: str | None = None,
+        environment: str | None = None,
+        metrics_interval: float = 60.0,
+        max_pending_buckets: int = 10,
+        disable_metrics: bool = False,
+        disable_registration: bool = False,
+        clock: Clock | None = None,
+        **options: Unpack[HTTPOptions],
+    ) -> None:
+        self._init_reporting(
+            url=url,
+            app_name=app_name,
+            instance_id=instance_id,
+            environment=environment,
+            metrics_interval=metrics_interval,
+            max_pending_buckets=max_pending_buckets,
+            disable_metrics=disable_metrics,
+            disable_registration=disable_registration,
+        )
+        self._unleash_clock = clock
+        # On to the HTTP source (the next class in the variant's bases).
+        super().__init__(  # type: ignore[call-arg]
+            self.api_url + "/client/features",
+            clock=clock,
+            **_http_options(token, options),
+        )
+
     # -- the HTTP base's hooks -------------------------------------------------
 
     def _load_initial(self, bootstrap: Any) -> None:
@@ -332,38 +365,6 @@ class UnleashSource(_Reporting, HTTPSource):
 
     kind = "unleash"
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        token: str | None,
-        app_name: str,
-        instance_id: str | None = None,
-        environment: str | None = None,
-        metrics_interval: float = 60.0,
-        max_pending_buckets: int = 10,
-        disable_metrics: bool = False,
-        disable_registration: bool = False,
-        clock: Clock | None = None,
-        **options: Unpack[HTTPOptions],
-    ) -> None:
-        self._init_reporting(
-            url=url,
-            app_name=app_name,
-            instance_id=instance_id,
-            environment=environment,
-            metrics_interval=metrics_interval,
-            max_pending_buckets=max_pending_buckets,
-            disable_metrics=disable_metrics,
-            disable_registration=disable_registration,
-        )
-        self._unleash_clock = clock
-        super().__init__(
-            self.api_url + "/client/features",
-            clock=clock,
-            **_http_options(token, options),
-        )
-
     def _init_io(self) -> None:
         super()._init_io()
         self._report_lock = threading.Lock()
@@ -454,38 +455,9 @@ class AsyncUnleashSource(_Reporting, AsyncHTTPSource):
 
     kind = "unleash"
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        token: str | None,
-        app_name: str,
-        instance_id: str | None = None,
-        environment: str | None = None,
-        metrics_interval: float = 60.0,
-        max_pending_buckets: int = 10,
-        disable_metrics: bool = False,
-        disable_registration: bool = False,
-        clock: Clock | None = None,
-        **options: Unpack[HTTPOptions],
-    ) -> None:
-        self._init_reporting(
-            url=url,
-            app_name=app_name,
-            instance_id=instance_id,
-            environment=environment,
-            metrics_interval=metrics_interval,
-            max_pending_buckets=max_pending_buckets,
-            disable_metrics=disable_metrics,
-            disable_registration=disable_registration,
-        )
-        self._unleash_clock = clock
+    def _init_io(self) -> None:
+        super()._init_io()
         self._metrics_task: asyncio.Task[None] | None = None
-        super().__init__(
-            self.api_url + "/client/features",
-            clock=clock,
-            **_http_options(token, options),
-        )
 
     def start(self, sink: SnapshotSink) -> None:
         """Attach the client and start the polling and metrics tasks on the running loop."""
