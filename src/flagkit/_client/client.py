@@ -32,7 +32,7 @@ from flagkit._client.hooks import Hook
 from flagkit._client.observed import error_details, evaluate, label_of
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._core.details import Details, ErrorCode
-from flagkit._core.snapshot import EMPTY, Snapshot
+from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
@@ -309,12 +309,18 @@ class Client(Getters):
             logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
         return default
 
-    def _why_missing(self, flag_key: str) -> ErrorCode:
-        return (
-            ErrorCode.TYPE_MISMATCH
-            if flag_key in self._snapshot.flags
-            else ErrorCode.FLAG_NOT_FOUND
-        )
+    def _count_miss(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Count a fast-path read that missed its table, as the observed path resolves it.
+
+        The flag may exist with values of another type: what it serves this
+        time (a disabled or default outcome, or TYPE_MISMATCH) is counted.
+        """
+        if flag_key in self._snapshot.flags:
+            return evaluate(self, flag_key, default, context, value_type, details=False)
+        self._fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
+        return default
 
     # -- toggle points ----------------------------------------------------------
 

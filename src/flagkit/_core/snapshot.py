@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.served import integer_view
 from flagkit._types import ContextLike
 
 if TYPE_CHECKING:
@@ -204,10 +205,13 @@ class Snapshot:
     """An immutable, compiled flag set and where it came from.
 
     ``evaluators`` holds, per value type in ``VALUE_TYPES`` order, what a
-    typed getter needs: one dict lookup then answers both "does the flag
-    exist" and "is it of the asked type". An entry is the flag's evaluator,
-    or, for a flag that ignores the context, its one ``Resolution`` (no call
-    at all). Ints are numbers, so int flags are in the float table too.
+    typed getter serves unchanged (``served``): flags of that type, and
+    constants with no value (a disabled flag), which every getter serves as
+    the caller's default. An entry is the flag's evaluator, or, for a flag
+    that ignores the context, its one ``Resolution`` (no call at all). Ints
+    are numbers, so int flags are in the float table too, and a float flag
+    with an integral variant has an int view in the int table. A flag
+    missing from a table serves the caller's default to that getter.
     """
 
     flags: Mapping[str, CompiledFlag]
@@ -222,11 +226,22 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         tables: dict[str, dict[str, Evaluator | Resolution]] = {name: {} for name in VALUE_TYPES}
+        every = tuple(tables.values())
         for key, flag in self.flags.items():
-            entry = flag.evaluate if flag.constant is None else flag.constant
+            constant = flag.constant
+            if constant is not None and not constant.has_value:
+                # Served as the caller's default whatever the getter (``served``).
+                for table in every:
+                    table[key] = constant
+                continue
+            entry = flag.evaluate if constant is None else constant
             tables[flag.value_type][key] = entry
             if flag.value_type == "int":
                 tables["float"][key] = entry
+            elif flag.value_type == "float":
+                as_int = integer_view(flag)
+                if as_int is not None:
+                    tables["int"][key] = as_int
         object.__setattr__(self, "evaluators", tuple(tables[name] for name in VALUE_TYPES))
 
     def get(self, key: str) -> CompiledFlag | None:
