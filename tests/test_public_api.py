@@ -35,6 +35,7 @@ def test_flagkit_all_is_pinned() -> None:
         "OverrideScope",
         "Problem",
         "Reason",
+        "RefusedFlagsError",
         "Snapshot",
         "Source",
         "SourceError",

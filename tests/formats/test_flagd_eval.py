@@ -298,11 +298,28 @@ def test_timestamp_rule_uses_the_injected_clock() -> None:
 
 
 def test_isolate_mode_still_rejects_document_problems() -> None:
-    """Document-level problems (here a broken shared evaluator) reject the whole document."""
+    """Document-level problems (here flag-set metadata) reject the whole document."""
     with pytest.raises(DefinitionError):
-        compile_flagd_document(
-            {"flags": {}, "$evaluators": {"x": {"nope": 1}}}, isolate_problems=True
-        )
+        compile_flagd_document({"flags": {}, "metadata": {"x": [1]}}, isolate_problems=True)
+
+
+def test_a_broken_shared_evaluator_refuses_only_the_flags_using_it() -> None:
+    """An unknown operator in ``$evaluators`` refuses the flags that ``$ref`` it, no others."""
+    flag = {"variants": {"a": "a", "b": "b"}, "defaultVariant": "a"}
+    flag_set = compile_flagd_document(
+        {
+            "$evaluators": {"bad": {"nope": 1}, "unused": {"nope": 2}},
+            "flags": {
+                "uses": {**flag, "targeting": {"if": [{"$ref": "bad"}, "b", "a"]}},
+                "fine": flag,
+            },
+        },
+        isolate_problems=True,
+    )
+    assert flag_set.flags["uses"].problem is not None
+    assert "$evaluators.bad" in flag_set.flags["uses"].problem
+    assert flag_set.flags["fine"].problem is None
+    assert {"$evaluators"} == {p.path[0] for p in flag_set.problems}
 
 
 def test_a_context_array_cannot_choose_a_fractional_bucket(tmp_path: Path) -> None:

@@ -50,7 +50,12 @@ def _foreign_snapshot(path: str, args: argparse.Namespace, clock: Clock | None) 
     """Load a flag file of ``--format flagd`` or ``auto``; raise CommandError on problems."""
     try:
         return snapshot_from_file(
-            path, args.syntax, format=args.format, clock=clock, keep_definitions=True
+            path,
+            args.syntax,
+            format=args.format,
+            clock=clock,
+            keep_definitions=True,
+            isolate=False,  # the CLI reports every problem and refuses the file
         )
     except DefinitionError as exc:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc

@@ -33,6 +33,7 @@ from flagkit._client.observed import error_details, evaluate, label_of
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._core.details import Details, ErrorCode
 from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
+from flagkit._errors import Problem
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
@@ -82,6 +83,10 @@ class ClientStatus:
     stale: bool
     closed: bool
     source: SourceStatus | None
+    #: Flags of the live snapshot that were refused (ERROR/PARSE_ERROR, or their last good).
+    refused: tuple[str, ...] = ()
+    #: Every problem found in the live document, located (the refused flags' and others).
+    problems: tuple[Problem, ...] = ()
 
     def error_age(self, now: float | None = None) -> float | None:
         """Return the seconds since the last error, or None."""
@@ -257,6 +262,8 @@ class Client(Getters):
             stale=source.stale,
             closed=self._closed,
             source=source,
+            refused=tuple(sorted(snapshot.refused)),
+            problems=snapshot.problems,
         )
 
     # -- evaluation -----------------------------------------------------------

@@ -37,11 +37,12 @@ import mmh3
 
 from flagkit._core import rollouts
 from flagkit._core.conditions import string_equal, string_member
+from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Check, Plan, Ramp, Serve
-from flagkit._core.snapshot import CompiledFlag, Evaluator
+from flagkit._core.snapshot import CompiledFlag, Evaluator, Resolution
 from flagkit._types import ContextLike
 
-__all__ = ["check_function", "compiled_flag", "render", "serve_function"]
+__all__ = ["check_function", "compiled_flag", "refused_flag", "render", "serve_function"]
 
 Token = tuple[Any, ...]
 
@@ -237,6 +238,24 @@ def render(plan: Plan) -> Evaluator:
 def compiled_flag(plan: Plan, **fields: Any) -> CompiledFlag:
     """Return the flag ``plan`` describes, its evaluator rendered (fields: ``CompiledFlag``'s)."""
     return CompiledFlag(plan.flag_key, plan=plan, evaluate=render(plan), **fields)
+
+
+def refused_flag(key: str, message: str, **fields: Any) -> CompiledFlag:
+    """Return a flag that could not be compiled: every getter gets ERROR/PARSE_ERROR.
+
+    One bad flag is isolated rather than taking the document down (DESIGN
+    invariant 4); ``message`` says where and why.
+    """
+    outcome = Resolution(
+        key,
+        reason=Reason.ERROR,
+        error_code=ErrorCode.PARSE_ERROR,
+        error_message=message,
+        has_value=False,
+    ).outcome
+    fields.setdefault("value_type", "bool")
+    fields.setdefault("variants", {})
+    return compiled_flag(Plan(key, default=outcome), **fields)
 
 
 def serve_function(serve: Serve) -> Evaluator:

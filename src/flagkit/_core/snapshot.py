@@ -7,6 +7,7 @@ pydantic or does I/O: these are plain slotted objects and closures.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from flagkit._core.details import Details, ErrorCode, Reason
 from flagkit._core.served import integer_view
+from flagkit._errors import Problem
 from flagkit._types import ContextLike
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ __all__ = [
     "Resolution",
     "Snapshot",
     "ValueType",
+    "keep_last_good",
 ]
 
 ValueType = Literal["bool", "str", "int", "float", "object"]
@@ -220,6 +223,12 @@ class Snapshot:
     loaded_at: float = 0.0
     revision: str = ""
     document: Any = field(default=None, repr=False, compare=False)
+    #: Every problem found in the document (flags were isolated, not the document refused).
+    problems: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
+    #: Keys of the refused flags: each resolves ERROR/PARSE_ERROR, or serves ``kept``.
+    refused: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    #: Refused flags that serve their last good definition from an earlier snapshot.
+    kept: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     evaluators: tuple[dict[str, Evaluator | Resolution], ...] = field(
         init=False, repr=False, compare=False
     )
@@ -259,3 +268,24 @@ class Snapshot:
 
 
 EMPTY = Snapshot(flags=MappingProxyType({}), origin="<empty>")
+
+
+def keep_last_good(previous: Snapshot | None, new: Snapshot) -> Snapshot:
+    """Return ``new`` with each refused flag that ``previous`` served well put back.
+
+    DESIGN invariant 4: one bad flag keeps its last good definition where one
+    exists, while the good flags update. A refused flag with no earlier good
+    definition stays refused (the caller's default, ERROR/PARSE_ERROR).
+    """
+    if not new.refused or previous is None:
+        return new
+    flags = dict(new.flags)
+    kept = set()
+    for key in new.refused:
+        earlier = previous.flags.get(key)
+        if earlier is not None and (key not in previous.refused or key in previous.kept):
+            flags[key] = earlier
+            kept.add(key)
+    if not kept:
+        return new
+    return dataclasses.replace(new, flags=flags, kept=frozenset(kept))

@@ -18,8 +18,9 @@ from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.load import load_bytes, validate_document
 from flagkit._definitions.model import Document
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
-from flagkit._errors import SourceError
+from flagkit._errors import DefinitionError, SourceError
 from flagkit._sources.gc import gc_paused
+from flagkit._sources.isolate import isolated_native
 from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
 
 __all__ = [
@@ -47,20 +48,36 @@ def snapshot_from_bytes(
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
 ) -> Snapshot:
     """Parse, validate and compile a document's text; raise DefinitionError on problems.
 
     The one bytes-to-snapshot step every source shares: ``syntax`` is how
     the text is written (json, toml, yaml), ``format`` what it means
     (native, flagd, or auto to detect it from the parsed content).
+    ``isolate`` refuses a broken flag on its own rather than the whole
+    document (``isolate``); ``flagkit validate`` turns it off.
     """
     check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
     with gc_paused():
         if format == "native":
             # JSON goes straight to pydantic's Rust parser (see load_bytes).
+            try:
+                document = load_bytes(data, syntax, source=origin)
+            except DefinitionError as exc:
+                if not isolate:
+                    raise
+                return isolated_native(
+                    parse_bytes(data, syntax, source=origin),
+                    exc,
+                    origin=origin,
+                    revision=revision,
+                    clock=clock or time.time,
+                    keep_definitions=keep_definitions,
+                )
             return _compiled(
-                load_bytes(data, syntax, source=origin),
+                document,
                 origin=origin,
                 revision=revision,
                 clock=clock,
@@ -74,6 +91,7 @@ def snapshot_from_bytes(
         revision=revision,
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
     )
 
 
@@ -85,6 +103,7 @@ def _snapshot_from_raw(
     revision: str,
     clock: Clock | None,
     keep_definitions: bool,
+    isolate: bool,
 ) -> Snapshot:
     with gc_paused():
         if format != "native":
@@ -98,9 +117,23 @@ def _snapshot_from_raw(
                 revision=revision,
                 clock=clock,
                 keep_definitions=keep_definitions,
+                isolate=isolate,
+            )
+        try:
+            document = validate_document(raw, source=None if origin == "<memory>" else origin)
+        except DefinitionError as exc:
+            if not isolate:
+                raise
+            return isolated_native(
+                raw,
+                exc,
+                origin=origin,
+                revision=revision,
+                clock=clock or time.time,
+                keep_definitions=keep_definitions,
             )
         return _compiled(
-            validate_document(raw, source=None if origin == "<memory>" else origin),
+            document,
             origin=origin,
             revision=revision,
             clock=clock,
@@ -129,6 +162,7 @@ def snapshot_from_file(
     format: DocumentFormat = "native",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
 ) -> Snapshot:
     """Read, validate and compile a flag file."""
     source = os.fspath(path)
@@ -139,6 +173,7 @@ def snapshot_from_file(
         origin=source,
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
     )
 
 
@@ -149,6 +184,7 @@ def snapshot_from_data(
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
     return _snapshot_from_raw(
@@ -158,4 +194,5 @@ def snapshot_from_data(
         revision="",
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
     )

@@ -92,11 +92,14 @@ def compile_flagd_document(
     """Validate and compile a parsed flagd document into a :class:`FlagdFlagSet`.
 
     Every problem (schema and targeting) is collected, located as
-    ``flags.<key>.<field>``. By default any problem raises
-    :class:`DefinitionError`; with ``isolate_problems=True`` only the
-    document-level ones do, and each broken flag resolves to ERROR/PARSE_ERROR
-    while the others work (the problems are kept on the result).
-    ``clock`` supplies ``$flagd.timestamp`` (Unix seconds).
+    ``flags.<key>.<field>`` (or ``$evaluators.<name>...`` for a shared rule).
+    By default any problem raises :class:`DefinitionError` (``flagkit
+    validate``). With ``isolate_problems=True`` only problems outside every
+    flag (the document's shape, its metadata) raise; each broken flag
+    resolves to ERROR/PARSE_ERROR while the others work, and a broken
+    ``$evaluators`` entry refuses only the flags that use it. The problems
+    are kept on the result. ``clock`` supplies ``$flagd.timestamp`` (Unix
+    seconds).
     """
     problems: list[Problem] = []
     document: FlagdDocument | None = None
@@ -120,6 +123,7 @@ def compile_flagd_document(
             )
         except DefinitionError as exc:
             problems.extend(exc.problems)
+    flag_problems = _problems_by_flag(problems)
     rules: dict[str, CompiledLogic | None] = {}
     if isinstance(raw_flags, Mapping):
         for key, raw_flag in raw_flags.items():
@@ -137,22 +141,24 @@ def compile_flagd_document(
                 )
             except DefinitionError as exc:
                 problems.extend(exc.problems)
+                # A problem in a shared rule it uses is this flag's problem too.
+                flag_problems.setdefault(key, []).extend(exc.problems)
 
-    flag_problems = _problems_by_flag(problems)
-    global_problems = [p for p in problems if p.flag is None]
-    if problems and (not isolate_problems or global_problems):
+    document_problems = [
+        p for p in problems if p.flag is None and (not p.path or p.path[0] != "$evaluators")
+    ]
+    if problems and (not isolate_problems or document_problems):
         raise definition_error(problems, source=source)
 
-    # Past this point only flag-level problems remain (isolate mode), so the
-    # document's shape and its metadata are valid.
+    # Past this point only flag-level (and evaluator) problems remain
+    # (isolate mode), so the document's shape and its metadata are valid.
     assert isinstance(raw, Mapping)
     assert isinstance(raw_flags, Mapping)
     set_metadata = dict(raw.get("metadata") or {})
     flags: dict[str, CompiledFlagdFlag] = {}
     for key, raw_flag in raw_flags.items():
         if key in flag_problems:
-            detail = "; ".join(str(p) for p in flag_problems[key])
-            flags[key] = _broken_flag(key, f"flag {key!r} is invalid: {detail}")
+            flags[key] = _broken_flag(key, _refusal(key, flag_problems[key], source))
             continue
         model = document.flags[key] if document is not None else FlagdFlag.model_validate(raw_flag)
         flags[key] = _compile_flag(key, model, rules.get(key), set_metadata)
@@ -162,6 +168,11 @@ def compile_flagd_document(
         problems=definition_error(problems, source=source).problems,
         source=source,
     )
+
+
+def _refusal(key: str, problems: list[Problem], source: str | None) -> str:
+    located = "; ".join(str(p) for p in definition_error(problems, source=source).problems)
+    return f"flag {key!r} was refused: {located}"
 
 
 def _problems_by_flag(problems: list[Problem]) -> dict[str, list[Problem]]:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from flagkit._core.bucketing import string_key
-from flagkit._core.codegen import compiled_flag
+from flagkit._core.codegen import compiled_flag, refused_flag
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Plan, Split
 from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
@@ -74,25 +74,42 @@ def snapshot_from_flagd(
     revision: str = "",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
 ) -> Snapshot:
     """Validate and compile a parsed flagd document into a Snapshot.
 
-    Raises :class:`~flagkit.DefinitionError` listing every problem, located
-    as ``flags.<key>.<field>``, like the native format.
+    Problems are located as ``flags.<key>.<field>``, like the native format.
+    With ``isolate`` (how a client serves a document), a flag that cannot be
+    compiled is refused on its own: it resolves to ERROR/PARSE_ERROR, the
+    other flags are served, and the snapshot lists the problems and the
+    refused keys. Only a problem outside every flag raises
+    :class:`~flagkit.DefinitionError`. Without ``isolate`` (``flagkit
+    validate``), any problem raises, listing every one.
     """
     source = None if origin == "<memory>" else origin
-    flag_set = compile_flagd_document(raw, source=source, clock=clock or time.time)
+    flag_set = compile_flagd_document(
+        raw, source=source, clock=clock or time.time, isolate_problems=isolate
+    )
     evaluators = raw.get("$evaluators") or {}
     set_metadata = raw.get("metadata") or {}
     flags: dict[str, CompiledFlag] = {}
+    refused = []
     for key, compiled in flag_set.flags.items():
         raw_flag = raw["flags"][key]
+        fingerprint = _fingerprint(raw_flag, evaluators, set_metadata)
+        definition = raw_flag if keep_definitions else None
+        if compiled.problem is not None:
+            refused.append(key)
+            flags[key] = refused_flag(
+                key, compiled.problem, fingerprint=fingerprint, definition=definition
+            )
+            continue
         flags[key] = _compiled_flag(
             key,
             compiled,
             _inline_ref(raw_flag.get("targeting"), evaluators),
-            fingerprint=_fingerprint(raw_flag, evaluators, set_metadata),
-            definition=raw_flag if keep_definitions else None,
+            fingerprint=fingerprint,
+            definition=definition,
         )
     return Snapshot(
         flags=flags,
@@ -101,6 +118,8 @@ def snapshot_from_flagd(
         loaded_at=time.time(),
         revision=revision,
         document=raw if keep_definitions else None,
+        problems=flag_set.problems,
+        refused=frozenset(refused),
     )
 
 
@@ -155,8 +174,6 @@ def _compiled_flag(
 
 def _plan(key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any) -> Plan:
     """Return the flag's plan, with every outcome prebuilt as flagd resolves it."""
-    if flag.problem is not None:
-        return Plan(key, default=_error(key, ErrorCode.PARSE_ERROR, flag.problem))
     if flag.disabled:
         off = Resolution(key, reason=Reason.DISABLED, has_value=False).outcome
         return Plan(key, default=off, disabled=off)
