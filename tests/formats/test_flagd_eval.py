@@ -52,6 +52,8 @@ DOCUMENT: dict[str, Any] = {
                     {"==": [{"var": "tier"}, "free"]},
                     "nonexistent",
                     {"==": [{"var": "tier"}, "broken"]},
+                    {"cat": [{"var": "email"}, True]},
+                    {"==": [{"var": "tier"}, "unencodable"]},
                     {"fractional": [{"var": "email"}, ["red", 1]]},
                     None,
                 ]
@@ -194,10 +196,17 @@ def test_number_targeting_result_names_a_variant() -> None:
     assert expected == actual
 
 
-def test_runtime_failure_is_general_error() -> None:
-    """A rule failing at runtime is ERROR / GENERAL with the caller's default."""
-    actual = resolve("color", {"tier": "broken", "email": "\ud800"}, expected="string")
-    expected = ("DEFAULT", None, "ERROR", "GENERAL")
+def test_a_go_panic_at_run_time_is_a_parse_error() -> None:
+    """What Go's engine panics on (``cat`` of a boolean) is ERROR / PARSE_ERROR, as in flagd."""
+    actual = resolve("color", {"tier": "broken", "email": "a"}, expected="string")
+    expected = ("DEFAULT", None, "ERROR", "PARSE_ERROR")
+    assert expected == (actual.value, actual.variant, actual.reason, actual.error_code)
+
+
+def test_an_unencodable_bucketing_value_counts_as_missing() -> None:
+    """A lone surrogate has no UTF-8 bytes to hash: fractional is null, the default serves."""
+    actual = resolve("color", {"tier": "unencodable", "email": "\ud800"}, expected="string")
+    expected = ("#FF0000", "red", "DEFAULT", None)
     assert expected == (actual.value, actual.variant, actual.reason, actual.error_code)
 
 
@@ -322,8 +331,8 @@ def test_a_broken_shared_evaluator_refuses_only_the_flags_using_it() -> None:
     assert {"$evaluators"} == {p.path[0] for p in flag_set.problems}
 
 
-def test_a_context_array_cannot_choose_a_fractional_bucket(tmp_path: Path) -> None:
-    """An array in the context is a non-string bucketing value (null), not a bucket."""
+def test_a_context_array_is_a_fractional_bucket_as_in_go(tmp_path: Path) -> None:
+    """An array in the context, first argument of fractional, is a bucket (Go evaluates first)."""
     path = tmp_path / "f.json"
     path.write_text(
         json.dumps(
@@ -344,4 +353,7 @@ def test_a_context_array_cannot_choose_a_fractional_bucket(tmp_path: Path) -> No
         client.get_str("f", "?", {"a": ["on", 1000000], "targetingKey": f"u{i}"})
         for i in range(200)
     )
-    assert {"off": 200} == dict(served)  # null targeting result: the default variant
+    # Go flagd evaluates the arguments first: an array from the context is a
+    # bucket like any other (here 1000000 to 1 against "on"), and the
+    # bucketing value falls back to the flag key and the targeting key.
+    assert {"on": 200} == dict(served)

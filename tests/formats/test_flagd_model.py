@@ -81,7 +81,7 @@ def test_each_variant_type(variants: dict[str, Any], kind: str) -> None:
 def test_every_problem_is_reported_at_once() -> None:
     """All problems across flags, fields and targeting come back together, located."""
     expected = [
-        ("$evaluators.broken.in", "'in' takes exactly 2 arguments, got 1"),
+        ("$evaluators.broken", "unknown operator 'bogus'"),
         (
             "flags.a.defaultVariant",
             "defaultVariant 'purple' names no variant (variants: blue, red)",
@@ -131,7 +131,7 @@ def test_every_problem_is_reported_at_once() -> None:
                 "i": {"state": "ENABLED", "variants": {"list": [1, 2]}},
                 "j": {"state": "ENABLED", "variants": {"on": True}, "targeting": {"$ref": "nope"}},
             },
-            "$evaluators": {"broken": {"in": ["x"]}},
+            "$evaluators": {"broken": {"bogus": ["x"]}},
             "metadata": {"bad": None},
         }
     )

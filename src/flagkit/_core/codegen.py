@@ -169,7 +169,9 @@ class _Renderer:
     def split(self, indent: int, token: Token) -> None:
         _, flat, bounds, report, name = token
         self.emit(indent, f"k = {self.read(flat, name)}")
-        self.emit(indent, "if type(k) is not str:")
+        # An exact non-empty str is hashed at once; anything else (an empty
+        # key counts as missing, as in flagd) asks the key function.
+        self.emit(indent, "if type(k) is not str or not k:")
         self.emit(indent + 4, f"k = {name}_key(k)")
         self.emit(indent + 4, "if k is None:")
         self.emit(indent + 8, f"return {name}_missing")

@@ -37,22 +37,28 @@ from typing import Any
 from flagkit._errors import DefinitionError, Problem
 from flagkit._types import Clock
 from flagkit.formats._problems import definition_error
+from flagkit.formats.flagd._govalues import json_text
 from flagkit.formats.flagd._jsonlogic import CompiledLogic, compile_logic
-from flagkit.formats.flagd._jsvalues import js_string
 from flagkit.formats.flagd._model import FlagdDocument, FlagdFlag, validate_flagd_document
+from flagkit.formats.flagd._operators import FlagdHashing
 
 __all__ = ["CompiledFlagdFlag", "FlagdFlagSet", "compile_flagd_document", "variant_name"]
 
 
-def variant_name(result: Any) -> str | None:
-    """Name the variant a targeting result selects, as flagd stringifies it."""
-    if isinstance(result, bool):
-        return "true" if result else "false"
-    if isinstance(result, str):
+def variant_name(result: Any) -> str:
+    """Name the variant a targeting result selects, as Go flagd does.
+
+    flagd JSON-encodes the result and removes every double quote
+    (``json.go``, ``evaluateVariant``): text names itself (``<``, ``>``, ``&``
+    and control characters are escaped first, so a variant named ``a<b`` is
+    never selected), ``true``/``false`` name ``"true"``/``"false"``, numbers
+    are spelled as Go writes them (``1``, ``0.5``, ``1e+21``), and arrays and
+    objects as their JSON without quotes. Raises ``GoPanic`` for NaN and
+    infinities, which Go cannot encode (flagd: PARSE_ERROR).
+    """
+    if type(result) is str and result.isalnum():
         return result
-    if isinstance(result, (int, float)):
-        return js_string(result)
-    return None
+    return json_text(result).replace('"', "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,7 @@ def compile_flagd_document(
     source: str | None = None,
     clock: Clock = time.time,
     isolate_problems: bool = False,
+    hashing: FlagdHashing = "v2",
 ) -> FlagdFlagSet:
     """Validate and compile a parsed flagd document into a :class:`FlagdFlagSet`.
 
@@ -138,6 +145,7 @@ def compile_flagd_document(
                     flag_key=key,
                     clock=clock,
                     location=("flags", key, "targeting"),
+                    hashing=hashing,
                 )
             except DefinitionError as exc:
                 problems.extend(exc.problems)

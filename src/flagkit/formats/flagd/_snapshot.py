@@ -34,8 +34,9 @@ from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
 from flagkit._types import Clock, ContextLike
 from flagkit.formats.flagd._compile import CompiledFlagdFlag, compile_flagd_document, variant_name
+from flagkit.formats.flagd._govalues import GoPanic
 from flagkit.formats.flagd._jsonlogic import EvaluationFailure
-from flagkit.formats.flagd._operators import parse_buckets
+from flagkit.formats.flagd._operators import FlagdHashing, parse_buckets
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
 
@@ -75,6 +76,7 @@ def snapshot_from_flagd(
     clock: Clock | None = None,
     keep_definitions: bool = False,
     isolate: bool = True,
+    hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Validate and compile a parsed flagd document into a Snapshot.
 
@@ -84,11 +86,13 @@ def snapshot_from_flagd(
     other flags are served, and the snapshot lists the problems and the
     refused keys. Only a problem outside every flag raises
     :class:`~flagkit.DefinitionError`. Without ``isolate`` (``flagkit
-    validate``), any problem raises, listing every one.
+    validate``), any problem raises, listing every one. ``hashing`` is how
+    ``fractional`` hashes: ``"v2"`` (Go flagd, the JavaScript core, and
+    flagkit's own rollouts) or ``"v3"`` (flagd-core 2.0's CBOR hashing).
     """
     source = None if origin == "<memory>" else origin
     flag_set = compile_flagd_document(
-        raw, source=source, clock=clock or time.time, isolate_problems=isolate
+        raw, source=source, clock=clock or time.time, isolate_problems=isolate, hashing=hashing
     )
     evaluators = raw.get("$evaluators") or {}
     set_metadata = raw.get("metadata") or {}
@@ -110,6 +114,7 @@ def snapshot_from_flagd(
             _inline_ref(raw_flag.get("targeting"), evaluators),
             fingerprint=fingerprint,
             definition=definition,
+            hashing=hashing,
         )
     return Snapshot(
         flags=flags,
@@ -156,14 +161,20 @@ def _value_type(variants: Mapping[str, Any]) -> NativeType:
 
 
 def _compiled_flag(
-    key: str, flag: CompiledFlagdFlag, targeting: Any, *, fingerprint: str, definition: Any
+    key: str,
+    flag: CompiledFlagdFlag,
+    targeting: Any,
+    *,
+    fingerprint: str,
+    definition: Any,
+    hashing: FlagdHashing,
 ) -> CompiledFlag:
     variants: dict[str, Any] = dict(flag.variants)
     value_type = _value_type(variants) if variants else "bool"
     if value_type == "float":
         variants = {name: float(value) for name, value in variants.items()}
     return compiled_flag(
-        _plan(key, flag, variants, targeting),
+        _plan(key, flag, variants, targeting, hashing),
         value_type=value_type,
         variants=variants,
         definition=definition,
@@ -172,7 +183,13 @@ def _compiled_flag(
     )
 
 
-def _plan(key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any) -> Plan:
+def _plan(
+    key: str,
+    flag: CompiledFlagdFlag,
+    variants: Mapping[str, Any],
+    targeting: Any,
+    hashing: FlagdHashing,
+) -> Plan:
     """Return the flag's plan, with every outcome prebuilt as flagd resolves it."""
     if flag.disabled:
         off = Resolution(key, reason=Reason.DISABLED, has_value=False).outcome
@@ -195,28 +212,32 @@ def _plan(key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], target
     }
 
     def outcome_of(result: Any) -> Outcome:
-        """Map a targeting result onto an outcome, as flagd does."""
+        """Map a targeting result onto an outcome, as Go flagd does."""
         if result is None:
             return default
         if isinstance(result, EvaluationFailure):
-            return _error(
-                key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: {result.message}"
-            )
-        name = variant_name(result)
-        match = matches.get(name) if name is not None else None
+            code = ErrorCode.PARSE_ERROR if result.parse_error else ErrorCode.GENERAL
+            return _error(key, code, f"flag {key!r} targeting failed: {result.message}")
+        try:
+            name = variant_name(result)
+        except GoPanic as exc:  # NaN or an infinity: flagd cannot encode the result
+            return _error(key, ErrorCode.PARSE_ERROR, f"flag {key!r} targeting failed: {exc}")
+        match = matches.get(name)
         if match is None:
             message = f"flag {key!r} targeting returned {result!r}, which names no variant"
             return _error(key, ErrorCode.GENERAL, message)
         return match
 
-    split = _fractional_split(key, targeting, outcome_of)
-    if split is not None:
-        return Plan(key, default=split)
-    get_match = matches.get
+    if hashing == "v2":
+        split = _fractional_split(key, targeting, outcome_of)
+        if split is not None:
+            return Plan(key, default=split)
+    # The usual result is text naming a variant; these names name themselves.
+    get_match = {name: match for name, match in matches.items() if variant_name(name) == name}.get
 
     def evaluate(ctx: ContextLike) -> Outcome:
         result = rule(ctx)
-        if type(result) is str:  # the usual case: a variant name
+        if type(result) is str:
             match = get_match(result)
             if match is not None:
                 return match
@@ -252,7 +273,7 @@ def _fractional_split(
         for spec in specs
     )
     parsed = parse_buckets(specs) if literal else None
-    if parsed is None:
+    if parsed is None or parsed[1] == 0:
         return None
     buckets, total = parsed
     return Split(
