@@ -39,7 +39,7 @@ from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
-from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
+from flagkit._types import Clock, ContextLike, DocumentFormat, FlagdHashing, PathLike, Syntax
 
 if TYPE_CHECKING:
     from flagkit._client.exposure import ExposureEvent
@@ -161,15 +161,23 @@ class Client(Getters):
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
 
         ``format="flagd"`` reads a flagd flag-definition document, and
-        ``format="auto"`` tells the two apart by content.
+        ``format="auto"`` tells the two apart by content; ``flagd_hashing``
+        is how its ``fractional`` hashes (``"v2"``, or flagd-core 2.0's ``"v3"``).
         """
         source = FileSource(
-            path, syntax=syntax, format=format, watch=watch, interval=interval, clock=clock
+            path,
+            syntax=syntax,
+            format=format,
+            watch=watch,
+            interval=interval,
+            clock=clock,
+            flagd_hashing=flagd_hashing,
         )
         return cls(source, clock=clock, **options)
 
@@ -180,10 +188,12 @@ class Client(Getters):
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Validate and compile a flag document held in memory (native, flagd or auto)."""
-        return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
+        source = MemorySource(document, format=format, clock=clock, flagd_hashing=flagd_hashing)
+        return cls(source, clock=clock, **options)
 
     @classmethod
     def from_url(

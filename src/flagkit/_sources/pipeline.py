@@ -21,14 +21,32 @@ from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._errors import DefinitionError, SourceError
 from flagkit._sources.gc import gc_paused
 from flagkit._sources.isolate import isolated_native
-from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
+from flagkit._types import (
+    DOCUMENT_FORMATS,
+    FLAGD_HASHINGS,
+    Clock,
+    DocumentFormat,
+    FlagdHashing,
+    PathLike,
+    Syntax,
+)
 
 __all__ = [
     "check_document_format",
+    "check_flagd_hashing",
     "snapshot_from_bytes",
     "snapshot_from_data",
     "snapshot_from_file",
 ]
+
+
+def check_flagd_hashing(hashing: str) -> FlagdHashing:
+    """Return ``hashing`` if it names a fractional hashing; raise SourceError otherwise."""
+    if hashing not in FLAGD_HASHINGS:
+        raise SourceError(
+            f"unknown flagd hashing {hashing!r}; expected one of {', '.join(FLAGD_HASHINGS)}"
+        )
+    return hashing
 
 
 def check_document_format(format: str) -> DocumentFormat:
@@ -49,6 +67,7 @@ def snapshot_from_bytes(
     clock: Clock | None = None,
     keep_definitions: bool = False,
     isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Parse, validate and compile a document's text; raise DefinitionError on problems.
 
@@ -57,6 +76,7 @@ def snapshot_from_bytes(
     (native, flagd, or auto to detect it from the parsed content).
     ``isolate`` refuses a broken flag on its own rather than the whole
     document (``isolate``); ``flagkit validate`` turns it off.
+    ``flagd_hashing`` is how a flagd document's ``fractional`` hashes.
     """
     check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
@@ -92,6 +112,7 @@ def snapshot_from_bytes(
         clock=clock,
         keep_definitions=keep_definitions,
         isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )
 
 
@@ -104,6 +125,7 @@ def _snapshot_from_raw(
     clock: Clock | None,
     keep_definitions: bool,
     isolate: bool,
+    flagd_hashing: FlagdHashing,
 ) -> Snapshot:
     with gc_paused():
         if format != "native":
@@ -118,6 +140,7 @@ def _snapshot_from_raw(
                 clock=clock,
                 keep_definitions=keep_definitions,
                 isolate=isolate,
+                hashing=check_flagd_hashing(flagd_hashing),
             )
         try:
             document = validate_document(raw, source=None if origin == "<memory>" else origin)
@@ -163,6 +186,7 @@ def snapshot_from_file(
     clock: Clock | None = None,
     keep_definitions: bool = False,
     isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Read, validate and compile a flag file."""
     source = os.fspath(path)
@@ -174,6 +198,7 @@ def snapshot_from_file(
         clock=clock,
         keep_definitions=keep_definitions,
         isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )
 
 
@@ -185,6 +210,7 @@ def snapshot_from_data(
     clock: Clock | None = None,
     keep_definitions: bool = False,
     isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
     return _snapshot_from_raw(
@@ -195,4 +221,5 @@ def snapshot_from_data(
         clock=clock,
         keep_definitions=keep_definitions,
         isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from flagkit._core import rollouts
 from flagkit._core.bucketing import hash_bytes, hash_of, string_key
+from flagkit._types import FlagdHashing
 from flagkit.formats.flagd._cbor import canonical_cbor
 from flagkit.formats.flagd._gosemver import GoVersion, compare, parse
 from flagkit.formats.flagd._govalues import format_v, is_array, is_number
@@ -41,9 +42,6 @@ __all__ = [
 #: flagd caps the sum of ``fractional`` weights at MaxInt32 so that the 64-bit
 #: product ``hash * total`` fits a signed long in every provider language.
 MAX_FRACTIONAL_WEIGHT: Final = 2_147_483_647
-
-#: How ``fractional`` hashes its bucketing value (see the module docstring).
-FlagdHashing: TypeAlias = Literal["v2", "v3"]
 
 
 def _two_strings(parsed: Any) -> tuple[str, str] | None:
