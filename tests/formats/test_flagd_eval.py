@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -357,3 +359,54 @@ def test_a_context_array_is_a_fractional_bucket_as_in_go(tmp_path: Path) -> None
     # bucket like any other (here 1000000 to 1 against "on"), and the
     # bucketing value falls back to the flag key and the targeting key.
     assert {"on": 200} == dict(served)
+
+
+_SURROGATE_SCRIPT = r"""
+import json, sys
+import flagkit
+path = sys.argv[1]
+for hashing in ("v2", "v3"):
+    client = flagkit.Client.from_file(path, format="flagd", flagd_hashing=hashing)
+    for key in client.flag_keys():
+        for context in ({"targetingKey": "u"}, {"targetingKey": "\ud800"}, {"email": "\udfff"}):
+            details = client.get_str_details(key, "fallback", context)
+            print(hashing, ascii(key), details.value, details.reason.value)
+"""
+
+
+def test_a_lone_surrogate_in_a_flag_key_never_crashes(tmp_path: Path) -> None:
+    """Issue 17: a flagd key like "k\\ud800" with a fractional rule never crashes (subprocess).
+
+    mmh3 would crash the interpreter on an unencodable string; flagkit hashes
+    only bytes it encoded, so the evaluation serves the default variant and the
+    process exits cleanly.
+    """
+    flag = {
+        "state": "ENABLED",
+        "variants": {"on": "on", "off": "off"},
+        "defaultVariant": "off",
+    }
+    document = {
+        "flags": {
+            "k\ud800": {**flag, "targeting": {"fractional": [["on", 50], ["off", 50]]}},
+            "by-email\udfff": {
+                **flag,
+                "targeting": {"fractional": [{"var": "email"}, ["on", 50], ["off", 50]]},
+            },
+            "nested\ud800": {**flag, "targeting": {"if": [True, {"fractional": [["on", 1]]}]}},
+        }
+    }
+    path = tmp_path / "surrogate.json"
+    path.write_text(json.dumps(document), encoding="utf-8")  # JSON escapes the surrogates
+    done = subprocess.run(
+        [sys.executable, "-c", _SURROGATE_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 0 == done.returncode, done.stderr
+    lines = done.stdout.splitlines()
+    assert 2 * 3 * 3 == len(lines)
+    assert all(line.endswith(("off DEFAULT", "on TARGETING_MATCH")) for line in lines)
+    assert all(line.endswith("off DEFAULT") for line in lines if "'k\\ud800'" in line)
