@@ -691,6 +691,15 @@ class CompiledLogic:
         self._env = env
         self._needs_flagd = needs_flagd
 
+    @property
+    def node(self) -> Node | None:
+        """Return the compiled node when it can run on the context as it is, else None.
+
+        A caller may run it directly, outside :meth:`__call__`'s guard, as long
+        as it calls the rule itself again when the node raises.
+        """
+        return None if self._needs_flagd else self._node
+
     def __call__(self, context: Mapping[str, Any]) -> Any:
         try:
             return self._node(self._env.full(context) if self._needs_flagd else context)
@@ -827,7 +836,7 @@ class _Compiler:
         if lazy is not None:
             if not is_array(args):
                 return _panic("interface conversion: interface {} is not []interface {}")
-            return lazy(self, [_as_node(self.compile(arg)) for arg in args])
+            return lazy(self, [self.compile(arg) for arg in args])
         function, pure = _EAGER[operator]
         compiled = self.compile(args)
         if operator == "var":
@@ -881,14 +890,28 @@ class _Compiler:
                     return default if value is None else value
                 return _get_var(path_value, data)
 
+            if default is None:
+                var_key.var_key = key  # type: ignore[attr-defined]  # consumers may inline the read
             return var_key
         return lambda d: _get_var(path_value, d)
 
 
-def _build_if(compiler: _Compiler, nodes: list[Node]) -> _Compiled:
+def _truth(test: _Compiled) -> Callable[[Any], bool]:
+    """Return a function telling whether ``test`` holds, reading a read of a key at once."""
+    node = _as_node(test)
+    key = getattr(node, "var_key", None)
+    if key is None:
+        return lambda d: is_true(node(d))
+
+    def holds(data: Any) -> bool:
+        value = data.get(key) if type(data) is dict else node(data)
+        return value is True or (value is not False and value is not None and is_true(value))
+
+    return holds
+
+
+def _build_if(compiler: _Compiler, args: list[_Compiled]) -> _Compiled:
     env = compiler.env
-    pairs = [(nodes[i], nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
-    otherwise = nodes[-1] if len(nodes) % 2 == 1 else None
 
     def clause(value: Any, data: Any) -> Any:
         # Go's evaluateClause: an object a branch evaluates to is applied again.
@@ -896,25 +919,48 @@ def _build_if(compiler: _Compiler, nodes: list[Node]) -> _Compiled:
             return value
         return apply(value, env.full(data), env)
 
+    if len(args) == 3 and all(
+        isinstance(arg, _Literal) and not is_map(arg.value) for arg in args[1:]
+    ):
+        # {"if": [test, "on", "off"]}: two constants, no call to reach them.
+        holds = _truth(args[0])
+        on, off = args[1].value, args[2].value  # type: ignore[union-attr]
+        return lambda d: on if holds(d) else off
+    nodes = [_as_node(arg) for arg in args]
+    pairs = [(_truth(args[i]), nodes[i + 1]) for i in range(0, len(nodes) - 1, 2)]
+    otherwise = nodes[-1] if len(nodes) % 2 == 1 else None
+
     if len(pairs) == 1 and otherwise is not None:
         (test, then) = pairs[0]
 
         def if_then_else(data: Any) -> Any:
-            value = then(data) if is_true(test(data)) else otherwise(data)
+            value = then(data) if test(data) else otherwise(data)
             return value if type(value) is str else clause(value, data)
 
         return if_then_else
 
     def if_chain(data: Any) -> Any:
         for test, then in pairs:
-            if is_true(test(data)):
+            if test(data):
                 return clause(then(data), data)
         return None if otherwise is None else clause(otherwise(data), data)
 
     return if_chain
 
 
-def _build_and(_c: _Compiler, nodes: list[Node]) -> _Compiled:
+def _build_and(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    nodes = [_as_node(arg) for arg in args]
+    if len(nodes) == 2:
+        first, second = nodes
+
+        def both(data: Any) -> Any:
+            value = first(data)
+            if value is True or (value is not False and value is not None and is_true(value)):
+                return second(data)
+            return value
+
+        return both
+
     def all_of(data: Any) -> Any:
         value = None
         for node in nodes:
@@ -926,7 +972,9 @@ def _build_and(_c: _Compiler, nodes: list[Node]) -> _Compiled:
     return all_of
 
 
-def _build_or(_c: _Compiler, nodes: list[Node]) -> _Compiled:
+def _build_or(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
+    nodes = [_as_node(arg) for arg in args]
+
     def any_of(data: Any) -> Any:
         value = None
         for node in nodes:
@@ -938,7 +986,7 @@ def _build_or(_c: _Compiler, nodes: list[Node]) -> _Compiled:
     return any_of
 
 
-_LAZY_BUILDERS: Final[dict[str, Callable[[_Compiler, list[Node]], _Compiled]]] = {
+_LAZY_BUILDERS: Final[dict[str, Callable[[_Compiler, list[_Compiled]], _Compiled]]] = {
     "if": _build_if,
     "?:": _build_if,
     "and": _build_and,
@@ -956,9 +1004,10 @@ def _build_in(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | None
     members = frozenset(haystack)
     numbers = [to_number(item) for item in haystack]
     needle = _as_node(_c.compile(args[0]))
+    key = getattr(needle, "var_key", None)
 
     def member(data: Any) -> bool:
-        value = needle(data)
+        value: Any = data.get(key) if key is not None and type(data) is dict else needle(data)
         if type(value) is str:
             return value in members
         if is_number(value):
@@ -992,7 +1041,38 @@ def _build_equal(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | N
     return equal
 
 
+def _build_affix(method: str) -> Callable[[_Compiler, _Compiled, Any], _Compiled | None]:
+    """``{"ends_with": [x, "@example.com"]}``: a method call on text, else null (as in Go)."""
+    test = getattr(str, method)
+
+    def build(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | None:
+        if isinstance(compiled, _Literal) or len(args) != 2 or not isinstance(args[1], str):
+            return None
+        affix = args[1]
+        subject = _as_node(_c.compile(args[0]))
+        key = getattr(subject, "var_key", None)
+        if key is not None:
+
+            def affix_of_key(data: Any) -> bool | None:
+                value = data.get(key) if type(data) is dict else subject(data)
+                if type(value) is str:
+                    return test(value, affix)  # type: ignore[no-any-return]
+                return test(str.__str__(value), affix) if isinstance(value, str) else None
+
+            return affix_of_key
+
+        def affix_of(data: Any) -> bool | None:
+            value = subject(data)
+            return test(str.__str__(value), affix) if isinstance(value, str) else None
+
+        return affix_of
+
+    return build
+
+
 _SPECIAL_BUILDERS: Final[dict[str, Callable[[_Compiler, _Compiled, Any], _Compiled | None]]] = {
     "in": _build_in,
     "==": _build_equal,
+    "starts_with": _build_affix("startswith"),
+    "ends_with": _build_affix("endswith"),
 }

@@ -235,13 +235,32 @@ def _plan(
     # The usual result is text naming a variant; these names name themselves.
     get_match = {name: match for name, match in matches.items() if variant_name(name) == name}.get
 
-    def evaluate(ctx: ContextLike) -> Outcome:
-        result = rule(ctx)
-        if type(result) is str:
-            match = get_match(result)
-            if match is not None:
-                return match
-        return outcome_of(result)
+    node = rule.node
+    if node is None:
+
+        def evaluate(ctx: ContextLike) -> Outcome:
+            result = rule(ctx)
+            if type(result) is str:
+                match = get_match(result)
+                if match is not None:
+                    return match
+            return outcome_of(result)
+
+    else:
+        run = node
+
+        def evaluate(ctx: ContextLike) -> Outcome:
+            # The rule's node, unguarded: a failure runs the guarded rule,
+            # which reports it (the rule is pure, so running it twice is safe).
+            try:
+                result = run(ctx)
+            except Exception:
+                result = rule(ctx)
+            if type(result) is str:
+                match = get_match(result)
+                if match is not None:
+                    return match
+            return outcome_of(result)
 
     return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
 
