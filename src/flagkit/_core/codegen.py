@@ -231,6 +231,10 @@ def _function(tokens: list[Token], namespace: dict[str, Any], label: str) -> Any
 
 def render(plan: Plan) -> Evaluator:
     """Return the one generated function that evaluates ``plan``."""
+    if isinstance(plan.default, Call) and not (plan.rules or plan.gates or plan.disabled):
+        # A plan that is one call (a foreign format's compiled targeting) is
+        # that call: a generated wrapper would only add a frame and a namespace.
+        return plan.default.evaluate
     shape = _Shape()
     shape.plan(plan)
     evaluate: Evaluator = _function(shape.tokens, shape.namespace, plan.flag_key)

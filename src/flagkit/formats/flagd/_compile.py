@@ -28,6 +28,7 @@ default.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,11 +39,22 @@ from flagkit._errors import DefinitionError, Problem
 from flagkit._types import Clock
 from flagkit.formats._problems import definition_error
 from flagkit.formats.flagd._govalues import json_text
-from flagkit.formats.flagd._jsonlogic import CompiledLogic, compile_logic
-from flagkit.formats.flagd._model import FlagdDocument, FlagdFlag, validate_flagd_document
+from flagkit.formats.flagd._jsonlogic import PreparedLogic, prepare_logic
+from flagkit.formats.flagd._model import (
+    FlagdFlag,
+    PlainFlag,
+    plain_flags,
+    validate_flagd_document,
+)
 from flagkit.formats.flagd._operators import FlagdHashing
 
-__all__ = ["CompiledFlagdFlag", "FlagdFlagSet", "compile_flagd_document", "variant_name"]
+__all__ = [
+    "CompiledFlagdFlag",
+    "FlagdFlagSet",
+    "compile_flagd_document",
+    "flag_json",
+    "variant_name",
+]
 
 
 def variant_name(result: Any) -> str:
@@ -72,10 +84,12 @@ class CompiledFlagdFlag:
     key: str
     variants: Mapping[str, Any]
     default_variant: str | None
-    rule: CompiledLogic | None
+    rule: PreparedLogic | None
     disabled: bool
     metadata: Mapping[str, Any]
     problem: str | None = None
+    #: The flag's own JSON (keys sorted), for its fingerprint.
+    text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +123,12 @@ def compile_flagd_document(
     seconds).
     """
     problems: list[Problem] = []
-    document: FlagdDocument | None = None
-    try:
-        document = validate_flagd_document(raw, source=source)
-    except DefinitionError as exc:
-        problems.extend(exc.problems)
+    models: Mapping[str, FlagdFlag | PlainFlag] | None = plain_flags(raw)
+    if models is None:  # not plainly valid: the models report every problem
+        try:
+            models = validate_flagd_document(raw, source=source).flags
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
 
     raw_flags = raw.get("flags") if isinstance(raw, Mapping) else None
     raw_evaluators = raw.get("$evaluators") if isinstance(raw, Mapping) else None
@@ -121,7 +136,7 @@ def compile_flagd_document(
     for name, evaluator in evaluators.items():
         # Check every shared rule on its own, so that an unused one is checked too.
         try:
-            compile_logic(
+            prepare_logic(
                 evaluator,
                 evaluators=evaluators,
                 flag_key="",
@@ -131,21 +146,25 @@ def compile_flagd_document(
         except DefinitionError as exc:
             problems.extend(exc.problems)
     flag_problems = _problems_by_flag(problems)
-    rules: dict[str, CompiledLogic | None] = {}
+    rules: dict[str, PreparedLogic | None] = {}
+    texts: dict[str, str] = {}
     if isinstance(raw_flags, Mapping):
         for key, raw_flag in raw_flags.items():
+            text = flag_json(raw_flag)
+            texts[key] = text if text is not None else repr(raw_flag)
             targeting = raw_flag.get("targeting") if isinstance(raw_flag, Mapping) else None
             if not isinstance(targeting, Mapping) or not targeting:
                 rules[key] = None  # absent or {}: no targeting (a non-object is a schema problem)
                 continue
             try:
-                rules[key] = compile_logic(
+                rules[key] = prepare_logic(
                     targeting,
                     evaluators=evaluators,
                     flag_key=key,
                     clock=clock,
                     location=("flags", key, "targeting"),
                     hashing=hashing,
+                    flag_text=text,
                 )
             except DefinitionError as exc:
                 problems.extend(exc.problems)
@@ -162,14 +181,14 @@ def compile_flagd_document(
     # (isolate mode), so the document's shape and its metadata are valid.
     assert isinstance(raw, Mapping)
     assert isinstance(raw_flags, Mapping)
-    set_metadata = dict(raw.get("metadata") or {})
+    set_metadata = MappingProxyType(dict(raw.get("metadata") or {}))
     flags: dict[str, CompiledFlagdFlag] = {}
     for key, raw_flag in raw_flags.items():
         if key in flag_problems:
             flags[key] = _broken_flag(key, _refusal(key, flag_problems[key], source))
             continue
-        model = document.flags[key] if document is not None else FlagdFlag.model_validate(raw_flag)
-        flags[key] = _compile_flag(key, model, rules.get(key), set_metadata)
+        model = models[key] if models is not None else FlagdFlag.model_validate(raw_flag)
+        flags[key] = _compile_flag(key, model, rules.get(key), set_metadata, texts[key])
     return FlagdFlagSet(
         flags=MappingProxyType(flags),
         metadata=MappingProxyType(set_metadata),
@@ -204,16 +223,42 @@ def _broken_flag(key: str, problem: str) -> CompiledFlagdFlag:
     )
 
 
+_NO_METADATA: Mapping[str, Any] = MappingProxyType({})
+
+
+def flag_json(raw_flag: Any) -> str | None:
+    """Return a flag's JSON, keys sorted, compact (its fingerprint's input, its rule's store).
+
+    None when JSON cannot write it (keys of other types, from YAML).
+    """
+    try:
+        text: str = _ENCODER.encode(raw_flag)
+    except (TypeError, ValueError):
+        return None
+    return text
+
+
+#: One encoder for every flag: building one per call costs a third of the encoding.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def _compile_flag(
-    key: str, model: FlagdFlag, rule: CompiledLogic | None, set_metadata: Mapping[str, Any]
+    key: str,
+    model: FlagdFlag | PlainFlag,
+    rule: PreparedLogic | None,
+    set_metadata: Mapping[str, Any],
+    text: str,
 ) -> CompiledFlagdFlag:
     # Flag metadata overrides flag-set metadata key by key (flagd providers spec).
-    metadata = {**set_metadata, **(model.metadata or {})}
+    metadata: Mapping[str, Any] = (
+        {**set_metadata, **model.metadata} if model.metadata else set_metadata or _NO_METADATA
+    )
     return CompiledFlagdFlag(
         key,
-        variants=MappingProxyType(dict(model.variants)),
+        variants=model.variants,  # the validated model's own dict, never changed
         default_variant=model.default_variant,
         rule=rule,
         disabled=model.state == "DISABLED",
-        metadata=MappingProxyType(metadata),
+        metadata=metadata,
+        text=text,
     )

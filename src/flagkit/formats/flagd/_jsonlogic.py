@@ -33,6 +33,7 @@ what flagd answers.
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -71,8 +72,10 @@ __all__ = [
     "OPERATORS",
     "CompiledLogic",
     "EvaluationFailure",
+    "PreparedLogic",
     "apply",
     "compile_logic",
+    "prepare_logic",
 ]
 
 #: A compiled node: takes the evaluation data and returns a JSON-like value.
@@ -726,12 +729,90 @@ def compile_logic(
     ``hashing`` is how ``fractional`` hashes (v2 or v3). Raises
     :class:`DefinitionError` with every problem found.
     """
+    return prepare_logic(
+        rule,
+        evaluators=evaluators,
+        flag_key=flag_key,
+        clock=clock,
+        location=location,
+        hashing=hashing,
+    ).compiled()
+
+
+class PreparedLogic:
+    """A rule checked at load and compiled on its first use.
+
+    Checking finds every problem compiling could (``prepare_logic`` raises
+    them), so a flag is never refused at evaluation time; compiling only
+    builds closures, and a document of 10,000 flags pays for the ones that
+    are evaluated. Concurrent first uses may both compile: the results are
+    equal, and either serves.
+    """
+
+    __slots__ = ("_compiled", "_env", "_evaluators", "_text")
+
+    def __init__(
+        self, rule: Any, evaluators: Mapping[str, Any], env: _Env, text: str | None = None
+    ) -> None:
+        # Held as compact JSON until first use: a string costs a tenth of the
+        # objects of the rule itself, which 10,000 flags would otherwise keep.
+        # ``text`` may be given: the JSON of an object whose ``targeting`` it is.
+        self._text: Any
+        if text is not None:
+            self._text = (text,)
+        else:
+            try:
+                self._text = json.dumps(rule, separators=(",", ":"))
+            except (TypeError, ValueError):  # keys JSON cannot write (YAML): keep the rule
+                self._text = _Literal(rule)
+        self._evaluators = evaluators
+        self._env = env
+        self._compiled: CompiledLogic | None = None
+
+    def compiled(self) -> CompiledLogic:
+        """Return the compiled rule (compiling it the first time)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiler = _Compiler(self._evaluators, self._env)
+            text = self._text
+            if isinstance(text, _Literal):
+                rule = text.value
+            elif isinstance(text, tuple):
+                rule = json.loads(text[0])["targeting"]
+            else:
+                rule = json.loads(text)
+            resolved = compiler.resolve(rule, ("targeting",), depth=0)
+            node = _as_node(compiler.compile(resolved))
+            compiled = CompiledLogic(node, env=self._env, needs_flagd=compiler.needs_flagd)
+            self._compiled = compiled
+        return compiled
+
+    def __call__(self, context: Mapping[str, Any]) -> Any:
+        return self.compiled()(context)
+
+
+def prepare_logic(
+    rule: Any,
+    *,
+    evaluators: Mapping[str, Any] | None = None,
+    flag_key: str,
+    clock: Clock = time.time,
+    location: Path = ("targeting",),
+    hashing: FlagdHashing = "v2",
+    flag_text: str | None = None,
+) -> PreparedLogic:
+    """Check a JSON Logic ``rule`` (``$ref`` inlined) and return it, to compile on first use.
+
+    The arguments are :func:`compile_logic`'s; ``flag_text``, when given, is
+    the JSON of the flag whose ``targeting`` the rule is (kept instead of
+    writing the rule again). Raises :class:`DefinitionError` with every
+    problem found.
+    """
     compiler = _Compiler(evaluators or {}, _Env(flag_key, clock, hashing))
-    resolved = compiler.resolve(rule, location, depth=0)
+    compiler.check(rule, location, depth=0)
     if compiler.problems:
         raise definition_error(compiler.problems)
-    node = _as_node(compiler.compile(resolved))
-    return CompiledLogic(node, env=compiler.env, needs_flagd=compiler.needs_flagd)
+    return PreparedLogic(rule, compiler.evaluators, compiler.env, flag_text)
 
 
 class _Literal:
@@ -760,6 +841,10 @@ def _panic(message: str) -> Node:
     return fail
 
 
+#: The node types that need no check: JSON's text, booleans, integers and null.
+_LEAVES: Final = frozenset({str, bool, int, type(None)})
+
+
 class _Compiler:
     """Resolves ``$ref`` and checks a rule, then turns it into closures."""
 
@@ -777,14 +862,17 @@ class _Compiler:
 
     def resolve(self, rule: Any, location: Path, *, depth: int) -> Any:
         """Return ``rule`` with every ``$ref`` inlined, reporting problems as it goes."""
+        kind = type(rule)
+        if kind is str or kind is bool or kind is int or rule is None:
+            return rule  # the usual leaves, told apart at once
         if depth > MAX_DEPTH:
             self.problem(location, f"rule is nested deeper than {MAX_DEPTH} levels")
             return None
-        if is_array(rule):
+        if kind is list or is_array(rule):
             return [
                 self.resolve(item, (*location, i), depth=depth + 1) for i, item in enumerate(rule)
             ]
-        if not is_map(rule):
+        if kind is not dict and not is_map(rule):
             if isinstance(rule, float) and not math.isfinite(rule):
                 self.problem(location, "numbers must be finite")
             elif not (rule is None or isinstance(rule, str | bool | int | float)):
@@ -800,6 +888,33 @@ class _Compiler:
             self.problem(location, f"unknown operator {operator!r}")
             return None
         return {operator: self.resolve(args, here, depth=depth + 1)}
+
+    def check(self, rule: Any, location: Path, *, depth: int) -> None:
+        """Report every problem ``resolve`` would, building nothing (the load-time check).
+
+        Leaves (text, booleans, integers, null) are the most common nodes and
+        need no call; only containers recurse.
+        """
+        kind = type(rule)
+        if kind is dict and len(rule) == 1:
+            ((operator, args),) = rule.items()
+            if operator == "$ref" or operator not in OPERATORS or depth > MAX_DEPTH:
+                self.resolve(rule, location, depth=depth)  # the rare case: report it
+                return
+            kind = type(args)
+            if kind is list:
+                here = (*location, operator)
+                for i, item in enumerate(args):
+                    if type(item) not in _LEAVES:
+                        self.check(item, (*here, i), depth=depth + 2)
+            elif kind not in _LEAVES:
+                self.check(args, (*location, operator), depth=depth + 1)
+        elif kind is list and depth <= MAX_DEPTH:
+            for i, item in enumerate(rule):
+                if type(item) not in _LEAVES:
+                    self.check(item, (*location, i), depth=depth + 1)
+        elif kind is not dict and kind not in _LEAVES:
+            self.resolve(rule, location, depth=depth)
 
     def resolve_ref(self, name: Any, location: Path, *, depth: int) -> Any:
         if not isinstance(name, str):
@@ -821,7 +936,10 @@ class _Compiler:
     # -- pass 2: closures ----------------------------------------------------
 
     def compile(self, rule: Any) -> _Compiled:
-        if is_array(rule):
+        kind = type(rule)
+        if kind is str or kind is bool or kind is int or kind is float or rule is None:
+            return _Literal(rule)
+        if kind is list or is_array(rule):
             items = [self.compile(item) for item in rule]
             if all(isinstance(item, _Literal) for item in items):
                 return _Literal([item.value for item in items])  # type: ignore[union-attr]

@@ -33,9 +33,14 @@ from flagkit._core.plan import Call, Plan, Split
 from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
 from flagkit._types import Clock, ContextLike
-from flagkit.formats.flagd._compile import CompiledFlagdFlag, compile_flagd_document, variant_name
+from flagkit.formats.flagd._compile import (
+    CompiledFlagdFlag,
+    compile_flagd_document,
+    flag_json,
+    variant_name,
+)
 from flagkit.formats.flagd._govalues import GoPanic
-from flagkit.formats.flagd._jsonlogic import EvaluationFailure
+from flagkit.formats.flagd._jsonlogic import EvaluationFailure, PreparedLogic
 from flagkit.formats.flagd._operators import FlagdHashing, parse_buckets
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
@@ -98,9 +103,13 @@ def snapshot_from_flagd(
     set_metadata = raw.get("metadata") or {}
     flags: dict[str, CompiledFlag] = {}
     refused = []
+    shared = (
+        json.dumps(set_metadata, sort_keys=True, default=str),
+        json.dumps(evaluators, sort_keys=True, default=str),
+    )
     for key, compiled in flag_set.flags.items():
         raw_flag = raw["flags"][key]
-        fingerprint = _fingerprint(raw_flag, evaluators, set_metadata)
+        fingerprint = _fingerprint(compiled.text or flag_json(raw_flag) or repr(raw_flag), shared)
         definition = raw_flag if keep_definitions else None
         if compiled.problem is not None:
             refused.append(key)
@@ -128,13 +137,12 @@ def snapshot_from_flagd(
     )
 
 
-def _fingerprint(raw_flag: Any, evaluators: Any, set_metadata: Any) -> str:
-    # A flag changes when its own JSON, the flag-set metadata it inherits, or
-    # (when it refers to any) the shared evaluators change.
-    text = json.dumps(raw_flag, sort_keys=True, default=str)
-    parts = [text, json.dumps(set_metadata, sort_keys=True, default=str)]
-    if '"$ref"' in text:
-        parts.append(json.dumps(evaluators, sort_keys=True, default=str))
+def _fingerprint(text: str, shared: tuple[str, str]) -> str:
+    # A flag changes when its own JSON (``text``), the flag-set metadata it
+    # inherits, or (when it refers to any) the shared evaluators change.
+    # ``shared`` is the metadata's and the evaluators' JSON, written once.
+    metadata, evaluators = shared
+    parts = [text, metadata, evaluators] if '"$ref":' in text else [text, metadata]
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
 
 
@@ -169,7 +177,7 @@ def _compiled_flag(
     definition: Any,
     hashing: FlagdHashing,
 ) -> CompiledFlag:
-    variants: dict[str, Any] = dict(flag.variants)
+    variants: Mapping[str, Any] = flag.variants
     value_type = _value_type(variants) if variants else "bool"
     if value_type == "float":
         variants = {name: float(value) for name, value in variants.items()}
@@ -195,17 +203,33 @@ def _plan(
         off = Resolution(key, reason=Reason.DISABLED, has_value=False).outcome
         return Plan(key, default=off, disabled=off)
 
-    def from_default(reason: Reason) -> Outcome:
-        name = flag.default_variant
-        if name is None:
-            # flagd: no default variant means the caller's default, reason DEFAULT.
-            return Resolution(key, reason=Reason.DEFAULT, has_value=False).outcome
-        return Resolution(key, value=variants[name], variant=name, reason=reason).outcome
-
     rule = flag.rule
     if rule is None:
-        return Plan(key, default=from_default(Reason.STATIC))
-    default = from_default(Reason.DEFAULT)
+        return Plan(key, default=_from_default(key, variants, flag.default_variant, Reason.STATIC))
+    if hashing == "v2" and _bare_fractional(targeting) is not None:
+        outcome_of = _outcomes(key, variants, flag.default_variant)[0]
+        split = _fractional_split(key, targeting, outcome_of)
+        if split is not None:
+            return Plan(key, default=split)
+    evaluate = _lazy_evaluator(key, rule, variants, flag.default_variant)
+    return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
+
+
+def _from_default(
+    key: str, variants: Mapping[str, Any], default_variant: str | None, reason: Reason
+) -> Outcome:
+    if default_variant is None:
+        # flagd: no default variant means the caller's default, reason DEFAULT.
+        return Resolution(key, reason=Reason.DEFAULT, has_value=False).outcome
+    value = variants[default_variant]
+    return Resolution(key, value=value, variant=default_variant, reason=reason).outcome
+
+
+def _outcomes(
+    key: str, variants: Mapping[str, Any], default_variant: str | None
+) -> tuple[Callable[[Any], Outcome], Callable[[Any], Outcome | None]]:
+    """Return (outcome of any targeting result, the match of a variant name that names itself)."""
+    default = _from_default(key, variants, default_variant, Reason.DEFAULT)
     matches = {
         name: Resolution(key, value=value, variant=name, reason=Reason.TARGETING_MATCH).outcome
         for name, value in variants.items()
@@ -228,47 +252,68 @@ def _plan(
             return _error(key, ErrorCode.GENERAL, message)
         return match
 
-    if hashing == "v2":
-        split = _fractional_split(key, targeting, outcome_of)
-        if split is not None:
-            return Plan(key, default=split)
     # The usual result is text naming a variant; these names name themselves.
-    get_match = {name: match for name, match in matches.items() if variant_name(name) == name}.get
+    direct = {name: match for name, match in matches.items() if variant_name(name) == name}
+    return outcome_of, direct.get
 
-    node = rule.node
-    if node is None:
 
-        def evaluate(ctx: ContextLike) -> Outcome:
-            result = rule(ctx)
-            if type(result) is str:
-                match = get_match(result)
-                if match is not None:
-                    return match
-            return outcome_of(result)
+def _lazy_evaluator(
+    key: str,
+    rule: PreparedLogic,
+    variants: Mapping[str, Any],
+    default_variant: str | None,
+) -> Callable[[ContextLike], Outcome]:
+    """Return the flag's evaluator; its rule and outcomes are built on the first evaluation.
 
-    else:
-        run = node
+    The rule was checked at load (``prepare_logic``), so nothing can be refused
+    here. After the first call the evaluator runs the rule's node directly,
+    with no indirection: the first call rebinds the closure's cells, setting
+    ``run`` last, so a concurrent first call sees either the old state (and
+    builds its own, equal one) or the complete new one.
+    """
+    outcome_of: Callable[[Any], Outcome]
+    get_match: Callable[[Any], Outcome | None]
+    compiled: Callable[[Any], Any]
+    run: Callable[[Any], Any]
 
-        def evaluate(ctx: ContextLike) -> Outcome:
-            # The rule's node, unguarded: a failure runs the guarded rule,
-            # which reports it (the rule is pure, so running it twice is safe).
-            try:
-                result = run(ctx)
-            except Exception:
-                result = rule(ctx)
-            if type(result) is str:
-                match = get_match(result)
-                if match is not None:
-                    return match
-            return outcome_of(result)
+    def first(ctx: ContextLike) -> Any:
+        nonlocal outcome_of, get_match, compiled, run
+        outcome_of, get_match = _outcomes(key, variants, default_variant)
+        logic = rule.compiled()
+        compiled = logic
+        # The node, unguarded when it can run on the context as given; a
+        # failure runs the guarded rule, which reports it (rules are pure).
+        run = logic.node or logic
+        return run(ctx)
 
-    return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
+    run = first
+
+    def evaluate(ctx: ContextLike) -> Outcome:
+        try:
+            result = run(ctx)
+        except Exception:
+            result = compiled(ctx)
+        if type(result) is str:
+            match = get_match(result)
+            if match is not None:
+                return match
+        return outcome_of(result)
+
+    return evaluate
 
 
 def _error(key: str, code: ErrorCode, message: str) -> Outcome:
     return Resolution(
         key, reason=Reason.ERROR, error_code=code, error_message=message, has_value=False
     ).outcome
+
+
+def _bare_fractional(targeting: Any) -> list[Any] | None:
+    """Return the arguments of a targeting that is one ``fractional``, else None."""
+    if type(targeting) is not dict or len(targeting) != 1:
+        return None
+    specs = targeting.get("fractional")
+    return specs if isinstance(specs, list) and specs else None
 
 
 def _fractional_split(
@@ -282,10 +327,8 @@ def _fractional_split(
     a string makes fractional return null, which serves the default variant.
     Anything else returns None and runs through the compiled JSON Logic.
     """
-    if not isinstance(targeting, Mapping) or list(targeting) != ["fractional"]:
-        return None
-    specs = targeting["fractional"]
-    if not isinstance(specs, list) or not specs:
+    specs = _bare_fractional(targeting)
+    if specs is None:
         return None
     literal = all(
         isinstance(spec, list) and all(not isinstance(x, (list, Mapping)) for x in spec)
