@@ -63,7 +63,8 @@ else:
     gc.enable()
 seconds = time.perf_counter() - started
 gc.collect()
-print(json.dumps({{"seconds": seconds, "rss": rss() - before, "peak": max(peak() - before_peak, 0)}}))
+added_peak = max(peak() - before_peak, 0)
+print(json.dumps({{"seconds": seconds, "rss": rss() - before, "peak": added_peak}}))
 """
 
 
@@ -72,7 +73,7 @@ def measure(kind: str, path: Path, runs: int) -> dict[str, float]:
     script = _CHILD.format(src=str(HERE.parent / "src"))
     samples = []
     for _ in range(runs):
-        out = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        out = subprocess.run(
             [sys.executable, "-c", script, kind, str(path)],
             check=True,
             capture_output=True,
