@@ -116,6 +116,10 @@ class _Env:
         return full
 
 
+#: The environment of a rule being checked (checking reads none of it).
+_CHECKING: Final = _Env("", time.time, "v2")
+
+
 # --------------------------------------------------------------------------
 # Operators whose arguments are evaluated first (Go: ``parseValues``); each
 # takes the evaluated arguments (a list, or one value when the rule gave no
@@ -749,10 +753,17 @@ class PreparedLogic:
     equal, and either serves.
     """
 
-    __slots__ = ("_compiled", "_env", "_evaluators", "_text")
+    __slots__ = ("_clock", "_compiled", "_evaluators", "_flag_key", "_hashing", "_text")
 
     def __init__(
-        self, rule: Any, evaluators: Mapping[str, Any], env: _Env, text: str | None = None
+        self,
+        rule: Any,
+        evaluators: Mapping[str, Any],
+        *,
+        flag_key: str,
+        clock: Clock,
+        hashing: FlagdHashing,
+        text: str | None = None,
     ) -> None:
         # Held as compact JSON until first use: a string costs a tenth of the
         # objects of the rule itself, which 10,000 flags would otherwise keep.
@@ -766,14 +777,17 @@ class PreparedLogic:
             except (TypeError, ValueError):  # keys JSON cannot write (YAML): keep the rule
                 self._text = _Literal(rule)
         self._evaluators = evaluators
-        self._env = env
+        self._flag_key = flag_key
+        self._clock = clock
+        self._hashing = hashing
         self._compiled: CompiledLogic | None = None
 
     def compiled(self) -> CompiledLogic:
         """Return the compiled rule (compiling it the first time)."""
         compiled = self._compiled
         if compiled is None:
-            compiler = _Compiler(self._evaluators, self._env)
+            env = _Env(self._flag_key, self._clock, self._hashing)
+            compiler = _Compiler(self._evaluators, env)
             text = self._text
             if isinstance(text, _Literal):
                 rule = text.value
@@ -783,7 +797,7 @@ class PreparedLogic:
                 rule = json.loads(text)
             resolved = compiler.resolve(rule, ("targeting",), depth=0)
             node = _as_node(compiler.compile(resolved))
-            compiled = CompiledLogic(node, env=self._env, needs_flagd=compiler.needs_flagd)
+            compiled = CompiledLogic(node, env=env, needs_flagd=compiler.needs_flagd)
             self._compiled = compiled
         return compiled
 
@@ -808,11 +822,13 @@ def prepare_logic(
     writing the rule again). Raises :class:`DefinitionError` with every
     problem found.
     """
-    compiler = _Compiler(evaluators or {}, _Env(flag_key, clock, hashing))
+    compiler = _Compiler(evaluators or {}, _CHECKING)
     compiler.check(rule, location, depth=0)
     if compiler.problems:
         raise definition_error(compiler.problems)
-    return PreparedLogic(rule, compiler.evaluators, compiler.env, flag_text)
+    return PreparedLogic(
+        rule, compiler.evaluators, flag_key=flag_key, clock=clock, hashing=hashing, text=flag_text
+    )
 
 
 class _Literal:

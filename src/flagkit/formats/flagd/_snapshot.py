@@ -271,16 +271,17 @@ def _lazy_evaluator(
     ``run`` last, so a concurrent first call sees either the old state (and
     builds its own, equal one) or the complete new one.
     """
+    # Few cells: a document of 10,000 flags holds one evaluator each.
+    spec = (key, rule, variants, default_variant)
     outcome_of: Callable[[Any], Outcome]
     get_match: Callable[[Any], Outcome | None]
-    compiled: Callable[[Any], Any]
     run: Callable[[Any], Any]
 
     def first(ctx: ContextLike) -> Any:
-        nonlocal outcome_of, get_match, compiled, run
+        nonlocal outcome_of, get_match, run
+        key, rule, variants, default_variant = spec
         outcome_of, get_match = _outcomes(key, variants, default_variant)
         logic = rule.compiled()
-        compiled = logic
         # The node, unguarded when it can run on the context as given; a
         # failure runs the guarded rule, which reports it (rules are pure).
         run = logic.node or logic
@@ -292,7 +293,7 @@ def _lazy_evaluator(
         try:
             result = run(ctx)
         except Exception:
-            result = compiled(ctx)
+            result = spec[1](ctx)
         if type(result) is str:
             match = get_match(result)
             if match is not None:
