@@ -36,6 +36,7 @@ def test_flagkit_all_is_pinned() -> None:
         "OverrideScope",
         "Problem",
         "Reason",
+        "RefusedFlagsError",
         "Snapshot",
         "Source",
         "SourceError",

@@ -27,6 +27,7 @@ from flagkit._errors import (
     EvaluationError,
     FlagkitError,
     Problem,
+    RefusedFlagsError,
     SourceError,
 )
 from flagkit._sources.base import Source, SourceStatus
@@ -60,6 +61,7 @@ __all__ = [
     "OverrideScope",
     "Problem",
     "Reason",
+    "RefusedFlagsError",
     "Snapshot",
     "Source",
     "SourceError",

@@ -91,7 +91,14 @@ def load_snapshot(
 ) -> Snapshot:
     """Read, validate and compile a flag file of any format; raise CommandError (exit 1)."""
     try:
-        return snapshot_from_file(path, syntax, format=fmt, clock=clock, keep_definitions=True)
+        return snapshot_from_file(
+            path,
+            syntax,
+            format=fmt,
+            clock=clock,
+            keep_definitions=True,
+            isolate=False,  # the CLI reports every problem and refuses the file
+        )
     except DefinitionError as exc:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
     except FlagkitError as exc:

@@ -32,14 +32,15 @@ from flagkit._client.observed import error_details, evaluate, label_of
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._client.variants import view_of, view_of_details
 from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
-from flagkit._core.snapshot import EMPTY, Snapshot
+from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
+from flagkit._errors import Problem
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
 from flagkit._sources.unleash import UnleashSource
-from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
+from flagkit._types import Clock, ContextLike, DocumentFormat, FlagdHashing, PathLike, Syntax
 
 if TYPE_CHECKING:
     from flagkit._client.exposure import ExposureEvent
@@ -83,6 +84,10 @@ class ClientStatus:
     stale: bool
     closed: bool
     source: SourceStatus | None
+    #: Flags of the live snapshot that were refused (ERROR/PARSE_ERROR, or their last good).
+    refused: tuple[str, ...] = ()
+    #: Every problem found in the live document, located (the refused flags' and others).
+    problems: tuple[Problem, ...] = ()
 
     def error_age(self, now: float | None = None) -> float | None:
         """Return the seconds since the last error, or None."""
@@ -157,15 +162,23 @@ class Client(Getters):
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
 
         ``format="flagd"`` reads a flagd flag-definition document, and
-        ``format="auto"`` tells the two apart by content.
+        ``format="auto"`` tells the two apart by content; ``flagd_hashing``
+        is how its ``fractional`` hashes (``"v2"``, or flagd-core 2.0's ``"v3"``).
         """
         source = FileSource(
-            path, syntax=syntax, format=format, watch=watch, interval=interval, clock=clock
+            path,
+            syntax=syntax,
+            format=format,
+            watch=watch,
+            interval=interval,
+            clock=clock,
+            flagd_hashing=flagd_hashing,
         )
         return cls(source, clock=clock, **options)
 
@@ -176,10 +189,12 @@ class Client(Getters):
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Validate and compile a flag document held in memory (native, flagd or auto)."""
-        return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
+        source = MemorySource(document, format=format, clock=clock, flagd_hashing=flagd_hashing)
+        return cls(source, clock=clock, **options)
 
     @classmethod
     def from_url(
@@ -277,6 +292,8 @@ class Client(Getters):
             stale=source.stale,
             closed=self._closed,
             source=source,
+            refused=tuple(sorted(snapshot.refused)),
+            problems=snapshot.problems,
         )
 
     # -- evaluation -----------------------------------------------------------
@@ -365,12 +382,18 @@ class Client(Getters):
             logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
         return default
 
-    def _why_missing(self, flag_key: str) -> ErrorCode:
-        return (
-            ErrorCode.TYPE_MISMATCH
-            if flag_key in self._snapshot.flags
-            else ErrorCode.FLAG_NOT_FOUND
-        )
+    def _count_miss(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Count a fast-path read that missed its table, as the observed path resolves it.
+
+        The flag may exist with values of another type: what it serves this
+        time (a disabled or default outcome, or TYPE_MISMATCH) is counted.
+        """
+        if flag_key in self._snapshot.flags:
+            return evaluate(self, flag_key, default, context, value_type, details=False)
+        self._fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
+        return default
 
     # -- toggle points ----------------------------------------------------------
 

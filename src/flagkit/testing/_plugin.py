@@ -111,7 +111,7 @@ def _file_snapshot(config: pytest.Config) -> Snapshot:
         snapshot = (
             EMPTY
             if path is None
-            else snapshot_from_file(path, format="auto", keep_definitions=True)
+            else snapshot_from_file(path, format="auto", keep_definitions=True, isolate=False)
         )
         config.stash[_SNAPSHOT] = snapshot
     return snapshot
