@@ -39,6 +39,7 @@ def test_flagkit_all_is_pinned() -> None:
         "Source",
         "SourceError",
         "SourceStatus",
+        "StatusEvent",
         "bucket_of",
         "current_context",
         "json_schema",

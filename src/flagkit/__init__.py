@@ -5,7 +5,7 @@ The public API is what this module exports (plus ``flagkit.typing``,
 private and may change without notice.
 """
 
-from flagkit._client.changes import ChangeEvent
+from flagkit._client.changes import ChangeEvent, StatusEvent
 from flagkit._client.client import Client, ClientStatus
 from flagkit._client.context import (
     Context,
@@ -62,6 +62,7 @@ __all__ = [
     "Source",
     "SourceError",
     "SourceStatus",
+    "StatusEvent",
     "bucket_of",
     "current_context",
     "json_schema",
