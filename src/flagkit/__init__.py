@@ -33,6 +33,7 @@ from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import AsyncHTTPSource, HTTPSource
 from flagkit._sources.memory import MemorySource
+from flagkit._version import VERSION
 
 __all__ = [
     "AsyncHTTPSource",
@@ -71,4 +72,4 @@ __all__ = [
     "set_context",
 ]
 
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -52,7 +52,10 @@ def _polls_on_its_own(source: HTTPSource) -> Callable[[], bool]:
     def child() -> bool:
         # The child's own pool answers (a 200 or a 304 both count).
         source.poll()
-        return source.status().last_poll_ok is True
+        status = source.status()
+        if status.last_poll_ok is not True:  # say why, in the test's captured output
+            os.write(2, f"child {os.getpid()}: {status.last_error}\n".encode())
+        return status.last_poll_ok is True
 
     return child
 

@@ -357,7 +357,9 @@ def test_pytest_examples_in_the_docs_pass(pytester: pytest.Pytester, run_pytest:
         b.code for b in extract_blocks("testing.md", page) if b.lang == "python" and b.opted_out
     ]
     assert snippets, "docs/testing.md lost its pytest examples"
-    pytester.makefile(".yaml", flags=(ROOT / "examples" / "flags.yaml").read_text("utf-8"))
+    pytester.makefile(
+        ".yaml", flags=(ROOT / "src" / "flagkit" / "examples" / "flags.yaml").read_text("utf-8")
+    )
     for i, code in enumerate(snippets):
         pytester.makepyfile(**{f"test_docs_{i}": code})
     result = run_pytest("--flagkit-file=flags.yaml", "-v")

@@ -11,7 +11,7 @@ from typing import Any, assert_type
 import flagkit
 from flagkit import Client, Context, Details
 
-client = Client.from_file("examples/flags.yaml")
+client = Client.from_file("flags.yaml")
 ctx = Context("user-1", country="NL")
 
 assert_type(client.get_bool("f", False, ctx), bool)

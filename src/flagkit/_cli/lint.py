@@ -64,7 +64,7 @@ class Finding:
 def register(commands: Any) -> None:
     """Add the lint sub-command."""
     parser = commands.add_parser("lint", help="find stale, unreachable and unused definitions")
-    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("file", metavar="FILE", help="the flag file to lint")
     parser.add_argument("--today", metavar="DATE", help="the date to check expiry against")
     parser.add_argument(
         "--expiry-warning-days",

@@ -19,10 +19,10 @@ that a stale "no overrides" is never written after a newer "active".
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import itertools
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -171,8 +171,10 @@ class Overrides:
 
 def _where() -> tuple[int, int]:
     """Identify the running thread and asyncio task (0 outside a task)."""
+    # A process that never imported asyncio runs no task: no need to import it.
+    asyncio = sys.modules.get("asyncio")
     try:
-        task = asyncio.current_task()
+        task = None if asyncio is None else asyncio.current_task()
     except RuntimeError:  # no running event loop
         task = None
     return threading.get_ident(), 0 if task is None else id(task)

@@ -28,7 +28,6 @@ per poll, at DEBUG, without secrets.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import hashlib
@@ -40,9 +39,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypedDict
-
-import httpx
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from flagkit._core.snapshot import Snapshot
 from flagkit._errors import FlagkitError, SourceError
@@ -69,6 +66,11 @@ from flagkit._sources.poller import PollingThread
 from flagkit._sources.quiet_http import install as quiet_httpx_logs
 from flagkit._sources.quiet_http import polling
 from flagkit._types import Clock, DocumentFormat
+
+if TYPE_CHECKING:  # httpx and asyncio load with the first HTTP source, not with flagkit
+    import asyncio
+
+    import httpx
 
 __all__ = ["AsyncHTTPSource", "HTTPOptions", "HTTPSource", "parser_for"]
 
@@ -162,6 +164,8 @@ class _HTTPPolling(Source):
             raise ValueError(f"interval must be positive, not {interval!r}")
         if not 0 <= jitter < 1:
             raise ValueError(f"jitter must be in [0, 1), not {jitter!r}")
+        import httpx
+
         self._url = httpx.URL(url)
         super().__init__(public_form(self._url))
         self.format = check_document_format(format)
@@ -351,6 +355,8 @@ class _HTTPPolling(Source):
 
     def _translate(self, exc: Exception) -> FlagkitError:
         """Turn any failure into a FlagkitError whose text holds no secret."""
+        import httpx
+
         if isinstance(exc, httpx.TooManyRedirects):
             message = f"{self.origin}: more than {self.max_redirects} redirects"
         elif isinstance(exc, httpx.TimeoutException):
@@ -396,7 +402,7 @@ class HTTPSource(_HTTPPolling):
     """
 
     def _init_io(self) -> None:
-        self._http = httpx.Client(**self._client_options())
+        self._http = self._new_client()
         # The sockets of this source's connections, learnt from httpcore's
         # trace events, so an overdue exchange can be aborted from outside.
         self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
@@ -413,6 +419,11 @@ class HTTPSource(_HTTPPolling):
         super().start(sink)
         if not self.lazy:
             self.activate()
+
+    def _new_client(self) -> httpx.Client:
+        import httpx
+
+        return httpx.Client(**self._client_options())
 
     @property
     def deferred(self) -> bool:
@@ -524,7 +535,7 @@ class HTTPSource(_HTTPPolling):
         if was_ready:
             self._ready.set()
         self._poller.after_fork_in_child()
-        self._http = httpx.Client(**self._client_options())
+        self._http = self._new_client()
         self._sockets = weakref.WeakSet()
         if self._activated and self._sink is not None and not self._closed:
             self.scheduled(self._poller.first_delay)
@@ -544,6 +555,8 @@ class AsyncHTTPSource(_HTTPPolling):
     """
 
     def _init_io(self) -> None:
+        import asyncio
+
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -567,6 +580,8 @@ class AsyncHTTPSource(_HTTPPolling):
         """Start the polling task on the running loop; a no-op outside one, or when running."""
         if self._closed or self._sink is None or self._running():
             return
+        import asyncio
+
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -580,6 +595,10 @@ class AsyncHTTPSource(_HTTPPolling):
         self._task = loop.create_task(self._run(), name=f"flagkit-http:{self.origin}")
 
     async def _run(self) -> None:
+        import asyncio
+
+        import httpx
+
         with polling():  # the task's context: every httpx record of it is flagkit's
             async with httpx.AsyncClient(**self._client_options(asynchronous=True)) as http:
                 delay = 0.0
@@ -588,6 +607,8 @@ class AsyncHTTPSource(_HTTPPolling):
                     delay = await self._poll(http)
 
     async def _poll(self, http: httpx.AsyncClient) -> float:
+        import asyncio
+
         self._exchange_deadline = time.monotonic() + self._poll_deadline
         try:
             async with asyncio.timeout(self._poll_deadline):
@@ -599,6 +620,8 @@ class AsyncHTTPSource(_HTTPPolling):
         return self._succeeded()
 
     async def _exchange(self, http: httpx.AsyncClient) -> None:
+        import asyncio
+
         headers = self._conditional_headers()
         async with http.stream("GET", self._url, headers=headers) as response:
             body = self._begin(response)
@@ -616,6 +639,8 @@ class AsyncHTTPSource(_HTTPPolling):
 
         Counts as first use: it starts the polling task on this loop.
         """
+        import asyncio
+
         self.activate()
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
@@ -629,6 +654,8 @@ class AsyncHTTPSource(_HTTPPolling):
         task, loop = self._task, self._loop
         if task is None or loop is None or task.done():
             return
+        import asyncio
+
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -640,6 +667,8 @@ class AsyncHTTPSource(_HTTPPolling):
 
     async def aclose(self) -> None:
         """Stop polling and wait until the task and its connections are gone."""
+        import asyncio
+
         self.close()
         task, self._task = self._task, None
         if task is not None and task.get_loop() is asyncio.get_running_loop():

@@ -4,6 +4,10 @@ Sources and the client call these: parse, validate and compile happen with
 the garbage collector paused once, around the whole pass, and the pydantic
 document is dropped before it resumes, so the collector never has to walk
 the definitions (see ``gc``).
+
+pydantic (the models, the loader) and the compiler are imported on the
+first load, not with this module: ``import flagkit`` stays cheap, and a
+process pays for them only when it reads a document.
 """
 
 from __future__ import annotations
@@ -11,16 +15,16 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flagkit._core.compile import compile_document
 from flagkit._core.snapshot import Snapshot
-from flagkit._definitions.load import load_bytes, validate_document
-from flagkit._definitions.model import Document
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._errors import SourceError
 from flagkit._sources.gc import gc_paused
 from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
+
+if TYPE_CHECKING:
+    from flagkit._definitions.model import Document
 
 __all__ = [
     "check_document_format",
@@ -58,6 +62,8 @@ def snapshot_from_bytes(
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
     with gc_paused():
         if format == "native":
+            from flagkit._definitions.load import load_bytes  # pydantic: on first load
+
             # JSON goes straight to pydantic's Rust parser (see load_bytes).
             return _compiled(
                 load_bytes(data, syntax, source=origin),
@@ -99,6 +105,8 @@ def _snapshot_from_raw(
                 clock=clock,
                 keep_definitions=keep_definitions,
             )
+        from flagkit._definitions.load import validate_document  # pydantic: on first load
+
         return _compiled(
             validate_document(raw, source=None if origin == "<memory>" else origin),
             origin=origin,
@@ -113,6 +121,8 @@ def _compiled(
 ) -> Snapshot:
     # Called inside gc_paused() with the document as an argument only, so the
     # pydantic document is dropped when this returns, before the GC resumes.
+    from flagkit._core.compile import compile_document
+
     return compile_document(
         document,
         origin=origin,
