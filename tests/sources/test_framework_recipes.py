@@ -28,20 +28,15 @@ def _recipe(framework: str) -> str:
     return next(b.code for b in blocks if f"from {framework}" in b.code)
 
 
-@pytest.mark.parametrize(
-    ("framework", "path", "answer"),
-    [
-        ("fastapi", "/checkout/user-1", {"checkout": "new", "backend": "green"}),
-        ("starlette", "/backend/user-1", {"backend": "green"}),
-    ],
-)
+CASES = {
+    "fastapi": ("/checkout/user-1", {"checkout": "new", "backend": "green"}),
+    "starlette": ("/backend/user-1", {"backend": "green"}),
+}
+
+
+@pytest.mark.parametrize("framework", list(CASES))
 def test_the_recipe_serves_the_servers_flags(
-    framework: str,
-    path: str,
-    answer: dict[str, str],
-    server: FlagServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    framework: str, server: FlagServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Created at import, started in the lifespan: the app answers with the server's flags."""
     starter_files(tmp_path)
@@ -61,9 +56,9 @@ def test_the_recipe_serves_the_servers_flags(
     source = namespace["source"]
     assert source.deferred  # type: ignore[attr-defined]  # no loop at import time
     test_client = importlib.import_module(f"{framework}.testclient").TestClient
+    path, answer = CASES[framework]
     with test_client(namespace["app"]) as http:
         assert answer == http.get(path).json()
         assert not source.deferred  # type: ignore[attr-defined]
     assert server.count() >= 1
     namespace["flags"].close()  # type: ignore[attr-defined]
-
