@@ -15,6 +15,7 @@ from flagkit._client.context import (
     set_context,
 )
 from flagkit._client.counters import CountKey
+from flagkit._client.declared import Flag, default_client, set_default_client
 from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
 from flagkit._client.hooks import Hook, HookContext
 from flagkit._client.overrides import OverrideScope
@@ -50,6 +51,7 @@ __all__ = [
     "ExposureEvent",
     "ExposureLog",
     "FileSource",
+    "Flag",
     "FlagkitError",
     "HTTPSource",
     "Hook",
@@ -66,10 +68,12 @@ __all__ = [
     "StatusEvent",
     "bucket_of",
     "current_context",
+    "default_client",
     "json_schema",
     "reset_context",
     "scoped_context",
     "set_context",
+    "set_default_client",
 ]
 
 __version__ = VERSION

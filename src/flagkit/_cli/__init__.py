@@ -40,6 +40,7 @@ COMMANDS = {
     "diff": "diff",
     "lint": "lint",
     "convert": "convert",
+    "generate": "generate",
 }
 
 

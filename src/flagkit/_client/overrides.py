@@ -43,6 +43,7 @@ __all__ = [
     "live_clients",
     "mode_lock",
     "register_client",
+    "watch_new_clients",
 ]
 
 P = ParamSpec("P")
@@ -56,9 +57,23 @@ mode_lock = threading.RLock()
 _clients: weakref.WeakSet[Client] = weakref.WeakSet()
 
 
+_watchers: list[Callable[[Client], object]] = []
+
+
 def register_client(client: Client) -> None:
     """Remember ``client`` (weakly) so global overrides and test tools can reach it."""
     _clients.add(client)
+    for watcher in list(_watchers):
+        watcher(client)
+
+
+def watch_new_clients(watcher: Callable[[Client], object]) -> Callable[[], None]:
+    """Call ``watcher(client)`` for every client created from now on; return the unsubscriber.
+
+    For test tools (the pytest plugin records every client a test creates).
+    """
+    _watchers.append(watcher)
+    return lambda: _watchers.remove(watcher)
 
 
 def live_clients() -> list[Client]:
