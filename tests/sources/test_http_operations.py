@@ -144,7 +144,8 @@ def test_a_lazy_source_starts_on_first_evaluation_and_leaves_the_fast_path_alone
     client = flagkit.Client.from_url(server.url, interval=0.05, lazy=True)
     try:
         assert client._observed  # the first use goes through the observed path...
-        assert False is client.get_bool("banner", False)  # ...which starts the poller
+        assert client.source.deferred  # nothing polls before that first use
+        client.get_bool("banner", False)  # ...which starts the poller (its answer races it)
         assert not client.source.deferred
         assert not client._observed  # then evaluation is the fast path again
         assert wait_until(lambda: client.get_bool("banner", False))
