@@ -297,9 +297,15 @@ def test_import_flagkit_does_not_import_openfeature() -> None:
     assert "False" == result.stdout.strip()
 
 
-def test_docs_provider_examples_run() -> None:
-    """The provider snippets of docs/openfeature.md (opted out of the docs test) run here."""
-    from tests.docs.test_docs_examples import ROOT, extract_blocks
+def test_docs_provider_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider snippets of docs/openfeature.md (opted out of the docs test) run here.
+
+    In a directory holding only the starter files, as every docs example runs.
+    """
+    from tests.docs.test_docs_examples import ROOT, extract_blocks, starter_files
+
+    starter_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
 
     if not hasattr(api, "set_provider_and_wait"):
         pytest.skip("the docs use set_provider_and_wait (openfeature-sdk 0.8.x lacks it)")

@@ -27,6 +27,7 @@ def test_flagkit_all_is_pinned() -> None:
         "ExposureEvent",
         "ExposureLog",
         "FileSource",
+        "Flag",
         "FlagkitError",
         "HTTPSource",
         "Hook",
@@ -41,14 +42,17 @@ def test_flagkit_all_is_pinned() -> None:
         "Source",
         "SourceError",
         "SourceStatus",
+        "StatusEvent",
         "UnleashSource",
         "Variant",
         "bucket_of",
         "current_context",
+        "default_client",
         "json_schema",
         "reset_context",
         "scoped_context",
         "set_context",
+        "set_default_client",
     ] == flagkit.__all__
     assert all(hasattr(flagkit, name) for name in flagkit.__all__)
 

@@ -5,7 +5,7 @@ The public API is what this module exports (plus ``flagkit.typing``,
 private and may change without notice.
 """
 
-from flagkit._client.changes import ChangeEvent
+from flagkit._client.changes import ChangeEvent, StatusEvent
 from flagkit._client.client import Client, ClientStatus
 from flagkit._client.context import (
     Context,
@@ -15,6 +15,7 @@ from flagkit._client.context import (
     set_context,
 )
 from flagkit._client.counters import CountKey
+from flagkit._client.declared import Flag, default_client, set_default_client
 from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
 from flagkit._client.hooks import Hook, HookContext
 from flagkit._client.overrides import OverrideScope
@@ -35,6 +36,7 @@ from flagkit._sources.file import FileSource
 from flagkit._sources.http import AsyncHTTPSource, HTTPSource
 from flagkit._sources.memory import MemorySource
 from flagkit._sources.unleash import AsyncUnleashSource, UnleashSource
+from flagkit._version import VERSION
 
 __all__ = [
     "AsyncHTTPSource",
@@ -52,6 +54,7 @@ __all__ = [
     "ExposureEvent",
     "ExposureLog",
     "FileSource",
+    "Flag",
     "FlagkitError",
     "HTTPSource",
     "Hook",
@@ -66,14 +69,17 @@ __all__ = [
     "Source",
     "SourceError",
     "SourceStatus",
+    "StatusEvent",
     "UnleashSource",
     "Variant",
     "bucket_of",
     "current_context",
+    "default_client",
     "json_schema",
     "reset_context",
     "scoped_context",
     "set_context",
+    "set_default_client",
 ]
 
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -10,7 +10,7 @@ import pytest
 
 import flagkit
 from flagkit import ErrorCode, Reason, bucket_of
-from tests.conftest import MakeClient
+from tests.conftest import EXAMPLE, MakeClient
 
 BOOL = {"on": True, "off": False}
 
@@ -233,9 +233,7 @@ def test_scheduled_ramp_follows_the_clock(
 ) -> None:
     """The search-ramp canary is 0%, 1%, 10%, 50%, then 100% as time passes."""
     now = {"t": 0.0}
-    client = flagkit.Client(
-        flagkit.Client.from_file("examples/flags.yaml", clock=lambda: now["t"]).snapshot
-    )
+    client = flagkit.Client(flagkit.Client.from_file(EXAMPLE, clock=lambda: now["t"]).snapshot)
     points = [
         ("2026-11-30T00:00:00Z", 0.0),
         ("2026-12-01T09:00:00Z", 0.01),

@@ -21,6 +21,7 @@ import pytest
 import flagkit
 from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
 from flagkit._sources.http import HTTPSource
+from tests.conftest import EXAMPLE_FLAGD
 from tests.helpers import wait_until
 from tests.sources.httpserver import FlagServer, Reply, flags_document
 
@@ -438,7 +439,7 @@ def test_an_unknown_format_is_refused() -> None:
 @pytest.mark.parametrize("fmt", ["flagd", "auto"])
 def test_the_format_is_pluggable(server: FlagServer, fmt: Any) -> None:
     """The same transport fetches a flagd document when asked to."""
-    flagd = (Path(__file__).resolve().parents[2] / "examples" / "flagd.json").read_bytes()
+    flagd = EXAMPLE_FLAGD.read_bytes()
     server.fallback = Reply(body=flagd, headers=JSON)
     source = quiet(server, format=fmt)
     try:

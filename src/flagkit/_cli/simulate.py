@@ -29,8 +29,8 @@ __all__ = ["DEFAULT_LABEL", "decided_by", "register", "variant_label"]
 def register(commands: Any) -> None:
     """Add the simulate sub-command."""
     parser = commands.add_parser("simulate", help="variant shares of a flag over many users")
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("flag", metavar="FLAG")
+    parser.add_argument("file", metavar="FILE", help="the flag file")
+    parser.add_argument("flag", metavar="FLAG", help="the key of the flag to simulate")
     add_population_options(parser)
     add_format_option(parser, syntax=False)
     parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")

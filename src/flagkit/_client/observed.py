@@ -89,6 +89,8 @@ def evaluate(
     one); ``record=False`` skips hooks, counters and exposure events.
     """
     try:
+        if client._deferred:  # a source waiting for first use: this is it
+            client._activate()
         ctx = client._context_for(context)
         hooks = client._hooks if record else ()
         hook_context: HookContext | None = None
@@ -142,6 +144,8 @@ def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
             outcome = (served, outcome[1] if served.has_value else None)
     if record:
         resolution = outcome[0]
+        if resolution.error_code is not None:
+            client._resolved_with_error(flag_key, resolution.error_code, resolution.error_message)
         counters = client._counters
         if counters is not None:
             counters.add(resolution)

@@ -4,6 +4,10 @@ Sources and the client call these: parse, validate and compile happen with
 the garbage collector paused once, around the whole pass, and the pydantic
 document is dropped before it resumes, so the collector never has to walk
 the definitions (see ``gc``).
+
+pydantic (the models, the loader) and the compiler are imported on the
+first load, not with this module: ``import flagkit`` stays cheap, and a
+process pays for them only when it reads a document.
 """
 
 from __future__ import annotations
@@ -11,16 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flagkit._core.compile import compile_document
 from flagkit._core.snapshot import Snapshot
-from flagkit._definitions.load import load_bytes, validate_document
-from flagkit._definitions.model import Document
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._errors import DefinitionError, SourceError
 from flagkit._sources.gc import gc_paused
-from flagkit._sources.isolate import isolated_native
 from flagkit._types import (
     DOCUMENT_FORMATS,
     FLAGD_HASHINGS,
@@ -30,6 +30,9 @@ from flagkit._types import (
     PathLike,
     Syntax,
 )
+
+if TYPE_CHECKING:
+    from flagkit._definitions.model import Document
 
 __all__ = [
     "check_document_format",
@@ -82,12 +85,16 @@ def snapshot_from_bytes(
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
     with gc_paused():
         if format == "native":
+            from flagkit._definitions.load import load_bytes  # pydantic: on first load
+
             # JSON goes straight to pydantic's Rust parser (see load_bytes).
             try:
                 document = load_bytes(data, syntax, source=origin)
             except DefinitionError as exc:
                 if not isolate:
                     raise
+                from flagkit._sources.isolate import isolated_native
+
                 return isolated_native(
                     parse_bytes(data, syntax, source=origin),
                     exc,
@@ -153,11 +160,15 @@ def _snapshot_from_raw(
                 isolate=isolate,
                 hashing=check_flagd_hashing(flagd_hashing),
             )
+        from flagkit._definitions.load import validate_document  # pydantic: on first load
+
         try:
             document = validate_document(raw, source=None if origin == "<memory>" else origin)
         except DefinitionError as exc:
             if not isolate:
                 raise
+            from flagkit._sources.isolate import isolated_native
+
             return isolated_native(
                 raw,
                 exc,
@@ -166,6 +177,7 @@ def _snapshot_from_raw(
                 clock=clock or time.time,
                 keep_definitions=keep_definitions,
             )
+
         return _compiled(
             document,
             origin=origin,
@@ -180,6 +192,8 @@ def _compiled(
 ) -> Snapshot:
     # Called inside gc_paused() with the document as an argument only, so the
     # pydantic document is dropped when this returns, before the GC resumes.
+    from flagkit._core.compile import compile_document
+
     return compile_document(
         document,
         origin=origin,
