@@ -51,7 +51,7 @@ def test_locks_held_by_other_threads_at_fork_do_not_deadlock_the_child() -> None
     held, release = threading.Event(), threading.Event()
 
     def holder() -> None:
-        with client._counters._registry_lock, client._publish_lock:  # type: ignore[union-attr]
+        with client._counters._tables.lock, client._publish_lock:  # type: ignore[union-attr]
             held.set()
             release.wait(10)
 

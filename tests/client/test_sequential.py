@@ -33,7 +33,7 @@ def _integrate(f: object, low: float, high: float, steps: int = 20_000) -> float
 def _mixture_by_quadrature(worse_by: float, variance: float, tau: float) -> float:
     """Mix the likelihood ratio of each drift θ > 0 over a half-normal prior, numerically.
 
-    The definition the closed form must equal: E = ∫ exp((θ·d − θ²/2)/v) · 2φ(θ/τ)/τ dθ.
+    The definition the closed form must equal: E = ∫ exp((θ·d - θ²/2)/v) · 2φ(θ/τ)/τ dθ.
     """
 
     def integrand(theta: float) -> float:
@@ -56,7 +56,9 @@ def _mixture_by_quadrature(worse_by: float, variance: float, tau: float) -> floa
         (3.0, 0.25, 2.0),
     ],
 )
-def test_closed_form_equals_the_mixture_integral(worse_by: float, variance: float, tau: float) -> None:
+def test_closed_form_equals_the_mixture_integral(
+    worse_by: float, variance: float, tau: float
+) -> None:
     """The closed-form statistic is the half-normal mixture of likelihood ratios (quadrature)."""
     expected = _mixture_by_quadrature(worse_by, variance, tau)
     assert expected == pytest.approx(math.exp(log_e_value(worse_by, variance, tau)), rel=1e-6)
@@ -101,7 +103,7 @@ def test_far_tail_stays_finite() -> None:
 def test_bound_is_where_the_test_crosses(
     worse_by: float, variance: float, tau: float, alpha: float
 ) -> None:
-    """The bound δ solves E(d − δ) = 1/α, and the test trips exactly when δ > 0."""
+    """The bound δ solves E(d - δ) = 1/alpha, and the test trips exactly when δ > 0."""
     bound = lower_bound(worse_by, variance, tau, alpha)
     target = math.log(1 / alpha)
     assert target == pytest.approx(log_e_value(worse_by - bound, variance, tau), abs=1e-6)
