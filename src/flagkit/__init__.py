@@ -15,9 +15,18 @@ from flagkit._client.context import (
     set_context,
 )
 from flagkit._client.counters import CountKey
-from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
+from flagkit._client.exposure import (
+    CallbackSink,
+    ExposureEvent,
+    ExposureLog,
+    JsonLinesSink,
+    TrackEvent,
+)
+from flagkit._client.guards import Evidence, GuardStatus, GuardTrip
 from flagkit._client.hooks import Hook, HookContext
+from flagkit._client.outcomes import EventTotals, OutcomeKey, OutcomeTotals
 from flagkit._client.overrides import OverrideScope
+from flagkit._client.toggles import Toggle
 from flagkit._core.bucketing import bucket_of
 from flagkit._core.details import Details, ErrorCode, Reason
 from flagkit._core.snapshot import Snapshot
@@ -46,15 +55,21 @@ __all__ = [
     "Details",
     "ErrorCode",
     "EvaluationError",
+    "EventTotals",
+    "Evidence",
     "ExposureEvent",
     "ExposureLog",
     "FileSource",
     "FlagkitError",
+    "GuardStatus",
+    "GuardTrip",
     "HTTPSource",
     "Hook",
     "HookContext",
     "JsonLinesSink",
     "MemorySource",
+    "OutcomeKey",
+    "OutcomeTotals",
     "OverrideScope",
     "Problem",
     "Reason",
@@ -62,6 +77,8 @@ __all__ = [
     "Source",
     "SourceError",
     "SourceStatus",
+    "Toggle",
+    "TrackEvent",
     "bucket_of",
     "current_context",
     "json_schema",
