@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -23,6 +25,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from flagkit.otel import GUARD_EVENT_NAME
+from tests.helpers import wait_until
 
 USERS = [{"targetingKey": f"user-{i}"} for i in range(20_000)]
 ERRORS = metric("error_rate", 0.02)
@@ -334,3 +337,59 @@ def test_guards_check_by_themselves_at_most_every_interval() -> None:
     assert [] == client.check_guards()  # tripped once
     assert "tripped" == client.status().guards[0].state
 
+
+class _AdminAPI:
+    """A real HTTP server on 127.0.0.1 recording POSTs (a stand-in for Unleash's admin API)."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str | None]] = []
+        recorded = self.posts
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                recorded.append((self.path, self.headers.get("Authorization")))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Keep test output quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_documented_fleet_rollback_calls_the_unleash_admin_api() -> None:
+    """docs/monitoring.md's listener POSTs the environment's 'off' for the tripped flag."""
+    from tests.docs.test_docs_examples import DOCS, extract_blocks
+
+    page = (DOCS / "monitoring.md").read_text(encoding="utf-8")
+    (block,) = [
+        b for b in extract_blocks("monitoring.md", page) if "def turn_off_in_unleash" in b.code
+    ]
+    namespace: dict[str, Any] = {"__name__": "__docs__"}
+    exec(compile(block.code, block.id, "exec"), namespace)
+    api = _AdminAPI()
+    try:
+        client = flagkit.Client.from_dict(_document(), guard_interval=0)
+        client.on_guard(namespace["turn_off_in_unleash"](api.url, "*:production.secret"))
+        _drive(_failing_toggle(client, treated=0.20, control=0.01), USERS[:5000])
+        assert wait_until(lambda: api.posts)
+    finally:
+        api.close()
+    assert [
+        (
+            "/api/admin/projects/default/features/canary/environments/production/off",
+            "*:production.secret",
+        )
+    ] == api.posts

@@ -1,4 +1,4 @@
-"""The ``flagkit`` command line: validate, eval (--explain), simulate, diff, lint, convert, schema.
+"""The ``flagkit`` command line: validate, eval, simulate, diff, lint, convert, schema, guard.
 
 Each command lives in its own module with a ``register`` function that adds
 its sub-parser and handler. Exit codes are a contract other tools script
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from flagkit._cli import convert, core, diff, lint, simulate
+from flagkit._cli import convert, core, diff, guard, lint, simulate
 from flagkit._cli.common import EXIT_USAGE, CommandError
 
 __all__ = ["build_parser", "main", "run"]
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate, evaluate, simulate, diff, lint and convert feature-flag files.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (core, simulate, diff, lint, convert):
+    for module in (core, simulate, diff, lint, convert, guard):
         module.register(commands)
     return parser
 
