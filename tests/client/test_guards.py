@@ -393,3 +393,16 @@ def test_the_documented_fleet_rollback_calls_the_unleash_admin_api() -> None:
             "*:production.secret",
         )
     ] == api.posts
+
+
+def test_unguarded_flags_are_neither_recorded_nor_recompiled() -> None:
+    """Only the guarded flag's toggle points record; a trip leaves other flags' objects alone."""
+    client = flagkit.Client.from_dict(_document(), guard_interval=0)
+    before = client.snapshot.flags["unrelated"]
+    plain = client.feature("unrelated", fallback=lambda: "off")(lambda: "on")
+    assert "on" == plain()
+    _drive(_failing_toggle(client, treated=0.20, control=0.01), USERS[:5000])
+    assert "tripped" == client.status().guards[0].state
+    assert before is client.snapshot.flags["unrelated"]
+    assert client.snapshot.evaluators[0]["unrelated"] is before.constant
+    assert {"canary"} == {key.flag_key for key in client.outcomes()}

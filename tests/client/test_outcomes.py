@@ -8,10 +8,16 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flagkit
 from flagkit import OutcomeKey
+from flagkit._client import outcomes as outcomes_module
+from flagkit._client.latency import bucket_floor, bucket_of
+from flagkit._client.outcomes import Outcomes
 from flagkit.testing import FlagSet
+from tests.helpers import examples
 
 USER = {"targetingKey": "user-3"}  # served "on" by the 50/50 split
 
@@ -207,3 +213,18 @@ def test_counts_from_many_threads_are_exact() -> None:
     assert client._outcomes is not None
     assert len(client._outcomes._tables._all) == 1
     assert 4500 == client.outcomes()[OutcomeKey("split", "on")].calls
+
+
+@settings(max_examples=examples(300))
+@given(nanos=st.integers(0, 2**62))
+def test_the_hot_path_buckets_latency_as_the_latency_module_does(nanos: int) -> None:
+    """record_call writes latency.bucket_of out for speed: the two agree on every duration."""
+    outcomes = Outcomes(interval=3600)
+    outcomes.watch(["f"], ["f"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outcomes_module, "perf_counter_ns", lambda: nanos)
+        outcomes.record_call("f", "on", 0, False)
+    totals = outcomes.totals()[OutcomeKey("f", "on")]
+    assert {bucket_of(nanos): 1} == dict(totals.histogram)
+    assert bucket_floor(bucket_of(nanos)) <= nanos
+    assert (1, nanos) == (totals.calls, totals.nanos)

@@ -144,9 +144,7 @@ def feature(
         @functools.wraps(func)
         def toggle(*args: P.args, **kwargs: P.kwargs) -> R:
             outcomes = client._outcomes
-            if outcomes is None or (
-                outcomes.watched is not None and flag_key not in outcomes.watched
-            ):
+            if outcomes is None or flag_key not in outcomes.watched:
                 if context is None:
                     return (func if get_bool(flag_key, False) else fallback)(*args, **kwargs)
                 on = get_bool(flag_key, False, _context_of(context, flag_key, args, kwargs))

@@ -14,16 +14,16 @@ lock, and a reader sums every thread's table. Latency histograms
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter_ns
 from types import MappingProxyType
 from typing import NamedTuple
 
-from flagkit._client.latency import bucket_floor, bucket_of, quantile_bucket
+from flagkit._client.latency import bucket_floor, quantile_bucket
 from flagkit._client.perthread import ThreadTables
 
-__all__ = ["Cell", "EventTotals", "OutcomeKey", "OutcomeTotals", "Outcomes"]
+__all__ = ["EVERY_FLAG", "Cell", "EventTotals", "OutcomeKey", "OutcomeTotals", "Outcomes"]
 
 Table = dict[str, dict[str, "Cell"]]
 _NO_EVENTS: Mapping[str, EventTotals] = MappingProxyType({})
@@ -146,18 +146,34 @@ class Cell:
         )
 
 
+class _EveryFlag:
+    """A container holding every flag key (``Client(outcomes=True)``)."""
+
+    __slots__ = ()
+
+    def __contains__(self, flag_key: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "EVERY_FLAG"
+
+
+EVERY_FLAG: Container[str] = _EveryFlag()
+
+
 class Outcomes:
     """The outcome store of one client: per-thread cells, summed on read.
 
-    ``watched`` names the flags whose toggle points record (None: every
-    flag); ``timed`` the flags that keep a latency histogram. ``on_due``
+    ``watched`` holds the flags whose toggle points record (``EVERY_FLAG``
+    with ``outcomes=True``), so a toggle point asks one ``in``; ``timed``
+    the flags that keep a latency histogram. ``on_due``
     runs (on the recording thread, at most once per ``interval`` seconds)
     so guards can look at fresh outcomes.
     """
 
     def __init__(self, *, every_flag: bool = False, interval: float = 0.1) -> None:
         self.every_flag = every_flag
-        self.watched: frozenset[str] | None = None if every_flag else frozenset()
+        self.watched: Container[str] = EVERY_FLAG if every_flag else frozenset()
         self.timed: frozenset[str] = frozenset()
         self.interval_ns = max(int(interval * 1e9), 0)
         self.next_due = 0
@@ -169,13 +185,12 @@ class Outcomes:
 
     def records(self, flag_key: str) -> bool:
         """Return True when toggle points of ``flag_key`` record outcomes."""
-        watched = self.watched
-        return watched is None or flag_key in watched
+        return flag_key in self.watched
 
     def watch(self, guarded: Iterable[str], timed: Iterable[str]) -> None:
         """Record the ``guarded`` flags (besides every flag, when asked); time the ``timed``."""
         timed = frozenset(timed)
-        self.watched = None if self.every_flag else frozenset(guarded)
+        self.watched = EVERY_FLAG if self.every_flag else frozenset(guarded)
         if timed - self.timed:
             with self._tables.lock:
                 for table in [*self._tables.live(), self._retired]:
@@ -215,7 +230,10 @@ class Outcomes:
             cell.errors += 1
         histogram = cell.histogram
         if histogram is not None:
-            bucket = bucket_of(elapsed)
+            # latency.bucket_of, written out: this runs on every call of a timed flag
+            # (tests/client/test_outcomes.py checks the two agree).
+            bits = elapsed.bit_length()
+            bucket = ((bits - 4) << 4) | ((elapsed >> (bits - 5)) & 15) if bits > 5 else elapsed
             histogram[bucket] = histogram.get(bucket, 0) + 1
         if end >= self.next_due:
             self.due(end)
