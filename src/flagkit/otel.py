@@ -112,46 +112,29 @@ class OutcomeMetrics:
         self.provider_name = provider_name
         provider = meter_provider or metrics.get_meter_provider()
         meter = provider.get_meter("flagkit")
-        meter.create_observable_counter(
-            "flagkit.toggle.calls",
-            [self._calls],
-            unit="{call}",
-            description="Calls of the code a flag chose, per served variant.",
+        counter, up_down, gauge = (
+            meter.create_observable_counter,
+            meter.create_observable_up_down_counter,
+            meter.create_observable_gauge,
         )
-        meter.create_observable_counter(
-            "flagkit.toggle.errors",
-            [self._errors],
-            unit="{error}",
-            description="Calls that raised (or were reported failed), per served variant.",
-        )
-        meter.create_observable_counter(
-            "flagkit.toggle.duration",
-            [self._duration],
-            unit="s",
-            description="Total wall time of the calls, per served variant.",
-        )
-        meter.create_observable_counter(
-            "flagkit.tracked.events",
-            [self._events],
-            unit="{event}",
-            description="Tracked events attributed to each served variant.",
-        )
-        meter.create_observable_up_down_counter(
-            "flagkit.tracked.value",
-            [self._values],
-            description="Sum of tracked events' values, per served variant.",
-        )
-        meter.create_observable_counter(
-            "flagkit.evaluations",
-            [self._evaluations],
-            unit="{evaluation}",
-            description="Evaluations per flag, variant and reason (Client(counters=True)).",
-        )
-        meter.create_observable_gauge(
-            "flagkit.guard.tripped",
-            [self._guards],
-            description="1 while a flag's guard is tripped, else 0.",
-        )
+        instruments = [
+            (counter, "flagkit.toggle.calls", self._calls, "{call}",
+             "Calls of the code a flag chose, per served variant."),
+            (counter, "flagkit.toggle.errors", self._errors, "{error}",
+             "Calls that raised (or were reported failed), per served variant."),
+            (counter, "flagkit.toggle.duration", self._duration, "s",
+             "Total wall time of the calls, per served variant."),
+            (counter, "flagkit.tracked.events", self._events, "{event}",
+             "Tracked events attributed to each served variant."),
+            (up_down, "flagkit.tracked.value", self._values, "",
+             "Sum of tracked events' values, per served variant."),
+            (counter, "flagkit.evaluations", self._evaluations, "{evaluation}",
+             "Evaluations per flag, variant and reason (Client(counters=True))."),
+            (gauge, "flagkit.guard.tripped", self._guards, "",
+             "1 while a flag's guard is tripped, else 0."),
+        ]  # fmt: skip
+        for create, name, callback, unit, description in instruments:
+            create(name, [callback], unit=unit, description=description)
 
     def _attributes(self, flag_key: str, variant: str | None) -> dict[str, Any]:
         attributes: dict[str, Any] = {

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
+from flagkit._core.compile import compile_document
+from flagkit._core.snapshot import Snapshot
 from flagkit._core.timeutil import timestamp_of
 from flagkit._definitions.load import validate_document
 from flagkit._definitions.model import Document
@@ -24,6 +27,7 @@ __all__ = [
     "EXIT_WARNINGS",
     "CommandError",
     "clock_at",
+    "compile_at",
     "context_from",
     "load_document",
     "parse_value",
@@ -74,6 +78,20 @@ def clock_at(text: str | None) -> Clock | None:
     if instant is None:
         raise usage_error(f"--at expects an ISO 8601 time, got {text!r}")
     return lambda: instant
+
+
+def compile_at(path: str, flag: str, at: str | None) -> tuple[Snapshot, float]:
+    """Load and compile a flag file with its clock stopped at ``--at`` (or now).
+
+    Return the snapshot and that instant; a usage error (exit 2) when the
+    file has no flag ``flag``.
+    """
+    clock = clock_at(at)
+    now = clock() if clock is not None else time.time()
+    document = load_document(path)
+    if flag not in document.flags:
+        raise usage_error(f"no flag {flag!r} in {path}")
+    return compile_document(document, origin=path, clock=lambda: now), now
 
 
 def parse_value(text: str) -> Any:

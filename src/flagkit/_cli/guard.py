@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
 
-from flagkit._cli.common import EXIT_OK, clock_at, load_document, usage_error
+from flagkit._cli.common import EXIT_OK, compile_at, usage_error
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._client.simulation import Rollout, TripRate, error_outcome, simulate
-from flagkit._core.compile import compile_document
 from flagkit._core.plan import Guard, Plan, Ramp, Split
 
 __all__ = ["register"]
@@ -76,12 +74,8 @@ def _weights_at(plan: Plan, guard: Guard, now: float) -> dict[str | None, float]
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    clock = clock_at(args.at)
-    now = clock() if clock is not None else time.time()
-    document = load_document(args.file)
-    if args.flag not in document.flags:
-        raise usage_error(f"no flag {args.flag!r} in {args.file}")
-    plan = compile_document(document, clock=lambda: now).flags[args.flag].plan
+    snapshot, now = compile_at(args.file, args.flag, args.at)
+    plan = snapshot.flags[args.flag].plan
     guard = plan.guard
     if guard is None:
         raise usage_error(f"flag {args.flag!r} has no guarded rollout")

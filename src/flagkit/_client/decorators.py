@@ -139,8 +139,8 @@ def feature(
             return async_toggle  # type: ignore[return-value]
 
         # One sync wrapper: the plain path costs what it did before outcomes existed
-        # (one attribute read more), and the measured path is written out flat,
-        # without helper calls, because it runs on every call of a guarded flag.
+        # (one attribute read more); the measured path makes two calls besides the
+        # implementation (serve, and the cell's record), as few as it can.
         @functools.wraps(func)
         def toggle(*args: P.args, **kwargs: P.kwargs) -> R:
             outcomes = client._outcomes
@@ -155,13 +155,17 @@ def feature(
             implementation = func if on else fallback
             if variant is None:
                 return implementation(*args, **kwargs)
+            try:  # this thread's cell, found in one step once it exists
+                cell = outcomes.local.cells[flag_key][variant]
+            except (AttributeError, KeyError):
+                cell = outcomes.cell(flag_key, variant)
             start = perf_counter_ns()
             try:
                 result = implementation(*args, **kwargs)
             except Exception:
-                outcomes.record_call(flag_key, variant, start, True)
+                cell.record(start, True)
                 raise
-            outcomes.record_call(flag_key, variant, start, False)
+            cell.record(start, False)
             return result
 
         return toggle

@@ -105,16 +105,40 @@ class OutcomeTotals:
 
 
 class Cell:
-    """One thread's running outcomes of one variant (mutable; see the module docstring)."""
+    """One thread's running outcomes of one variant (mutable; see the module docstring).
 
-    __slots__ = ("calls", "errors", "events", "histogram", "nanos")
+    ``record`` is the one definition of recording a call: toggle points
+    find their thread's cell and call it (``Outcomes.record_call`` does both).
+    """
 
-    def __init__(self, histogram: bool) -> None:
+    __slots__ = ("calls", "errors", "events", "histogram", "nanos", "store")
+
+    def __init__(self, store: Outcomes | None, histogram: bool) -> None:
+        self.store = store
         self.calls = 0
         self.errors = 0
         self.nanos = 0
         self.histogram: dict[int, int] | None = {} if histogram else None
         self.events: dict[str, list[float]] = {}
+
+    def record(self, start: int, failed: bool) -> None:
+        """Record one call that started at ``start`` (perf_counter_ns) and ended now."""
+        end = perf_counter_ns()
+        elapsed = end - start
+        self.calls += 1
+        self.nanos += elapsed
+        if failed:
+            self.errors += 1
+        histogram = self.histogram
+        if histogram is not None:
+            # latency.bucket_of, written out: this runs on every call of a timed flag
+            # (tests/client/test_outcomes.py checks the two agree).
+            bits = elapsed.bit_length()
+            bucket = ((bits - 4) << 4) | ((elapsed >> (bits - 5)) & 15) if bits > 5 else elapsed
+            histogram[bucket] = histogram.get(bucket, 0) + 1
+        store = self.store
+        if store is not None and end >= store.next_due:
+            store.due(end)
 
     def merge(self, other: Cell) -> None:
         """Add ``other``'s outcomes to this cell."""
@@ -213,30 +237,12 @@ class Outcomes:
             cells = table[flag_key] = {}
         cell = cells.get(variant)
         if cell is None:
-            cell = cells[variant] = Cell(flag_key in self.timed)
+            cell = cells[variant] = Cell(self, flag_key in self.timed)
         return cell
 
     def record_call(self, flag_key: str, variant: str, start: int, failed: bool) -> None:
         """Record one call that started at ``start`` (perf_counter_ns) and ended now."""
-        end = perf_counter_ns()
-        try:  # the common case in one step: this thread has recorded this variant before
-            cell = self.local.cells[flag_key][variant]
-        except (AttributeError, KeyError):
-            cell = self.cell(flag_key, variant)
-        elapsed = end - start
-        cell.calls += 1
-        cell.nanos += elapsed
-        if failed:
-            cell.errors += 1
-        histogram = cell.histogram
-        if histogram is not None:
-            # latency.bucket_of, written out: this runs on every call of a timed flag
-            # (tests/client/test_outcomes.py checks the two agree).
-            bits = elapsed.bit_length()
-            bucket = ((bits - 4) << 4) | ((elapsed >> (bits - 5)) & 15) if bits > 5 else elapsed
-            histogram[bucket] = histogram.get(bucket, 0) + 1
-        if end >= self.next_due:
-            self.due(end)
+        self.cell(flag_key, variant).record(start, failed)
 
     def record_error(self, flag_key: str, variant: str) -> None:
         """Record an error found outside the toggle point (the call was counted there)."""
@@ -281,7 +287,7 @@ class Outcomes:
             for variant, cell in cells.items():
                 mine = retired.get(variant)
                 if mine is None:
-                    mine = retired[variant] = Cell(False)
+                    mine = retired[variant] = Cell(None, False)
                 mine.merge(cell)
 
     def totals(self, flag_key: str | None = None) -> dict[OutcomeKey, OutcomeTotals]:
@@ -297,6 +303,12 @@ class Outcomes:
                     for variant, cell in list((cells or {}).items()):
                         total = sums.get(OutcomeKey(key, variant))
                         if total is None:
-                            total = sums[OutcomeKey(key, variant)] = Cell(False)
+                            total = sums[OutcomeKey(key, variant)] = Cell(None, False)
                         total.merge(cell)
-        return {key: cell.totals() for key, cell in sums.items()}
+        # A cell is made before the call it records: one whose call never ended
+        # (cancelled, interrupted) holds nothing and is not an outcome.
+        return {
+            key: cell.totals()
+            for key, cell in sums.items()
+            if cell.calls or cell.errors or cell.events
+        }

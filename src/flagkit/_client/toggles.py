@@ -97,13 +97,14 @@ def call_measured(  # noqa: PLR0917 - positional: it runs on every measured call
     kwargs: Any,
 ) -> R:
     """Call ``implementation`` and record its outcome for ``variant``."""
+    cell = outcomes.cell(flag_key, variant)
     start = perf_counter_ns()
     try:
         result = implementation(*args, **kwargs)
     except Exception:
-        outcomes.record_call(flag_key, variant, start, True)
+        cell.record(start, True)
         raise
-    outcomes.record_call(flag_key, variant, start, False)
+    cell.record(start, False)
     return result
 
 
@@ -120,7 +121,7 @@ async def await_measured(  # noqa: PLR0917 - positional: it runs on every measur
     try:
         result = await implementation(*args, **kwargs)
     except Exception:
-        outcomes.record_call(flag_key, variant, start, True)
+        outcomes.record_call(flag_key, variant, start, True)  # the task may have moved thread
         raise
     outcomes.record_call(flag_key, variant, start, False)
     return result
