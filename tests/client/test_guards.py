@@ -264,6 +264,8 @@ def test_a_latency_regression_trips_the_latency_guard() -> None:
     (status,) = client.status().guards
     assert status.trip is not None
     assert ("latency p95", "on") == (status.trip.metric, status.trip.variant)
+    assert status.latency_threshold is not None
+    assert 0 < status.latency_threshold < 0.001  # the control's p95: far below the 1 ms sleep
     assert status.trip.evidence.treatment_value > 0.9  # nearly every treated call is slow
     on = status.outcomes["on"]
     assert (on.latency(0.5) or 0) >= 0.001  # the histogram agrees (within a bucket)
@@ -406,3 +408,18 @@ def test_unguarded_flags_are_neither_recorded_nor_recompiled() -> None:
     assert before is client.snapshot.flags["unrelated"]
     assert client.snapshot.evaluators[0]["unrelated"] is before.constant
     assert {"canary"} == {key.flag_key for key in client.outcomes()}
+
+
+def test_a_guard_that_starts_watching_latency_times_the_calls_from_then_on() -> None:
+    """Cells recorded before a latency metric appears get a histogram when it does."""
+    source = flagkit.MemorySource(_document())
+    client = flagkit.Client(source, guard_interval=0)
+    toggle = _failing_toggle(client, treated=0.0, control=0.0)
+    _drive(toggle, USERS[:50])
+    assert {} == dict(client.outcomes()[OutcomeKey("canary", "on")].histogram)
+    source.update(_document("rollback", ERRORS, metric("latency", 0.2)))
+    _drive(toggle, USERS[:50])
+    on = client.outcomes()[OutcomeKey("canary", "on")]
+    assert sum(on.histogram.values()) == on.calls - sum(
+        client.variant_of("canary", u) == "on" for u in USERS[:50]
+    )

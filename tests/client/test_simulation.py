@@ -74,6 +74,24 @@ def test_a_smaller_share_of_traffic_is_still_compared() -> None:
     assert guarded.median_users > 5 * guarded.median_treated
 
 
+def test_users_in_other_arms_count_toward_the_users_only() -> None:
+    """A three-way rollout: calls of the third variant pass by the comparison."""
+    rollout = Rollout(
+        error_outcome(0.02, 0.08),
+        effect=0.02,
+        min_sample=100,
+        share=0.2,
+        control_share=0.3,
+        users=6000,
+        naive=False,
+    )
+    guarded, _ = simulate(rollout, runs=20, seed=6)
+    assert guarded.rate >= 0.9
+    assert guarded.median_users is not None
+    assert guarded.median_treated is not None
+    assert guarded.median_users > 4 * guarded.median_treated  # half the users go elsewhere
+
+
 def _monitor(*metrics: dict[str, object], min_sample: int) -> Monitor:
     document = (
         FlagSet()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -139,3 +140,46 @@ def test_nothing_replaced_is_the_same_snapshot() -> None:
     """No replacement costs nothing: the snapshot itself comes back."""
     snapshot = _snapshot()
     assert snapshot is with_flags(snapshot, {})
+
+
+def test_pause_holds_a_guarded_rules_rollout_and_leaves_the_rest() -> None:
+    """A guard on a rule's ramp pauses that rule's serve; other rules and the default stay."""
+    ramp = {
+        "weights": {"on": 10, "off": 90},
+        "schedule": [{"at": "2026-12-05T00:00:00+00:00", "weights": {"on": 90, "off": 10}}],
+        "guard": {**GUARD, "action": "pause"},
+    }
+    flags = {
+        "f": {
+            "variants": {"on": True, "off": False},
+            "rules": [
+                {"when": [{"attribute": "staff", "op": "equals", "value": True}], "serve": "on"},
+                {
+                    "name": "canary",
+                    "when": [{"attribute": "targetingKey", "op": "exists"}],
+                    "serve": {"rollout": ramp},
+                },
+            ],
+            "default": "off",
+        }
+    }
+    early = _at("2026-12-01T00:00:00+00:00")
+    flag = snapshot_from_data({"flags": flags}, clock=lambda: early).flags["f"]
+    held = recompiled(flag, paused(flag.plan, early))
+    staff = next(u for u in USERS if u["staff"])
+    canary = [u for u in USERS if not u["staff"]]
+    assert ("on", "rules[0]") == (held.evaluate(staff)[0].variant, held.evaluate(staff)[0].rule)
+    served = [held.evaluate(u)[0] for u in canary]
+    assert {PAUSE_RULE} == {r.rule for r in served}
+    assert [r.variant for r in served] == [flag.evaluate(u)[0].variant for u in canary]
+    assert held.plan.rules[0] is flag.plan.rules[0]
+    assert held.plan.default == flag.plan.default
+
+
+def test_time_and_pause_of_plans_a_guard_does_not_shape() -> None:
+    """No guard: no ramp time. A guard on a fixed serve (built by hand): pause keeps it."""
+    plain = snapshot_from_data({"flags": {"f": {"variants": {"on": True}, "default": "on"}}})
+    assert guarded_ramp_time(plain.flags["f"].plan) is None
+    guarded_plan = _snapshot().flags["canary"].plan
+    fixed = dataclasses.replace(guarded_plan, default=plain.flags["f"].plan.default)
+    assert fixed.default is paused(fixed, 0.0).default

@@ -129,7 +129,12 @@ class GuardTrip:
 
 @dataclass(frozen=True, slots=True)
 class GuardStatus:
-    """A guarded flag as ``Client.status()`` shows it: state, evidence, outcomes."""
+    """A guarded flag as ``Client.status()`` shows it: state, evidence, outcomes.
+
+    ``outcomes`` are each variant's since ``since`` (the guard's start);
+    ``latency_threshold`` is what "slow" means for a latency metric, in
+    seconds (None until learned from the control's first calls).
+    """
 
     flag_key: str
     action: Literal["pause", "rollback"]
@@ -139,6 +144,7 @@ class GuardStatus:
     evidence: tuple[Evidence, ...]
     outcomes: Mapping[str, OutcomeTotals]
     since: float
+    latency_threshold: float | None = None
 
 
 def compare(
@@ -284,11 +290,10 @@ class Monitor:
             evidence=self.evidence,
             outcomes=MappingProxyType(dict(self.recent)),
             since=self.since,
+            latency_threshold=(
+                None if self.slow_above is None else bucket_floor(self.slow_above + 1) / 1e9
+            ),
         )
-
-    def latency_threshold(self) -> float | None:
-        """Return the learned latency threshold in seconds (None until learned)."""
-        return None if self.slow_above is None else bucket_floor(self.slow_above + 1) / 1e9
 
 
 Listener = Callable[[GuardTrip], object]
