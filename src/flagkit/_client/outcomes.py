@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from flagkit._client.latency import bucket_floor, quantile_bucket
 from flagkit._client.perthread import ThreadTables
+from flagkit._sources import forking
 
 __all__ = ["EVERY_FLAG", "Cell", "EventTotals", "OutcomeKey", "OutcomeTotals", "Outcomes"]
 
@@ -205,6 +206,11 @@ class Outcomes:
         self._retired: Table = {}
         self._tables: ThreadTables[Table] = ThreadTables("cells", dict, self._fold)
         self.local = self._tables.local
+        self._due_lock = threading.Lock()
+        forking.register(self)
+
+    def after_fork_in_child(self) -> None:
+        """Give the child a fresh lock: a held one would stop the guards' checks for good."""
         self._due_lock = threading.Lock()
 
     def records(self, flag_key: str) -> bool:
