@@ -218,6 +218,29 @@ def test_events_follow_the_client(tmp_path: Path) -> None:
     assert not client.status().closed  # a client passed in stays the caller's
 
 
+def test_a_refused_flag_is_a_parse_error_not_a_provider_error() -> None:
+    """A document with one broken flag serves the others; the provider stays READY."""
+    document = json.loads(json.dumps(FLAGD))
+    document["flags"]["invalid"] = {
+        "variants": {"on": True, "off": False},
+        "defaultVariant": "off",
+        "targeting": {"invalid": [1]},
+    }
+    _register(FlagkitProvider.from_dict(document), "refused")
+    try:
+        client = api.get_client("refused")
+        assert ProviderStatus.READY == client.get_provider_status()
+        assert 10 == client.get_integer_value("limit", 0)
+        details = client.get_boolean_details("invalid", True)
+        assert (True, Reason.ERROR, ErrorCode.PARSE_ERROR) == (
+            details.value,
+            details.reason,
+            details.error_code,
+        )
+    finally:
+        api.clear_providers()
+
+
 def test_shutdown_closes_an_owned_client() -> None:
     """shutdown() unsubscribes and closes a client the provider built itself."""
     provider = FlagkitProvider.from_dict(FLAGD)

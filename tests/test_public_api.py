@@ -13,6 +13,7 @@ def test_flagkit_all_is_pinned() -> None:
     """flagkit.__all__ lists exactly these names, sorted, each importable."""
     assert [
         "AsyncHTTPSource",
+        "AsyncUnleashSource",
         "CallbackSink",
         "ChangeEvent",
         "Client",
@@ -41,12 +42,15 @@ def test_flagkit_all_is_pinned() -> None:
         "OverrideScope",
         "Problem",
         "Reason",
+        "RefusedFlagsError",
         "Snapshot",
         "Source",
         "SourceError",
         "SourceStatus",
         "Toggle",
         "TrackEvent",
+        "UnleashSource",
+        "Variant",
         "bucket_of",
         "current_context",
         "json_schema",

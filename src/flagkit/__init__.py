@@ -28,7 +28,7 @@ from flagkit._client.outcomes import EventTotals, OutcomeKey, OutcomeTotals
 from flagkit._client.overrides import OverrideScope
 from flagkit._client.toggles import Toggle
 from flagkit._core.bucketing import bucket_of
-from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
 from flagkit._errors import (
@@ -36,15 +36,18 @@ from flagkit._errors import (
     EvaluationError,
     FlagkitError,
     Problem,
+    RefusedFlagsError,
     SourceError,
 )
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import AsyncHTTPSource, HTTPSource
 from flagkit._sources.memory import MemorySource
+from flagkit._sources.unleash import AsyncUnleashSource, UnleashSource
 
 __all__ = [
     "AsyncHTTPSource",
+    "AsyncUnleashSource",
     "CallbackSink",
     "ChangeEvent",
     "Client",
@@ -73,12 +76,15 @@ __all__ = [
     "OverrideScope",
     "Problem",
     "Reason",
+    "RefusedFlagsError",
     "Snapshot",
     "Source",
     "SourceError",
     "SourceStatus",
     "Toggle",
     "TrackEvent",
+    "UnleashSource",
+    "Variant",
     "bucket_of",
     "current_context",
     "json_schema",

@@ -183,3 +183,13 @@ def test_time_and_pause_of_plans_a_guard_does_not_shape() -> None:
     guarded_plan = _snapshot().flags["canary"].plan
     fixed = dataclasses.replace(guarded_plan, default=plain.flags["f"].plan.default)
     assert fixed.default is paused(fixed, 0.0).default
+
+
+def test_recompiling_keeps_every_field_but_the_plan() -> None:
+    """A tripped flag keeps its key, type, variants, metadata, views and fingerprint."""
+    flag = _snapshot().flags["canary"]
+    tripped = recompiled(flag, rolled_back(flag.plan, False))
+    changed = {"plan", "evaluate", "constant"}
+    for name in set(type(flag).__slots__) - changed:
+        assert getattr(flag, name) == getattr(tripped, name), name
+    assert tripped.plan is not flag.plan

@@ -8,6 +8,7 @@ import pytest
 
 import flagkit
 from flagkit import DefinitionError
+from flagkit._sources.pipeline import snapshot_from_data
 
 
 def _guarded(guard: dict[str, Any], **rollout: Any) -> dict[str, Any]:
@@ -25,8 +26,9 @@ def _guarded(guard: dict[str, Any], **rollout: Any) -> dict[str, Any]:
 
 
 def _problems(document: dict[str, Any]) -> list[str]:
+    """Validate as ``flagkit validate`` does: any problem refuses the whole document."""
     with pytest.raises(DefinitionError) as info:
-        flagkit.Client.from_dict(document)
+        snapshot_from_data(document, isolate=False)
     return [f"{p.field}|{p.message}" for p in info.value.problems]
 
 
@@ -193,3 +195,15 @@ def test_the_schema_describes_the_guard() -> None:
         defs["GuardMetric"]["properties"]["metric"]["enum"]
     )
     assert {"$ref": "#/$defs/Guard"} in defs["Rollout"]["properties"]["guard"]["anyOf"]
+
+
+def test_a_client_isolates_a_flag_with_a_broken_guard() -> None:
+    """A client refuses only the flag whose guard is wrong; the problem is in its status."""
+    document = _guarded({"control": "nope", "metrics": [ERRORS]})
+    document["flags"]["fine"] = {"variants": {"on": True}, "default": "on"}
+    client = flagkit.Client.from_dict(document)
+    status = client.status()
+    assert ("f",) == status.refused
+    assert any(p.field == "default.rollout.guard.control" for p in status.problems)
+    assert client.get_bool("fine", False) is True
+    assert () == status.guards  # a refused flag has no guard to watch

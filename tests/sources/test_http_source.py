@@ -136,7 +136,10 @@ def test_a_redirect_is_followed(server: FlagServer) -> None:
 
 
 BIG = json.dumps({"flags": {}, "padding": "x" * 5000}).encode()
-INVALID = json.dumps({"flags": {"a": {"variants": {}, "default": "x"}, "b": {"default": 3}}})
+#: Flag problems plus one outside every flag: the whole document is refused.
+INVALID = json.dumps(
+    {"flags": {"a": {"variants": {}, "default": "x"}, "b": {"default": 3}}, "bogus": 1}
+)
 
 FAULTS = {
     "500": (Reply(500), "HTTP 500"),
@@ -294,7 +297,7 @@ def test_the_cache_survives_a_restart(server: FlagServer, tmp_path: Path) -> Non
     assert [".flagkit" not in name for name in os.listdir(tmp_path)] == [True]
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"", b'{"flags": {"x": 1}}'])
+@pytest.mark.parametrize("content", [b"{not json", b"", b'{"flags": 1}'])
 def test_a_corrupt_cache_does_not_break_start_up(
     server: FlagServer, tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes
 ) -> None:

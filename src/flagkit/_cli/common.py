@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -15,7 +16,8 @@ from flagkit._definitions.load import validate_document
 from flagkit._definitions.model import Document
 from flagkit._definitions.parse import read_file
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._types import Clock, Syntax
+from flagkit._sources.pipeline import snapshot_from_file
+from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, Syntax
 
 __all__ = [
     "EXIT_EVAL_ERROR",
@@ -26,10 +28,12 @@ __all__ = [
     "EXIT_USAGE",
     "EXIT_WARNINGS",
     "CommandError",
+    "add_format_option",
     "clock_at",
     "compile_at",
     "context_from",
     "load_document",
+    "load_snapshot",
     "parse_value",
     "read_contexts",
     "set_path",
@@ -70,6 +74,40 @@ def load_document(path: str, syntax: Syntax | None = None) -> Document:
         raise CommandError(EXIT_INVALID, [str(exc)]) from exc
 
 
+def add_format_option(parser: argparse.ArgumentParser, *, syntax: bool = True) -> None:
+    """Add ``--format`` (what the file means) and, by default, ``--syntax`` (how it is written)."""
+    if syntax:
+        parser.add_argument(
+            "--syntax", choices=["json", "toml", "yaml"], help="the file's syntax (default: suffix)"
+        )
+    parser.add_argument(
+        "--format",
+        choices=list(DOCUMENT_FORMATS),
+        default="native",
+        help="native flagkit flags, a flagd or an Unleash document, or auto to detect "
+        "(default: native)",
+    )
+
+
+def load_snapshot(
+    path: str, fmt: DocumentFormat, *, syntax: Syntax | None = None, clock: Clock | None = None
+) -> Snapshot:
+    """Read, validate and compile a flag file of any format; raise CommandError (exit 1)."""
+    try:
+        return snapshot_from_file(
+            path,
+            syntax,
+            format=fmt,
+            clock=clock,
+            keep_definitions=True,
+            isolate=False,  # the CLI reports every problem and refuses the file
+        )
+    except DefinitionError as exc:
+        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
+    except FlagkitError as exc:
+        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
+
+
 def clock_at(text: str | None) -> Clock | None:
     """Return a clock stopped at ``--at TIME``, or None for the real clock."""
     if text is None:
@@ -80,18 +118,23 @@ def clock_at(text: str | None) -> Clock | None:
     return lambda: instant
 
 
-def compile_at(path: str, flag: str, at: str | None) -> tuple[Snapshot, float]:
-    """Load and compile a flag file with its clock stopped at ``--at`` (or now).
+def compile_at(
+    path: str, flag: str, at: str | None, fmt: DocumentFormat = "native"
+) -> tuple[Snapshot, float]:
+    """Load and compile a flag file (any format) with its clock stopped at ``--at`` (or now).
 
     Return the snapshot and that instant; a usage error (exit 2) when the
     file has no flag ``flag``.
     """
     clock = clock_at(at)
     now = clock() if clock is not None else time.time()
-    document = load_document(path)
-    if flag not in document.flags:
+    if fmt == "native":
+        snapshot = compile_document(load_document(path), origin=path, clock=lambda: now)
+    else:  # the commands read plans, which every format compiles to
+        snapshot = load_snapshot(path, fmt, clock=lambda: now)
+    if flag not in snapshot.flags:
         raise usage_error(f"no flag {flag!r} in {path}")
-    return compile_document(document, origin=path, clock=lambda: now), now
+    return snapshot, now
 
 
 def parse_value(text: str) -> Any:

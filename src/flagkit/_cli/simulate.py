@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from typing import Any
 
-from flagkit._cli.common import EXIT_OK, compile_at
+from flagkit._cli.common import EXIT_OK, add_format_option, compile_at
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
 from flagkit._core.details import Reason
@@ -23,6 +23,7 @@ def register(commands: Any) -> None:
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("flag", metavar="FLAG")
     add_population_options(parser)
+    add_format_option(parser, syntax=False)
     parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_simulate)
@@ -51,7 +52,7 @@ def decided_by(resolution: Resolution) -> str:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    snapshot, now = compile_at(args.file, args.flag, args.at)
+    snapshot, now = compile_at(args.file, args.flag, args.at, args.format)
     compiled = snapshot.flags[args.flag]
     evaluate = compiled.evaluate
     variants: Counter[str] = Counter()

@@ -34,14 +34,17 @@ from flagkit._client.outcomes import OutcomeKey, Outcomes, OutcomeTotals
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._client.toggles import Toggle
 from flagkit._client.tracking import track
-from flagkit._core.details import Details, ErrorCode
-from flagkit._core.snapshot import EMPTY, Snapshot
+from flagkit._client.variants import view_of, view_of_details
+from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
+from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
+from flagkit._errors import Problem
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
-from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
+from flagkit._sources.unleash import UnleashSource
+from flagkit._types import Clock, ContextLike, DocumentFormat, FlagdHashing, PathLike, Syntax
 
 if TYPE_CHECKING:
     from flagkit._client.exposure import Event
@@ -87,6 +90,11 @@ class ClientStatus:
     stale: bool
     closed: bool
     source: SourceStatus | None
+    #: Flags of the live snapshot that were refused (ERROR/PARSE_ERROR, or their last good).
+    refused: tuple[str, ...] = ()
+    #: Every problem found in the live document, located (the refused flags' and others).
+    problems: tuple[Problem, ...] = ()
+    #: Every guarded rollout: state, trip and evidence (docs/monitoring.md).
     guards: tuple[GuardStatus, ...] = ()
 
     def error_age(self, now: float | None = None) -> float | None:
@@ -173,15 +181,23 @@ class Client(Getters):
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
 
         ``format="flagd"`` reads a flagd flag-definition document, and
-        ``format="auto"`` tells the two apart by content.
+        ``format="auto"`` tells the two apart by content; ``flagd_hashing``
+        is how its ``fractional`` hashes (``"v2"``, or flagd-core 2.0's ``"v3"``).
         """
         source = FileSource(
-            path, syntax=syntax, format=format, watch=watch, interval=interval, clock=clock
+            path,
+            syntax=syntax,
+            format=format,
+            watch=watch,
+            interval=interval,
+            clock=clock,
+            flagd_hashing=flagd_hashing,
         )
         return cls(source, clock=clock, **options)
 
@@ -192,10 +208,12 @@ class Client(Getters):
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Validate and compile a flag document held in memory (native, flagd or auto)."""
-        return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
+        source = MemorySource(document, format=format, clock=clock, flagd_hashing=flagd_hashing)
+        return cls(source, clock=clock, **options)
 
     @classmethod
     def from_url(
@@ -205,6 +223,25 @@ class Client(Getters):
         given: dict[str, Any] = dict(options)
         mine = {key: given.pop(key) for key in ClientOptions.__optional_keys__ if key in given}
         return cls(HTTPSource(url, clock=clock, **given), clock=clock, **mine)
+
+    @classmethod
+    def from_unleash(
+        cls,
+        url: str,
+        *,
+        token: str | None,
+        app_name: str,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> Client:
+        """Follow an Unleash server (``UnleashSource``'s options and the client's).
+
+        Counting is on, so the server receives usage metrics; see docs/unleash.md.
+        """
+        mine = {key: options.pop(key) for key in ClientOptions.__optional_keys__ if key in options}
+        mine.setdefault("counters", True)
+        source = UnleashSource(url, token=token, app_name=app_name, clock=clock, **options)
+        return cls(source, clock=clock, **mine)
 
     # -- the snapshot -------------------------------------------------------
 
@@ -276,6 +313,8 @@ class Client(Getters):
             stale=source.stale,
             closed=self._closed,
             source=source,
+            refused=tuple(sorted(snapshot.refused)),
+            problems=snapshot.problems,
             guards=self._guards.statuses(),
         )
 
@@ -285,6 +324,42 @@ class Client(Getters):
         """Return the variant ``flag_key`` serves for ``context`` (None on any problem)."""
         details: Details = evaluate(self, flag_key, None, context, None, details=True)
         return details.variant
+
+    def get_variant(self, flag_key: str, context: ContextLike | None = None) -> Variant:
+        """Return the variant ``flag_key`` serves, as Unleash's ``get_variant`` reports it.
+
+        The variant's name (``"disabled"`` when none is served), whether a
+        variant was served, whether the flag is on, and the variant's
+        payload. Never raises: any problem is the disabled variant.
+        """
+        if self._observed:
+            return self._observed_variant(flag_key, context)
+        try:
+            flag = self._snapshot.flags.get(flag_key)
+            if flag is None:
+                if self._counters is not None:
+                    self._counters.add_error(flag_key, ErrorCode.FLAG_NOT_FOUND)
+                return DISABLED_VARIANT
+            if context is None:
+                context = current_context()
+            elif context.__class__ is not dict and not isinstance(context, Mapping):
+                return self._observed_variant(flag_key, context)
+            constant = flag.constant
+            resolution = constant if constant is not None else flag.evaluate(context)[0]
+            if self._counters is not None:
+                self._counters.add(resolution)
+            view = resolution.view
+            return view if view is not None else view_of(resolution)
+        except Exception:  # a hostile key or context: still never raise
+            self._fail_quietly(flag_key, None)
+            return DISABLED_VARIANT
+
+    def _observed_variant(self, flag_key: str, context: Any) -> Variant:
+        details: Details = evaluate(self, flag_key, None, context, None, details=True)
+        try:
+            return view_of_details(self._snapshot.flags.get(details.flag_key), details)
+        except Exception:  # pragma: no cover - a hostile key; never raise
+            return DISABLED_VARIANT
 
     def all_flags(self, context: ContextLike | None = None) -> dict[str, Details]:
         """Return the details of every flag for one context (e.g. for a front end).
@@ -329,12 +404,18 @@ class Client(Getters):
             logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
         return default
 
-    def _why_missing(self, flag_key: str) -> ErrorCode:
-        return (
-            ErrorCode.TYPE_MISMATCH
-            if flag_key in self._snapshot.flags
-            else ErrorCode.FLAG_NOT_FOUND
-        )
+    def _count_miss(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Count a fast-path read that missed its table, as the observed path resolves it.
+
+        The flag may exist with values of another type: what it serves this
+        time (a disabled or default outcome, or TYPE_MISMATCH) is counted.
+        """
+        if flag_key in self._snapshot.flags:
+            return evaluate(self, flag_key, default, context, value_type, details=False)
+        self._fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
+        return default
 
     # -- toggle points ----------------------------------------------------------
 
@@ -472,6 +553,11 @@ class Client(Getters):
         """Stop running ``hook`` (added with ``add_hook`` or at construction)."""
         self._hooks = tuple(h for h in self._hooks if h is not hook)
         self._refresh_mode()
+
+    @property
+    def counting(self) -> bool:
+        """Return True when this client counts its evaluations (``counters=True``)."""
+        return self._counters is not None
 
     def counters(self) -> dict[CountKey, int]:
         """Return evaluation counts per (flag, variant, reason, error code)."""

@@ -48,9 +48,9 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
             return evaluate(self, flag_key, default, context, value_type, details=False)
         try:
             entry = self._tables[index].get(flag_key)
-            if entry is None:
+            if entry is None:  # no such flag, or it never serves this type (``served``)
                 if self._counters is not None:
-                    self._counters.add_error(flag_key, self._why_missing(flag_key))
+                    return self._count_miss(flag_key, default, context, value_type)
                 return default
             if context is None:
                 context = read_scoped()
@@ -105,7 +105,9 @@ class Getters:
     def _fail_quietly(self, flag_key: object, default: Any) -> Any:
         raise NotImplementedError
 
-    def _why_missing(self, flag_key: str) -> ErrorCode:
+    def _count_miss(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
         raise NotImplementedError
 
     if TYPE_CHECKING:

@@ -96,17 +96,17 @@ def _held(serve: Serve, now: float) -> Serve:
 
 
 def recompiled(flag: CompiledFlag, plan: Plan) -> CompiledFlag:
-    """Return ``flag`` following ``plan`` instead (same key, variants, metadata, fingerprint)."""
-    return compiled_flag(
-        plan,
-        value_type=flag.value_type,
-        variants=flag.variants,
-        meta=flag.meta,
-        track_exposure=flag.track_exposure,
-        definition=flag.definition,
-        fingerprint=flag.fingerprint,
-        metadata=flag.metadata,
-    )
+    """Return ``flag`` following ``plan`` instead (every other field kept as it is).
+
+    ``CompiledFlag``'s constructor takes its fields by their slot names;
+    ``constant`` follows from the plan, ``evaluate`` is rendered from it.
+    """
+    kept = {
+        name: getattr(flag, name)
+        for name in CompiledFlag.__slots__
+        if name not in ("key", "plan", "evaluate", "constant")
+    }
+    return compiled_flag(plan, **kept)
 
 
 def with_flags(snapshot: Snapshot, replaced: Mapping[str, CompiledFlag]) -> Snapshot:

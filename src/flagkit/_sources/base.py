@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from flagkit._core.snapshot import Snapshot
+from flagkit._core.snapshot import Snapshot, keep_last_good
+from flagkit._errors import RefusedFlagsError
 from flagkit._types import Clock
 
-__all__ = ["SnapshotSink", "Source", "SourceStatus"]
+__all__ = ["SnapshotSink", "Source", "SourceStatus", "refused_error"]
 
 logger = logging.getLogger("flagkit")
 
@@ -51,6 +52,16 @@ class SourceStatus:
     stale: bool = False
 
 
+def refused_error(snapshot: Snapshot) -> RefusedFlagsError:
+    """Return the error naming a snapshot's refused flags and every problem, located."""
+    return RefusedFlagsError(
+        snapshot.problems,
+        None if snapshot.origin == "<memory>" else snapshot.origin,
+        refused=snapshot.refused,
+        kept=snapshot.kept,
+    )
+
+
 class Source:
     """Base class of sources: records successes and failures, feeds one client."""
 
@@ -78,6 +89,8 @@ class Source:
         self._sink = sink
         if self._snapshot is not None:
             sink.publish(self._snapshot)
+            if self._snapshot.refused:
+                sink.report_error(refused_error(self._snapshot))
 
     def close(self) -> None:
         """Stop background work; idempotent."""
@@ -101,13 +114,29 @@ class Source:
         return False
 
     def accept(self, snapshot: Snapshot, live: str) -> None:
-        """Record a good snapshot and hand it to the client."""
+        """Record a good snapshot and hand it to the client.
+
+        Refused flags (isolated problems) keep their last good definition
+        where the previous snapshot had one, and are reported on every load:
+        logged, in the status, and to the client's error listeners.
+        """
         with self._state_lock:
+            snapshot = keep_last_good(self._snapshot, snapshot)
             self._snapshot = snapshot
             self._live = live
             self._last_success_at = self._clock()
+            error = refused_error(snapshot) if snapshot.refused else None
+            if error is not None:
+                self._last_error = str(error)
+                self._last_error_at = self._clock()
+        if error is not None:
+            logger.error(
+                "flagkit: %s %s: loaded with refused flags: %s", self.kind, self.origin, error
+            )
         if self._sink is not None:
             self._sink.publish(snapshot)
+            if error is not None:
+                self._sink.report_error(error)
 
     def mark_success(self) -> None:
         """Record a successful refresh that changed nothing (e.g. an unchanged file)."""

@@ -51,12 +51,13 @@ from flagkit._sources.http_guards import (
 )
 from flagkit._sources.pipeline import (
     check_document_format,
+    check_flagd_hashing,
     snapshot_from_bytes,
     snapshot_from_data,
     snapshot_from_file,
 )
 from flagkit._sources.poller import PollingThread
-from flagkit._types import Clock, DocumentFormat
+from flagkit._types import Clock, DocumentFormat, FlagdHashing
 
 __all__ = ["AsyncHTTPSource", "HTTPOptions", "HTTPSource", "parser_for"]
 
@@ -71,7 +72,13 @@ JSON_CONTENT_TYPES = ("application/json", "+json")
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
-def parser_for(fmt: DocumentFormat, *, origin: str, clock: Clock | None) -> Parser:
+def parser_for(
+    fmt: DocumentFormat,
+    *,
+    origin: str,
+    clock: Clock | None,
+    flagd_hashing: FlagdHashing = "v2",
+) -> Parser:
     """Return the function that turns a fetched JSON document into a snapshot."""
     return functools.partial(
         snapshot_from_bytes,
@@ -79,6 +86,7 @@ def parser_for(fmt: DocumentFormat, *, origin: str, clock: Clock | None) -> Pars
         format=check_document_format(fmt),
         origin=origin,
         clock=clock,
+        flagd_hashing=check_flagd_hashing(flagd_hashing),
     )
 
 
@@ -103,6 +111,7 @@ class HTTPOptions(TypedDict, total=False):
     max_redirects: int
     content_types: Iterable[str] | None
     format: DocumentFormat
+    flagd_hashing: FlagdHashing
     bootstrap: Bootstrap | None
     cache_path: str | os.PathLike[str] | None
     stale_after: float | None
@@ -132,6 +141,7 @@ class _HTTPPolling(Source):
         max_redirects: int = 3,
         content_types: Iterable[str] | None = None,
         format: DocumentFormat = "native",
+        flagd_hashing: FlagdHashing = "v2",
         bootstrap: Bootstrap | None = None,
         cache_path: str | os.PathLike[str] | None = None,
         stale_after: float | None = None,
@@ -156,7 +166,10 @@ class _HTTPPolling(Source):
         self.stale_after = stale_after
         self.content_types = tuple(JSON_CONTENT_TYPES if content_types is None else content_types)
         self.cache_path = None if cache_path is None else os.fspath(cache_path)
-        self._parse = parser_for(format, origin=self.origin, clock=clock)
+        self.flagd_hashing = check_flagd_hashing(flagd_hashing)
+        self._parse = parser_for(
+            format, origin=self.origin, clock=clock, flagd_hashing=self.flagd_hashing
+        )
         self._eval_clock = clock
         self._rng = random.Random()
         # Failures never poll faster than the normal interval: a failing
@@ -190,7 +203,10 @@ class _HTTPPolling(Source):
     def _load_initial(self, bootstrap: Bootstrap | None) -> None:
         """Serve the bootstrap, else the cached copy, else nothing (callers' defaults)."""
         if bootstrap is not None:
-            self.accept(_bootstrap_snapshot(bootstrap, self.format, self._eval_clock), "bootstrap")
+            snapshot = _bootstrap_snapshot(
+                bootstrap, self.format, self._eval_clock, self.flagd_hashing
+            )
+            self.accept(snapshot, "bootstrap")
             return
         if self.cache_path is None:
             return
@@ -511,9 +527,13 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _bootstrap_snapshot(bootstrap: Bootstrap, fmt: DocumentFormat, clock: Clock | None) -> Snapshot:
+def _bootstrap_snapshot(
+    bootstrap: Bootstrap, fmt: DocumentFormat, clock: Clock | None, hashing: FlagdHashing
+) -> Snapshot:
     if isinstance(bootstrap, Snapshot):
         return bootstrap
     if isinstance(bootstrap, Mapping):
-        return snapshot_from_data(bootstrap, format=fmt, origin="<bootstrap>", clock=clock)
-    return snapshot_from_file(bootstrap, format=fmt, clock=clock)
+        return snapshot_from_data(
+            bootstrap, format=fmt, origin="<bootstrap>", clock=clock, flagd_hashing=hashing
+        )
+    return snapshot_from_file(bootstrap, format=fmt, clock=clock, flagd_hashing=hashing)

@@ -18,16 +18,35 @@ from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.load import load_bytes, validate_document
 from flagkit._definitions.model import Document
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
-from flagkit._errors import SourceError
+from flagkit._errors import DefinitionError, SourceError
 from flagkit._sources.gc import gc_paused
-from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
+from flagkit._sources.isolate import isolated_native
+from flagkit._types import (
+    DOCUMENT_FORMATS,
+    FLAGD_HASHINGS,
+    Clock,
+    DocumentFormat,
+    FlagdHashing,
+    PathLike,
+    Syntax,
+)
 
 __all__ = [
     "check_document_format",
+    "check_flagd_hashing",
     "snapshot_from_bytes",
     "snapshot_from_data",
     "snapshot_from_file",
 ]
+
+
+def check_flagd_hashing(hashing: str) -> FlagdHashing:
+    """Return ``hashing`` if it names a fractional hashing; raise SourceError otherwise."""
+    if hashing not in FLAGD_HASHINGS:
+        raise SourceError(
+            f"unknown flagd hashing {hashing!r}; expected one of {', '.join(FLAGD_HASHINGS)}"
+        )
+    return hashing
 
 
 def check_document_format(format: str) -> DocumentFormat:
@@ -47,20 +66,38 @@ def snapshot_from_bytes(
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Parse, validate and compile a document's text; raise DefinitionError on problems.
 
     The one bytes-to-snapshot step every source shares: ``syntax`` is how
     the text is written (json, toml, yaml), ``format`` what it means
     (native, flagd, or auto to detect it from the parsed content).
+    ``isolate`` refuses a broken flag on its own rather than the whole
+    document (``isolate``); ``flagkit validate`` turns it off.
+    ``flagd_hashing`` is how a flagd document's ``fractional`` hashes.
     """
     check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
     with gc_paused():
         if format == "native":
             # JSON goes straight to pydantic's Rust parser (see load_bytes).
+            try:
+                document = load_bytes(data, syntax, source=origin)
+            except DefinitionError as exc:
+                if not isolate:
+                    raise
+                return isolated_native(
+                    parse_bytes(data, syntax, source=origin),
+                    exc,
+                    origin=origin,
+                    revision=revision,
+                    clock=clock or time.time,
+                    keep_definitions=keep_definitions,
+                )
             return _compiled(
-                load_bytes(data, syntax, source=origin),
+                document,
                 origin=origin,
                 revision=revision,
                 clock=clock,
@@ -74,6 +111,8 @@ def snapshot_from_bytes(
         revision=revision,
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )
 
 
@@ -85,10 +124,23 @@ def _snapshot_from_raw(
     revision: str,
     clock: Clock | None,
     keep_definitions: bool,
+    isolate: bool,
+    flagd_hashing: FlagdHashing,
 ) -> Snapshot:
     with gc_paused():
+        if format in ("unleash", "auto"):
+            # Imported here: a foreign compiler is only loaded by those who use it.
+            from flagkit.formats.unleash._snapshot import looks_like_unleash, snapshot_from_unleash
+
+            if format == "unleash" or looks_like_unleash(raw):
+                return snapshot_from_unleash(
+                    raw,
+                    origin=origin,
+                    revision=revision,
+                    clock=clock,
+                    keep_definitions=keep_definitions,
+                )
         if format != "native":
-            # Imported here: the flagd compiler is only loaded by those who use it.
             from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
 
         if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):
@@ -98,9 +150,24 @@ def _snapshot_from_raw(
                 revision=revision,
                 clock=clock,
                 keep_definitions=keep_definitions,
+                isolate=isolate,
+                hashing=check_flagd_hashing(flagd_hashing),
+            )
+        try:
+            document = validate_document(raw, source=None if origin == "<memory>" else origin)
+        except DefinitionError as exc:
+            if not isolate:
+                raise
+            return isolated_native(
+                raw,
+                exc,
+                origin=origin,
+                revision=revision,
+                clock=clock or time.time,
+                keep_definitions=keep_definitions,
             )
         return _compiled(
-            validate_document(raw, source=None if origin == "<memory>" else origin),
+            document,
             origin=origin,
             revision=revision,
             clock=clock,
@@ -129,6 +196,8 @@ def snapshot_from_file(
     format: DocumentFormat = "native",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Read, validate and compile a flag file."""
     source = os.fspath(path)
@@ -139,6 +208,8 @@ def snapshot_from_file(
         origin=source,
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )
 
 
@@ -149,6 +220,8 @@ def snapshot_from_data(
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
     return _snapshot_from_raw(
@@ -158,4 +231,6 @@ def snapshot_from_data(
         revision="",
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )
