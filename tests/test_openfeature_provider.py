@@ -27,6 +27,7 @@ from openfeature.provider import ProviderStatus
 
 import flagkit
 from flagkit.openfeature import FlagkitProvider
+from tests.helpers import wait_until
 
 FLAGD: dict[str, Any] = {
     "$schema": "https://flagd.dev/schema/v0/flags.json",
@@ -323,3 +324,35 @@ def test_docs_provider_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         finally:
             api.clear_providers()
             api.clear_hooks()
+
+
+def test_a_tripped_guard_is_a_configuration_change() -> None:
+    """A guard's rollback changes what the flag serves: PROVIDER_CONFIGURATION_CHANGED."""
+    errors = {"metric": "error_rate", "effect": 0.05}
+    guarded = {"control": "off", "metrics": [errors], "min_sample": 50}
+    native = {
+        "flags": {
+            "canary": {
+                "variants": {"on": True, "off": False},
+                "default": {"rollout": {"weights": {"on": 50, "off": 50}, "guard": guarded}},
+            }
+        }
+    }
+    client = flagkit.Client.from_dict(native, guard_interval=0)
+    changed: list[EventDetails] = []
+    _register(FlagkitProvider(client))
+    api.add_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, changed.append)
+    try:
+        for i in range(2000):
+            with client.toggle("canary", False, {"targetingKey": f"u{i}"}) as served:
+                if served.variant == "on":
+                    served.error()
+            if client.status().guards[0].state == "tripped":
+                break
+        value = api.get_client().get_boolean_details("canary", True, _context("u1"))
+        assert wait_until(lambda: changed)  # handlers run on the SDK's executor
+    finally:
+        api.remove_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, changed.append)
+        api.clear_providers()
+    assert [["canary"]] == [details.flags_changed for details in changed]
+    assert (False, "off", Reason.TARGETING_MATCH) == (value.value, value.variant, value.reason)

@@ -16,9 +16,18 @@ from flagkit._client.context import (
 )
 from flagkit._client.counters import CountKey
 from flagkit._client.declared import Flag, default_client, set_default_client
-from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
+from flagkit._client.exposure import (
+    CallbackSink,
+    ExposureEvent,
+    ExposureLog,
+    JsonLinesSink,
+    TrackEvent,
+)
+from flagkit._client.guards import Evidence, GuardStatus, GuardTrip
 from flagkit._client.hooks import Hook, HookContext
+from flagkit._client.outcomes import EventTotals, OutcomeKey, OutcomeTotals
 from flagkit._client.overrides import OverrideScope
+from flagkit._client.toggles import Toggle
 from flagkit._core.bucketing import bucket_of
 from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._core.snapshot import Snapshot
@@ -51,16 +60,22 @@ __all__ = [
     "Details",
     "ErrorCode",
     "EvaluationError",
+    "EventTotals",
+    "Evidence",
     "ExposureEvent",
     "ExposureLog",
     "FileSource",
     "Flag",
     "FlagkitError",
+    "GuardStatus",
+    "GuardTrip",
     "HTTPSource",
     "Hook",
     "HookContext",
     "JsonLinesSink",
     "MemorySource",
+    "OutcomeKey",
+    "OutcomeTotals",
     "OverrideScope",
     "Problem",
     "Reason",
@@ -70,6 +85,8 @@ __all__ = [
     "SourceError",
     "SourceStatus",
     "StatusEvent",
+    "Toggle",
+    "TrackEvent",
     "UnleashSource",
     "Variant",
     "bucket_of",

@@ -22,7 +22,14 @@ from ``Client.on_change``, PROVIDER_ERROR from ``Client.on_error`` — or
 PROVIDER_STALE when the client's status says its flags are stale at that
 moment — and PROVIDER_READY again when a change follows an error. A document
 that loads with some flags refused (``flagkit.RefusedFlagsError``) is not an
-error of the provider: each refused flag resolves with PARSE_ERROR.
+error of the provider: each refused flag resolves with PARSE_ERROR. A guard
+that trips (``Client.on_guard``) changes what a flag serves, so it emits
+PROVIDER_CONFIGURATION_CHANGED with that flag's key too.
+
+Tracking (https://openfeature.dev/specification/sections/tracking, in
+``openfeature-sdk`` 0.9 and later): ``client.track(name, context, details)``
+reaches :meth:`FlagkitProvider.track`, which is ``Client.track`` with the
+details' value and attributes.
 
 This module is the only one that imports ``openfeature``; ``import flagkit``
 never does.
@@ -43,9 +50,12 @@ from openfeature.exception import ProviderNotReadyError
 from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType
 from openfeature.flag_evaluation import Reason as OpenFeatureReason
 from openfeature.provider import AbstractProvider, Metadata
+from openfeature.track import TrackingEventDetails
 
 from flagkit._client.changes import ChangeEvent
 from flagkit._client.client import Client
+from flagkit._client.guards import GuardTrip
+from flagkit._client.tracking import track
 from flagkit._core.details import Details, ErrorCode, Reason
 from flagkit._errors import RefusedFlagsError
 from flagkit._types import DocumentFormat
@@ -127,6 +137,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
                 self._unsubscribe = [
                     self.client.on_change(self._changed),
                     self.client.on_error(self._failed),
+                    self.client.on_guard(self._tripped),
                 ]
         status = self.client.status()
         if not status.ready:
@@ -152,6 +163,14 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
             ProviderEventDetails(flags_changed=sorted(event.changed))
         )
 
+    def _tripped(self, trip: GuardTrip) -> None:
+        self.emit_provider_configuration_changed(
+            ProviderEventDetails(
+                flags_changed=[trip.flag_key],
+                message=f"guard tripped: {trip.action} to {trip.control!r}",
+            )
+        )
+
     def _failed(self, error: Exception) -> None:
         if isinstance(error, RefusedFlagsError):
             # The document loaded: every good flag serves, each refused flag
@@ -164,6 +183,24 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
             self.emit(ProviderEvent.PROVIDER_STALE, details)
         else:
             self.emit_provider_error(details)
+
+    # -- tracking -------------------------------------------------------------
+
+    def track(
+        self,
+        tracking_event_name: str,
+        evaluation_context: EvaluationContext | None = None,
+        tracking_event_details: TrackingEventDetails | None = None,
+    ) -> None:
+        """Record a tracked event through ``Client.track``; never raises."""
+        details = tracking_event_details
+        track(
+            self.client,
+            tracking_event_name,
+            _context_of(evaluation_context),
+            None if details is None else details.value,
+            {} if details is None else dict(details.attributes),
+        )
 
     # -- evaluation ---------------------------------------------------------
 

@@ -6,6 +6,7 @@ holding, or a decorator that loses its signature, fails CI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, assert_type
 
 import flagkit
@@ -103,3 +104,23 @@ from tests.typing.generated_flags import API_BACKEND, CHECKOUT_THEME, ApiBackend
 
 assert_type(API_BACKEND.get(), ApiBackend)
 assert_type(CHECKOUT_THEME.get(ctx), dict[str, Any])
+
+# Outcomes, tracking and guards (docs/monitoring.md).
+assert_type(client.track("purchase", {"targetingKey": "u"}, 9.5, coupon="X"), None)
+with client.toggle("new-checkout", False, {"targetingKey": "u"}) as served:
+    assert_type(served, flagkit.Toggle)
+    assert_type(served.variant, str | None)
+    served.error()
+assert_type(client.outcomes(), dict[flagkit.OutcomeKey, flagkit.OutcomeTotals])
+
+
+def page(trip: flagkit.GuardTrip) -> None:
+    evidence: flagkit.Evidence = trip.evidence
+    assert_type(evidence.interval, tuple[float, float])
+
+
+unsubscribe = client.on_guard(page)
+assert_type(unsubscribe, Callable[[], None])
+assert_type(client.reset_guard("new-checkout"), bool)
+assert_type(client.check_guards(), list[flagkit.GuardTrip])
+guards: tuple[flagkit.GuardStatus, ...] = client.status().guards

@@ -1,4 +1,5 @@
-"""The ``flagkit`` command line: init, validate, eval (--explain), simulate, diff, lint, convert.
+"""The ``flagkit`` command line: init, validate, eval (--explain), simulate, diff, lint,
+convert, generate, schema, guard.
 
 Each command lives in its own module with a ``register`` function that adds
 its sub-parser and handler. Exit codes are a contract other tools script
@@ -41,6 +42,7 @@ COMMANDS = {
     "lint": "lint",
     "convert": "convert",
     "generate": "generate",
+    "guard": "guard",
 }
 
 

@@ -28,9 +28,13 @@ from flagkit._client.decorators import ContextFactory, dispatch, feature
 from flagkit._client.errorlog import ErrorLog, near_matches
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._client.getters import Getters
+from flagkit._client.guards import Guards, GuardStatus, GuardTrip
 from flagkit._client.hooks import Hook
 from flagkit._client.observed import error_details, evaluate, label_of
+from flagkit._client.outcomes import OutcomeKey, Outcomes, OutcomeTotals
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
+from flagkit._client.toggles import Toggle
+from flagkit._client.tracking import track
 from flagkit._client.variants import view_of, view_of_details
 from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
 from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
@@ -44,7 +48,7 @@ from flagkit._sources.unleash import UnleashSource
 from flagkit._types import Clock, ContextLike, DocumentFormat, FlagdHashing, PathLike, Syntax
 
 if TYPE_CHECKING:
-    from flagkit._client.exposure import ExposureEvent
+    from flagkit._client.exposure import Event
 
 __all__ = ["Client", "ClientOptions", "ClientStatus", "URLOptions"]
 
@@ -53,7 +57,7 @@ logger = logging.getLogger("flagkit")
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-SinkLike = ExposureSink | Callable[[Sequence["ExposureEvent"]], object] | str | os.PathLike[str]
+SinkLike = ExposureSink | Callable[[Sequence["Event"]], object] | str | os.PathLike[str]
 
 
 class ClientOptions(TypedDict, total=False):
@@ -63,6 +67,8 @@ class ClientOptions(TypedDict, total=False):
     hooks: Iterable[Hook]
     exposures: SinkLike | ExposureLog | None
     counters: bool
+    outcomes: bool
+    guard_interval: float
     name: str
 
 
@@ -106,6 +112,9 @@ class ClientStatus:
         """Return True when the client serves fresh flags and its last refresh succeeded."""
         return self.ready and not self.closed and self.last_poll_ok is not False and not self.stale
 
+    #: Every guarded rollout: state, trip and evidence (docs/monitoring.md).
+    guards: tuple[GuardStatus, ...] = ()
+
     def error_age(self, now: float | None = None) -> float | None:
         """Return the seconds since the last error, or None."""
         if self.last_error_at is None:
@@ -120,7 +129,9 @@ class Client(Getters):
     a document in memory, ``from_url`` polls one over HTTP; ``Client(source)``
     takes any source. Every constructor takes the client's options
     (``ClientOptions``): a ``context`` merged under each call's, ``hooks``,
-    an ``exposures`` sink, ``counters``, and a ``name``.
+    an ``exposures`` sink, ``counters``, ``outcomes`` (record every toggle
+    point's outcomes, not only guarded flags'), ``guard_interval`` (seconds
+    between guard checks), and a ``name``.
     """
 
     def __init__(
@@ -131,11 +142,14 @@ class Client(Getters):
         hooks: Iterable[Hook] = (),
         exposures: SinkLike | ExposureLog | None = None,
         counters: bool = False,
+        outcomes: bool = False,
+        guard_interval: float = 0.1,
         name: str = "flagkit",
         clock: Clock | None = None,
     ) -> None:
         self.name = name
         self._snapshot: Snapshot = EMPTY
+        self._source_snapshot: Snapshot = EMPTY
         self._tables = EMPTY.evaluators
         self._client_context: ContextLike = dict(context or {})
         self._hooks: tuple[Hook, ...] = tuple(hooks)
@@ -147,6 +161,12 @@ class Client(Getters):
             if isinstance(exposures, ExposureLog)
             else ExposureLog(as_sink(exposures))
         )
+        self._guard_interval = guard_interval
+        self._guards = Guards(self._outcome_store, self._republish)
+        self._guards.client_name = name
+        self._outcomes: Outcomes | None = None
+        if outcomes:
+            self._outcomes = self._outcome_store(every_flag=True)
         self._overrides = Overrides()
         self._change_listeners: list[Callable[[ChangeEvent], object]] = []
         self._error_listeners: list[Callable[[Exception], object]] = []
@@ -274,11 +294,13 @@ class Client(Getters):
         """
         with self._publish_lock:
             previous = self._snapshot
-            self._tables = snapshot.evaluators
-            self._snapshot = snapshot
+            self._source_snapshot = snapshot
+            live = self._guards.sync(snapshot)  # tripped guards stay tripped
+            self._tables = live.evaluators
+            self._snapshot = live
             self._near = {}
             self._misses_logged = set()
-            event = diff_snapshots(previous, snapshot)
+            event = diff_snapshots(previous, live)
             if event:
                 _notify(self._change_listeners, event, "change")
             if not self._announced_ready:
@@ -358,6 +380,7 @@ class Client(Getters):
             consecutive_failures=source.consecutive_failures,
             next_poll_at=source.next_poll_at,
             last_success_at=source.last_success_at,
+            guards=self._guards.statuses(),
         )
 
     # -- evaluation -----------------------------------------------------------
@@ -511,6 +534,108 @@ class Client(Getters):
         """Return a function calling the implementation of the served variant."""
         return dispatch(self, flag_key, implementations, fallback=fallback, context=context)
 
+    def toggle(self, flag_key: str, default: Any, context: ContextLike | None = None) -> Toggle:
+        """Return a toggle point for a ``with`` block: ``served.value``, ``served.variant``.
+
+        The block's wall time, and whether it raised (the exception
+        propagates), are recorded for the served variant when the client
+        records the flag's outcomes (a guarded flag, or ``outcomes=True``).
+        """
+        return Toggle(self, flag_key, default, context)
+
+    # -- outcomes, tracking and guards -------------------------------------------
+
+    def track(
+        self,
+        event_name: str,
+        context: ContextLike | None = None,
+        value: float | None = None,
+        **attributes: Any,
+    ) -> None:
+        """Record that ``event_name`` happened for ``context``; never raises.
+
+        OpenFeature's tracking API: the event is attributed to the variants
+        the same context is served by experiments and by guarded flags
+        watching events, fed to their guards, and sent to the exposure sink.
+        """
+        track(self, event_name, context, value, attributes)
+
+    def record_error(self, flag_key: str, context: ContextLike | None = None) -> None:
+        """Record an error of the variant ``flag_key`` serves ``context``, found elsewhere.
+
+        For failures a toggle point cannot see (a bad result noticed later,
+        an error in a callback); the call itself was counted by the toggle
+        point. Never raises.
+        """
+        self._record(flag_key, context, None, 0.0)
+
+    def record_value(
+        self, flag_key: str, name: str, value: float, context: ContextLike | None = None
+    ) -> None:
+        """Record a value measured elsewhere for the variant ``flag_key`` serves ``context``.
+
+        It counts as an occurrence of the tracked event ``name`` for this flag
+        alone (a guard's ``event_rate`` and ``event_mean`` metrics read it).
+        Never raises.
+        """
+        self._record(flag_key, context, name, value)
+
+    def _record(
+        self, flag_key: str, context: ContextLike | None, name: str | None, value: float
+    ) -> None:
+        try:
+            outcomes = self._outcomes
+            if outcomes is None or not outcomes.records(flag_key):
+                return
+            details: Details = evaluate(
+                self, flag_key, None, context, None, details=True, record=False
+            )
+            if details.variant is None:
+                return
+            if name is None:
+                outcomes.record_error(flag_key, details.variant)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                outcomes.record_event(flag_key, details.variant, name, float(value))
+        except Exception:  # recording must never break the caller
+            logger.debug("flagkit: recording an outcome of %r failed", flag_key, exc_info=True)
+
+    def outcomes(self) -> dict[OutcomeKey, OutcomeTotals]:
+        """Return the outcomes toggle points recorded, per (flag, variant)."""
+        return {} if self._outcomes is None else self._outcomes.totals()
+
+    def on_guard(self, listener: Callable[[GuardTrip], object]) -> Callable[[], None]:
+        """Call ``listener(trip)`` when a guard trips (after it acted); return an unsubscribe.
+
+        Listeners run on the thread whose toggle point found the regression:
+        hand slow work (turning the flag off at its source) to another thread.
+        """
+        self._guards.listeners.append(listener)
+        return lambda: self._guards.listeners.remove(listener)
+
+    def reset_guard(self, flag_key: str) -> bool:
+        """Untrip ``flag_key``'s guard and start its samples over; False if it has none."""
+        return self._guards.reset(flag_key)
+
+    def check_guards(self) -> list[GuardTrip]:
+        """Run every guard's test now (it also runs by itself); return the new trips."""
+        return self._guards.check()
+
+    def _outcome_store(self, *, every_flag: bool = False) -> Outcomes:
+        """Return the outcome store, created on first need (a guarded flag, or outcomes=True)."""
+        outcomes = self._outcomes
+        if outcomes is None:
+            outcomes = Outcomes(every_flag=every_flag, interval=self._guard_interval)
+            outcomes.on_due = self._guards.check
+            self._outcomes = outcomes
+        return outcomes
+
+    def _republish(self) -> None:
+        """Make the source's snapshot live again with the guards' trips applied."""
+        with self._publish_lock:
+            live = self._guards.apply(self._source_snapshot)
+            self._tables = live.evaluators
+            self._snapshot = live
+
     # -- observing ------------------------------------------------------------
 
     def add_hook(self, hook: Hook) -> None:
@@ -569,8 +694,9 @@ class Client(Getters):
             self._refresh_mode()
 
     def after_fork_in_child(self) -> None:
-        """Replace the client's lock in a forked child (its holder may be gone)."""
+        """Replace the client's locks in a forked child (their holders may be gone)."""
         self._publish_lock = threading.RLock()
+        self._guards.after_fork_in_child()
 
     # -- lifecycle --------------------------------------------------------------
 

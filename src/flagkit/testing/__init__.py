@@ -1,7 +1,8 @@
 """Testing helpers for code behind feature flags (``flagkit.testing``).
 
-* ``FlagSet`` / ``boolean`` / ``rollout`` / ``attr`` / ``in_segment``: flag
-  documents built in code, validated by the real loader, and real clients.
+* ``FlagSet`` / ``boolean`` / ``rollout`` / ``attr`` / ``in_segment`` /
+  ``guard`` / ``metric``: flag documents built in code, validated by the
+  real loader, and real clients.
 * ``override``: force flags for a block or a function (sync or async).
 * ``record``: capture evaluations and exposure events, with assertions.
 * ``expiry_guard``: warn or fail when code evaluates an expired flag.
@@ -22,7 +23,9 @@ from flagkit.testing._builder import (
     FlagSet,
     attr,
     boolean,
+    guard,
     in_segment,
+    metric,
     rollout,
 )
 from flagkit.testing._cohorts import (
@@ -71,7 +74,9 @@ __all__ = [
     "cohort",
     "expiry_guard",
     "flag_states",
+    "guard",
     "in_segment",
+    "metric",
     "off_variant_of",
     "on_variant_of",
     "override",
