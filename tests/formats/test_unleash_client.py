@@ -12,6 +12,7 @@ import pytest
 import flagkit
 from flagkit import Client, Reason, Variant
 from flagkit._cli import main
+from flagkit._errors import dotted
 from flagkit._sources.unleash import metrics_bucket
 from flagkit.formats.unleash import apply_events, snapshot_from_unleash
 from flagkit.testing import cohort
@@ -424,3 +425,54 @@ def test_get_variant_of_a_native_flag() -> None:
     assert Variant("off", True, False) == client.get_variant("kill-switch", {})
     with client.override({"api-backend": "green"}):
         assert ("green", True, True) == client.get_variant("api-backend", {})[:3]
+
+
+def _one_feature(constraint_value: str) -> dict[str, Any]:
+    return {
+        "version": 2,
+        "features": [
+            {
+                "name": "limit",
+                "enabled": True,
+                "strategies": [
+                    {
+                        "name": "default",
+                        "constraints": [
+                            {"contextName": "age", "operator": "NUM_GT", "value": constraint_value}
+                        ],
+                    }
+                ],
+            },
+            {"name": "other", "enabled": True, "strategies": [{"name": "default"}]},
+        ],
+    }
+
+
+def test_a_broken_feature_is_refused_and_keeps_its_last_good_definition() -> None:
+    """A constraint Unleash cannot compile refuses its feature alone; a reload keeps the old one."""
+    source = flagkit.MemorySource(_one_feature("18"), format="unleash")
+    client = Client(source)
+    errors: list[Exception] = []
+    client.on_error(errors.append)
+    source.update(_one_feature("eighteen"))  # NUM_GT needs a number
+    kept = client.get_bool_details("limit", False, {"properties": {"age": "30"}})
+    status = client.status()
+    assert (True, None) == (kept.value, kept.error_code)
+    assert (("limit",), ["flags.limit.strategies"]) == (
+        status.refused,
+        [dotted(p.path) for p in status.problems],
+    )
+    assert isinstance(errors[-1], flagkit.RefusedFlagsError)
+    assert client.get_bool("other", False, {})
+
+
+def test_a_broken_feature_with_no_earlier_definition_serves_the_default() -> None:
+    """Refused on the first load, a feature resolves to ERROR/PARSE_ERROR; the others serve."""
+    client = Client.from_dict(_one_feature("eighteen"), format="unleash")
+    details = client.get_bool_details("limit", False, {"properties": {"age": "30"}})
+    assert (False, "ERROR", "PARSE_ERROR") == (
+        details.value,
+        details.reason.value,
+        None if details.error_code is None else details.error_code.value,
+    )
+    assert client.get_bool("other", False, {})

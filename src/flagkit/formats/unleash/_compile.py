@@ -38,7 +38,7 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 import mmh3
 
@@ -46,7 +46,7 @@ from flagkit._core.codegen import compiled_flag, serve_function
 from flagkit._core.details import DISABLED_VARIANT, ErrorCode, Reason, Variant
 from flagkit._core.plan import Call, Check, Gate, Plan, Rule, Serve, Split
 from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution
-from flagkit._errors import dotted
+from flagkit._errors import Problem, dotted
 from flagkit._types import Clock, ContextLike
 from flagkit.formats.unleash._constraints import (
     ConstraintError,
@@ -77,6 +77,7 @@ __all__ = [
     "ENABLED",
     "ROLLOUT_TOTAL",
     "VARIANT_SEED",
+    "CompiledFeatures",
     "compile_features",
 ]
 
@@ -92,10 +93,23 @@ _ENABLED_VIEW = Variant(DISABLED, enabled=False, feature_enabled=True)
 _PERCENT = re.compile(r"\+?\d+", re.ASCII)
 
 
+class CompiledFeatures(NamedTuple):
+    """Every feature compiled, and those refused (each resolves to ERROR/PARSE_ERROR)."""
+
+    flags: dict[str, CompiledFlag]
+    refused: frozenset[str]
+    problems: tuple[Problem, ...]
+
+
 def compile_features(
     document: UnleashDocument, *, static: StaticContext, clock: Clock
-) -> dict[str, CompiledFlag]:
-    """Compile every feature of a validated document (parents before their children)."""
+) -> CompiledFeatures:
+    """Compile every feature of a validated document (parents before their children).
+
+    A feature with a problem of its own (its shape, or a constraint Unleash
+    cannot compile) is refused: it resolves to ERROR/PARSE_ERROR, is listed
+    with its problems, and a client keeps its last good definition.
+    """
     compiler = _Compiler(document, static, clock)
     compiled: dict[str, CompiledFlag] = {}
     # Parents may have no dependencies (Unleash allows one level), so two
@@ -104,7 +118,9 @@ def compile_features(
         for name, feature in document.features.items():
             if bool(feature is not None and feature.dependencies) is with_dependencies:
                 compiled[name] = compiler.feature(name, feature, compiled)
-    return {name: compiled[name] for name in document.features}
+    refused = frozenset(compiler.refused)
+    problems = tuple(p for p in document.problems if p.flag in refused) + tuple(compiler.problems)
+    return CompiledFeatures({name: compiled[name] for name in document.features}, refused, problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +189,8 @@ class _Compiler:
 
     def __init__(self, document: UnleashDocument, static: StaticContext, clock: Clock) -> None:
         self.document = document
+        self.refused: list[str] = []
+        self.problems: list[Problem] = []
         self.static = static
         self.clock = clock
         self.readers: dict[str, Reader] = {}
@@ -194,6 +212,7 @@ class _Compiler:
         outcomes = _Outcomes(key)
         variants: dict[str, Any] = {DISABLED: False, ENABLED: True}
         if feature is None:
+            self.refused.append(key)
             problems = [p for p in self.document.problems if p.flag == key]
             message = f"feature {key!r} is invalid: " + "; ".join(
                 f"{p.field}: {p.message}" for p in problems
@@ -205,6 +224,8 @@ class _Compiler:
         try:
             plan = self.plan(key, feature, outcomes, compiled)
         except ConstraintError as exc:
+            self.refused.append(key)
+            self.problems.append(Problem(("flags", key, "strategies"), str(exc)))
             plan = Plan(key, default=outcomes.broken(f"feature {key!r}: {exc}"))
         views: dict[str, Variant] = {DISABLED: DISABLED_VARIANT, ENABLED: _ENABLED_VIEW}
         for variant in self._all_variants(feature):

@@ -50,12 +50,14 @@ def snapshot_from_unleash(
         for name, value in (("appName", app_name), ("environment", environment))
         if value is not None
     }
-    flags = compile_features(document, static=static, clock=clock or time.time)
+    compiled = compile_features(document, static=static, clock=clock or time.time)
     return Snapshot(
-        flags=flags,
+        flags=compiled.flags,
         origin=origin,
         format="unleash",
         loaded_at=time.time(),
         revision=revision,
         document=document if keep_definitions else None,
+        problems=compiled.problems,
+        refused=compiled.refused,
     )
