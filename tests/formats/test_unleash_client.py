@@ -476,3 +476,29 @@ def test_a_broken_feature_with_no_earlier_definition_serves_the_default() -> Non
         None if details.error_code is None else details.error_code.value,
     )
     assert client.get_bool("other", False, {})
+
+
+def test_lone_surrogates_are_located_problems_not_crashes() -> None:
+    """A feature named with a lone surrogate is refused, located; one holding one still loads."""
+    document = {
+        "version": 2,
+        "features": [
+            {"name": "k\ud800", "enabled": True, "strategies": [{"name": "default"}]},
+            {
+                "name": "ok",
+                "enabled": True,
+                "strategies": [
+                    {
+                        "name": "default",
+                        "constraints": [
+                            {"contextName": "x", "operator": "IN", "values": ["a\ud800"]}
+                        ],
+                    }
+                ],
+            },
+        ],
+    }
+    client = Client.from_dict(document, format="unleash")
+    assert client.get_bool("ok", False, {"properties": {"x": "a\ud800"}})
+    assert ("k\ud800",) == client.status().refused
+    assert ["name"] == [p.field for p in client.status().problems]

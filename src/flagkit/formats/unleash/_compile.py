@@ -69,6 +69,7 @@ from flagkit.formats.unleash._model import (
     Strategy,
     UnleashDocument,
 )
+from flagkit.formats.unleash._model import Segment as SegmentModel
 from flagkit.formats.unleash._model import Variant as VariantModel
 from flagkit.formats.unleash._values import in_ranges, ip_of, ip_ranges
 
@@ -256,11 +257,11 @@ class _Compiler:
 
     def fingerprint(self, feature: Feature, compiled: Mapping[str, CompiledFlag]) -> str:
         """Digest the feature, the segments it uses, its parents and the static context."""
-        digest = hashlib.blake2b(feature.model_dump_json().encode(), digest_size=12)
+        digest = hashlib.blake2b(_json_of(feature), digest_size=12)
         for strategy in feature.strategies or ():
             for segment_id in strategy.segments or ():
                 segment = self.document.segments.get(segment_id)
-                digest.update(b"" if segment is None else segment.model_dump_json().encode())
+                digest.update(b"" if segment is None else _json_of(segment))
         for dependency in feature.dependencies or ():
             parent = compiled.get(dependency.feature)
             digest.update(b"-" if parent is None else parent.fingerprint.encode())
@@ -581,6 +582,14 @@ class _Compiler:
             return "random", _random_key, None
         read = self.reader(stickiness)
         return stickiness, (_first_of(read, _random_key) if random_last else read), None
+
+
+def _json_of(model: Feature | SegmentModel) -> bytes:
+    """Return a model as JSON bytes, escaping what UTF-8 cannot encode (a lone surrogate)."""
+    try:
+        return model.model_dump_json().encode()
+    except ValueError:  # pydantic cannot write a lone surrogate as UTF-8 JSON
+        return json.dumps(model.model_dump(), ensure_ascii=True, default=str).encode()
 
 
 def _first_stickiness(feature: Feature) -> str | None:

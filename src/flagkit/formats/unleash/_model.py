@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from flagkit._core.bucketing import encodes_as_utf8
 from flagkit._errors import Problem
 from flagkit.formats._problems import Path, definition_error
 
@@ -165,6 +166,12 @@ def validate_unleash_document(raw: Any, *, source: str | None = None) -> Unleash
             continue
         if name in features:
             shape.append(Problem(("features", index, "name"), f"feature {name!r} is listed twice"))
+            continue
+        if not encodes_as_utf8(name):  # as native flag keys: no hash, no log line, no JSON
+            features[name] = None
+            isolated.append(
+                Problem(("flags", name, "name"), "not valid Unicode (a lone surrogate)")
+            )
             continue
         try:
             features[name] = Feature.model_validate(item)
