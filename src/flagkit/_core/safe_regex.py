@@ -77,19 +77,26 @@ def compile_safe(pattern: str) -> re.Pattern[str]:
         tree = sre_parse.parse(pattern)
     except re.error as exc:
         raise UnsafePatternError(f"invalid regular expression: {exc}") from exc
-    named: set[str] = set()
-    fold = bool(compiled.flags & re.IGNORECASE)
-    for op, av in _walk(tree):
-        if op in (_c.LITERAL, _c.NOT_LITERAL):
-            named.add(chr(av))
-        elif op == _c.RANGE:  # both ends and the middle of every range
-            named.update(chr(av[0]), chr(av[1]), chr((av[0] + av[1]) // 2))
-        elif op == _c.SUBPATTERN and av[1] & re.IGNORECASE:
-            fold = True  # a scoped (?i:...) anywhere: fold everywhere (conservative)
-    sample = sorted(set(_SAMPLE) | named)
-    if fold:
-        sample = sorted({variant for ch in sample for variant in _case_variants(ch)})
-    _check_sequence(list(tree), sample, fold, inside_repeat=False, tail=set())
+    except OverflowError as exc:  # a{99999999999}: the engine's counts are 32-bit
+        raise UnsafePatternError(f"invalid regular expression: {exc}") from exc
+    except RecursionError as exc:
+        raise UnsafePatternError("invalid regular expression: nested too deeply") from exc
+    try:
+        named: set[str] = set()
+        fold = bool(compiled.flags & re.IGNORECASE)
+        for op, av in _walk(tree):
+            if op in (_c.LITERAL, _c.NOT_LITERAL):
+                named.add(chr(av))
+            elif op == _c.RANGE:  # both ends and the middle of every range
+                named.update(chr(av[0]), chr(av[1]), chr((av[0] + av[1]) // 2))
+            elif op == _c.SUBPATTERN and av[1] & re.IGNORECASE:
+                fold = True  # a scoped (?i:...) anywhere: fold everywhere (conservative)
+        sample = sorted(set(_SAMPLE) | named)
+        if fold:
+            sample = sorted({variant for ch in sample for variant in _case_variants(ch)})
+        _check_sequence(list(tree), sample, fold, inside_repeat=False, tail=set())
+    except RecursionError as exc:
+        raise UnsafePatternError("pattern nested too deeply to analyse") from exc
     return compiled
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,14 @@ from typing import Any
 from flagkit._errors import DefinitionError, Problem, SourceError
 from flagkit._types import PathLike, Syntax
 
-__all__ = ["MAX_DOCUMENT_BYTES", "parse_bytes", "read_bytes", "read_file", "syntax_of"]
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "parse_bytes",
+    "read_bytes",
+    "read_file",
+    "read_regular_file",
+    "syntax_of",
+]
 
 #: Flag files larger than this are refused (hostile input is bounded).
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
@@ -90,17 +98,47 @@ def _yaml_loader(yaml: Any) -> Any:
     return _YAML_LOADER
 
 
+def read_regular_file(path: PathLike, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` of a regular file; raise OSError or ValueError otherwise.
+
+    The file is opened non-blocking and checked with ``fstat`` before any
+    read: a FIFO, a device or a socket at the path would otherwise block the
+    caller (a FIFO without a writer blocks ``open`` itself) or never end.
+    ValueError says the file is not regular or is larger than ``max_bytes``.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > max_bytes:
+            raise ValueError(f"larger than {max_bytes} bytes")
+        chunks: list[bytes] = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:  # the file grew after the fstat
+        raise ValueError(f"larger than {max_bytes} bytes")
+    return data
+
+
 def read_bytes(path: PathLike) -> bytes:
-    """Read a flag file's bytes, refusing files over ``MAX_DOCUMENT_BYTES``."""
+    """Read a flag file's bytes: a regular file of at most ``MAX_DOCUMENT_BYTES``."""
     source = os.fspath(path)
     try:
-        with open(source, "rb") as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        return read_regular_file(source, MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise SourceError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise SourceError(f"{source}: larger than {MAX_DOCUMENT_BYTES} bytes; refused")
-    return data
+    except ValueError as exc:
+        raise SourceError(f"{source}: {exc}; refused") from exc
 
 
 def read_file(path: PathLike, syntax: Syntax | None = None) -> Any:
