@@ -211,9 +211,12 @@ class Client(Getters):
             previous = self._snapshot
             self._tables = snapshot.evaluators
             self._snapshot = snapshot
+            listeners = list(self._change_listeners)
+            if not listeners:
+                return  # no one to tell: skip the diff (it digests every flag)
             event = diff_snapshots(previous, snapshot)
             if event:
-                for listener in list(self._change_listeners):
+                for listener in listeners:
                     try:
                         listener(event)
                     except Exception:

@@ -24,11 +24,13 @@ __all__ = [
     "VALUE_TYPES",
     "CompiledFlag",
     "Evaluator",
+    "EvaluatorTables",
     "FlagMeta",
     "Outcome",
     "Resolution",
     "Snapshot",
     "ValueType",
+    "install_entry",
 ]
 
 ValueType = Literal["bool", "str", "int", "float", "object"]
@@ -199,6 +201,23 @@ class CompiledFlag:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"
 
 
+#: Per value type (``VALUE_TYPES`` order), flag key -> evaluator or constant resolution.
+EvaluatorTables = tuple[dict[str, "Evaluator | Resolution"], ...]
+_INDEX = {name: i for i, name in enumerate(VALUE_TYPES)}
+_FLOAT = _INDEX["float"]
+
+
+def install_entry(tables: EvaluatorTables, flag: CompiledFlag) -> None:
+    """Put ``flag``'s table entry in place: its evaluator, or its one resolution.
+
+    Ints are numbers, so an int flag is in the float table too.
+    """
+    entry = flag.evaluate if flag.constant is None else flag.constant
+    tables[_INDEX[flag.value_type]][flag.key] = entry
+    if flag.value_type == "int":
+        tables[_FLOAT][flag.key] = entry
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """An immutable, compiled flag set and where it came from.
@@ -208,6 +227,10 @@ class Snapshot:
     exist" and "is it of the asked type". An entry is the flag's evaluator,
     or, for a flag that ignores the context, its one ``Resolution`` (no call
     at all). Ints are numbers, so int flags are in the float table too.
+
+    ``flags`` may compile each flag on first use (``_core.lazy.LazyFlags``,
+    which brings its own tables, holding stubs until then); the answers are
+    the same either way.
     """
 
     flags: Mapping[str, CompiledFlag]
@@ -216,22 +239,26 @@ class Snapshot:
     loaded_at: float = 0.0
     revision: str = ""
     document: Any = field(default=None, repr=False, compare=False)
-    evaluators: tuple[dict[str, Evaluator | Resolution], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    evaluators: EvaluatorTables = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        tables: dict[str, dict[str, Evaluator | Resolution]] = {name: {} for name in VALUE_TYPES}
-        for key, flag in self.flags.items():
-            entry = flag.evaluate if flag.constant is None else flag.constant
-            tables[flag.value_type][key] = entry
-            if flag.value_type == "int":
-                tables["float"][key] = entry
-        object.__setattr__(self, "evaluators", tuple(tables[name] for name in VALUE_TYPES))
+        tables: EvaluatorTables | None = getattr(self.flags, "evaluator_tables", None)
+        if tables is None:
+            tables = tuple({} for _ in VALUE_TYPES)
+            for flag in self.flags.values():
+                install_entry(tables, flag)
+        object.__setattr__(self, "evaluators", tables)
 
     def get(self, key: str) -> CompiledFlag | None:
         """Return the compiled flag ``key``, or None."""
         return self.flags.get(key)
+
+    def fingerprint(self, key: str) -> str:
+        """Return the change digest of flag ``key`` (equal digests: an unchanged flag)."""
+        lazy = getattr(self.flags, "fingerprint", None)
+        if lazy is not None:
+            return lazy(key)  # type: ignore[no-any-return]
+        return self.flags[key].fingerprint
 
     def __contains__(self, key: object) -> bool:
         return key in self.flags

@@ -40,6 +40,7 @@ __all__ = [
     "ServeRollout",
     "ServeVariant",
     "VariantValue",
+    "check_variant_value",
 ]
 
 Operator = Literal[
@@ -82,7 +83,8 @@ MAX_VARIANT_DEPTH = 32
 _INT_LIMIT = 2**63
 
 
-def _check_variant_value(value: Any) -> Any:
+def check_variant_value(value: Any) -> Any:
+    """Return a variant value if it is a bounded boolean, string, number or JSON object."""
     if isinstance(value, str | bool | int | float):
         _check_number(value)
         return value
@@ -129,7 +131,7 @@ Scalar = Annotated[
 ]
 VariantValue = Annotated[
     Any,
-    AfterValidator(_check_variant_value),
+    AfterValidator(check_variant_value),
     WithJsonSchema({"type": ["boolean", "string", "number", "object"]}),
 ]
 Key = Annotated[str, Field(min_length=1, max_length=256)]

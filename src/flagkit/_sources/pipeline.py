@@ -1,9 +1,10 @@
 """From a document's bytes or data to a live snapshot, in one pass.
 
-Sources and the client call these: parse, validate and compile happen with
-the garbage collector paused once, around the whole pass, and the pydantic
-document is dropped before it resumes, so the collector never has to walk
-the definitions (see ``gc``).
+Sources and the client call these. A native document takes the fast path
+first (``native``: decoded in C, checked a flag at a time, compiled on
+first use); only a document it refuses goes through the pydantic models,
+which accept it or report every problem at once. Tools that need the
+models themselves (``keep_definitions=True``) always take that path.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flagkit._core.compile import compile_document
@@ -18,7 +21,8 @@ from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.load import load_bytes, validate_document
 from flagkit._definitions.model import Document
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
-from flagkit._errors import SourceError
+from flagkit._errors import FlagkitError, SourceError
+from flagkit._sources import native
 from flagkit._sources.gc import gc_paused
 from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
 
@@ -52,29 +56,51 @@ def snapshot_from_bytes(
 
     The one bytes-to-snapshot step every source shares: ``syntax`` is how
     the text is written (json, toml, yaml), ``format`` what it means
-    (native, flagd, or auto to detect it from the parsed content).
+    (native, flagd, or auto to detect it from the parsed content). Only a
+    ``FlagkitError`` leaves it: anything else a hostile document provokes
+    is translated here (``_translated``).
     """
     check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
-    with gc_paused():
-        if format == "native":
-            # JSON goes straight to pydantic's Rust parser (see load_bytes).
-            return _compiled(
-                load_bytes(data, syntax, source=origin),
-                origin=origin,
-                revision=revision,
-                clock=clock,
-                keep_definitions=keep_definitions,
+    with _translated(origin):
+        if format == "native" and syntax == "json" and not keep_definitions:
+            fast = native.snapshot_from_json(
+                data, origin=origin, revision=revision, clock=clock or time.time
             )
+            if fast is not None:
+                return fast
+        if format == "native" and syntax == "json":
+            # The models report every problem (JSON straight to pydantic's parser).
+            with gc_paused():
+                return _compiled(
+                    load_bytes(data, syntax, source=origin),
+                    origin=origin,
+                    revision=revision,
+                    clock=clock,
+                    keep_definitions=keep_definitions,
+                )
         raw = parse_bytes(data, syntax, source=origin)
-    return _snapshot_from_raw(
-        raw,
-        format=format,
-        origin=origin,
-        revision=revision,
-        clock=clock,
-        keep_definitions=keep_definitions,
-    )
+        return _snapshot_from_raw(
+            raw,
+            format=format,
+            origin=origin,
+            revision=revision,
+            clock=clock,
+            keep_definitions=keep_definitions,
+        )
+
+
+@contextmanager
+def _translated(origin: str) -> Iterator[None]:
+    """Let only FlagkitError out of a load: a hostile document must not crash a source."""
+    try:
+        yield
+    except FlagkitError:
+        raise
+    except RecursionError as exc:
+        raise SourceError(f"{origin}: cannot load: nested too deeply") from exc
+    except Exception as exc:
+        raise SourceError(f"{origin}: cannot load: {type(exc).__name__}: {exc}") from exc
 
 
 def _snapshot_from_raw(
@@ -86,19 +112,26 @@ def _snapshot_from_raw(
     clock: Clock | None,
     keep_definitions: bool,
 ) -> Snapshot:
-    with gc_paused():
-        if format != "native":
-            # Imported here: the flagd compiler is only loaded by those who use it.
-            from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
+    if format != "native":
+        # Imported here: the flagd compiler is only loaded by those who use it.
+        from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
 
-        if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):
-            return snapshot_from_flagd(
-                raw,
-                origin=origin,
-                revision=revision,
-                clock=clock,
-                keep_definitions=keep_definitions,
-            )
+        if format == "flagd" or looks_like_flagd(raw):
+            with gc_paused():
+                return snapshot_from_flagd(
+                    raw,
+                    origin=origin,
+                    revision=revision,
+                    clock=clock,
+                    keep_definitions=keep_definitions,
+                )
+    if not keep_definitions:
+        fast = native.snapshot_from_parsed(
+            raw, origin=origin, revision=revision, clock=clock or time.time
+        )
+        if fast is not None:
+            return fast
+    with gc_paused():
         return _compiled(
             validate_document(raw, source=None if origin == "<memory>" else origin),
             origin=origin,
@@ -151,11 +184,13 @@ def snapshot_from_data(
     keep_definitions: bool = False,
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
-    return _snapshot_from_raw(
-        data,
-        format=check_document_format(format),
-        origin=origin,
-        revision="",
-        clock=clock,
-        keep_definitions=keep_definitions,
-    )
+    check_document_format(format)
+    with _translated(origin):
+        return _snapshot_from_raw(
+            data,
+            format=format,
+            origin=origin,
+            revision="",
+            clock=clock,
+            keep_definitions=keep_definitions,
+        )
