@@ -46,6 +46,7 @@ __all__ = [
     "convert_segment",
     "decode_flag",
     "decode_segment",
+    "encode_flag",
     "split_document",
 ]
 
@@ -213,6 +214,21 @@ def split_document(data: bytes | str) -> Document:
 decode_flag = _flag.decode
 #: Decode one segment's JSON text; raise one of ``ShapeError`` when refused.
 decode_segment = _segment.decode
+
+
+def _iso(value: Any) -> str:
+    """Encode the date and date-time fields (``enc_hook``) as ISO 8601 text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_iso)
+
+
+def encode_flag(flag: Flag) -> bytes:
+    """Return a checked flag's JSON text, which ``decode_flag`` turns back into an equal flag."""
+    return _encoder.encode(flag)
 
 
 def convert_flag(data: Any) -> Flag:

@@ -112,7 +112,6 @@ def snapshot_from_parsed(raw: Any, *, origin: str, revision: str, clock: Clock) 
     if not isinstance(flags, Mapping) or not isinstance(segments, Mapping):
         return None
     limits.check_counts(len(flags), len(segments), source=origin)
-    encode = msgspec.json.encode
     try:
         checked = {_key(name): shapes.convert_segment(data) for name, data in segments.items()}
         converted = {_key(key): shapes.convert_flag(data) for key, data in flags.items()}
@@ -124,7 +123,7 @@ def snapshot_from_parsed(raw: Any, *, origin: str, revision: str, clock: Clock) 
         texts,
         _encoded(converted, texts),
         checked,
-        {name: encode(segment) for name, segment in checked.items()},
+        {name: msgspec.json.encode(segment) for name, segment in checked.items()},
         origin=origin,
         revision=revision,
         clock=clock,
@@ -133,10 +132,9 @@ def snapshot_from_parsed(raw: Any, *, origin: str, revision: str, clock: Clock) 
 
 def _encoded(converted: dict[str, Any], texts: dict[str, bytes]) -> Iterator[tuple[str, Any]]:
     """Yield each converted flag, keeping its JSON text in ``texts`` once it is checked."""
-    encode = msgspec.json.encode
     for key, flag in converted.items():
         yield key, flag
-        texts[key] = encode(flag)
+        texts[key] = shapes.encode_flag(flag)
 
 
 def _key(name: Any) -> str:
