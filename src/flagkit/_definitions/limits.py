@@ -14,12 +14,19 @@ states these numbers; changing one is a user-visible change.
   being composed, before anything is built. This bounds the memory and
   time of everything that walks the data.
 * ``MAX_ALIASES``: YAML aliases in one document.
-* ``MAX_DEPTH``: nesting of lists and mappings.
+* ``MAX_DEPTH``: nesting of lists and mappings (the document itself is 1).
+* ``MAX_ITEMS``: entries of any one list or mapping (the flags included).
 * ``MAX_OPERANDS``: operands of one condition (or members of a segment's
   include or exclude list).
+
+YAML is checked while it is composed (``yaml_loader``); JSON and TOML after
+parsing (``check_parsed``), where a JSON text too small to exceed a cap
+(``json_nodes_at_most``) is not walked at all.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flagkit._errors import DefinitionError, Problem
 
@@ -28,19 +35,23 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "MAX_FLAGS",
+    "MAX_ITEMS",
     "MAX_NODES",
     "MAX_OPERANDS",
     "MAX_SEGMENTS",
     "check_counts",
+    "check_parsed",
+    "json_nodes_at_most",
     "over_limit",
 ]
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
 MAX_FLAGS = 200_000
 MAX_SEGMENTS = 10_000
-MAX_NODES = 10_000_000
+MAX_NODES = 5_000_000
 MAX_ALIASES = 10_000
 MAX_DEPTH = 64
+MAX_ITEMS = MAX_FLAGS
 MAX_OPERANDS = 100_000
 
 
@@ -58,3 +69,40 @@ def check_counts(flags: int, segments: int, *, source: str | None) -> None:
         raise over_limit("flags", MAX_FLAGS, source)
     if segments > MAX_SEGMENTS:
         raise over_limit("segments", MAX_SEGMENTS, source)
+
+
+def json_nodes_at_most(text: bytes | str) -> int:
+    """Return an upper bound of the values in a JSON text, from its punctuation alone.
+
+    Every value but the first follows a ``[``, a ``,`` or a ``:``, and every
+    key a ``{`` or a ``,``; counting those characters (inside strings too)
+    over-counts, never under-counts. A few C-speed scans instead of a walk.
+    """
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return 1 + sum(raw.count(mark) for mark in (b"[", b",", b":", b"{"))
+
+
+def check_parsed(data: Any, *, source: str | None) -> None:
+    """Raise DefinitionError when parsed data exceeds the node, depth or item caps.
+
+    Iterative (a deep document cannot exhaust the interpreter's stack), and
+    each shared object is counted every time it is reached, as expanded.
+    """
+    nodes = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise over_limit("values", MAX_NODES, source)
+        if isinstance(node, dict):
+            children: Any = [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise over_limit("levels of nesting", MAX_DEPTH, source)
+        if len(node) > MAX_ITEMS:
+            raise over_limit("items in one list or mapping", MAX_ITEMS, source)
+        stack.extend((child, depth + 1) for child in children)

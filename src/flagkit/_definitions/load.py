@@ -3,7 +3,9 @@
 Validation reports every problem at once. The whole document is validated in
 one pydantic call (fast, in Rust); only when that fails is each flag and
 segment validated on its own, so that a structural error in one flag does
-not hide a cross-reference error in another.
+not hide a cross-reference error in another. (Sources try the C-decoded
+shapes first, ``_sources.native``; this is the path that reports every
+problem, and the one the tools use.)
 """
 
 from __future__ import annotations
@@ -32,19 +34,7 @@ def load_file(path: PathLike, syntax: Syntax | None = None) -> Document:
 
 
 def load_bytes(data: bytes | str, syntax: Syntax, *, source: str | None = None) -> Document:
-    """Parse and validate a document's text; raise DefinitionError with every problem.
-
-    JSON goes straight to pydantic's Rust parser, which skips building the
-    intermediate Python objects; only a document that fails is parsed again
-    to report each problem with its location.
-    """
-    if syntax == "json":
-        try:
-            document = Document.model_validate_json(data)
-        except ValidationError:
-            pass
-        else:
-            return _checked(document, source)
+    """Parse and validate a document's text; raise DefinitionError with every problem."""
     return validate_document(
         parse_bytes(data, syntax, source=source or "<document>"), source=source
     )

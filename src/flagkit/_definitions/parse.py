@@ -1,7 +1,9 @@
 """Text to plain data: reading flag files and parsing JSON, TOML and YAML.
 
-Nothing here validates: ``load`` turns the parsed data into a checked
-document. Files are read with a size cap (hostile input is bounded).
+Nothing here validates the format: ``load`` turns the parsed data into a
+checked document. Parsing is bounded (hostile input is): files are read
+with a size cap, only if regular; documents over the caps of ``limits``
+are refused; a key an object repeats is a located problem.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from flagkit._definitions import limits
+from flagkit._definitions.duplicates import json_duplicates
+from flagkit._definitions.yaml_loader import load_yaml
 from flagkit._errors import DefinitionError, Problem, SourceError
 from flagkit._types import PathLike, Syntax
 
@@ -25,8 +30,8 @@ __all__ = [
     "syntax_of",
 ]
 
-#: Flag files larger than this are refused (hostile input is bounded).
-MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+#: Flag files larger than this are refused (hostile input is bounded; ``limits``).
+MAX_DOCUMENT_BYTES = limits.MAX_DOCUMENT_BYTES
 
 _SUFFIXES: dict[str, Syntax] = {".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -43,14 +48,26 @@ def syntax_of(path: PathLike) -> Syntax:
 
 
 def parse_bytes(data: bytes | str, syntax: Syntax, *, source: str = "<document>") -> Any:
-    """Parse a document's text into plain Python data."""
+    """Parse a document's text into plain data, within the caps (``limits``), keys unrepeated.
+
+    Raise DefinitionError for malformed text, a document over a cap, or a
+    key that an object repeats (each repetition located).
+    """
     try:
         if syntax == "json":
-            return json.loads(data)
+            parsed = json.loads(data)
+            if len(data) >= _WALK_FROM and limits.json_nodes_at_most(data) > limits.MAX_NODES:
+                limits.check_parsed(parsed, source=source)
+            problems = json_duplicates(data, parsed, source)
+            if problems:
+                raise DefinitionError(problems, source)
+            return parsed
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         if syntax == "toml":
-            return tomllib.loads(text)
-        return _load_yaml(text)
+            parsed = tomllib.loads(text)
+            limits.check_parsed(parsed, source=source)
+            return parsed
+        return load_yaml(text, source)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise DefinitionError(
@@ -58,44 +75,8 @@ def parse_bytes(data: bytes | str, syntax: Syntax, *, source: str = "<document>"
         ) from exc
 
 
-def _load_yaml(text: str) -> Any:
-    try:
-        import yaml
-    except ImportError as exc:  # pragma: no cover - the test extra installs PyYAML
-        raise SourceError("YAML flag files need PyYAML: pip install 'flagkit[yaml]'") from exc
-    try:
-        return yaml.load(text, Loader=_yaml_loader(yaml))
-    except yaml.YAMLError as exc:
-        raise ValueError(str(exc)) from exc
-
-
-_YAML_LOADER: Any = None
-
-
-def _yaml_loader(yaml: Any) -> Any:
-    """Return a SafeLoader that reads booleans as YAML 1.2 does.
-
-    PyYAML follows YAML 1.1, where ``on``, ``off``, ``yes`` and ``no`` are
-    booleans; in a flag file they are far more often variant names.
-    """
-    global _YAML_LOADER
-    if _YAML_LOADER is None:
-        import re
-
-        class FlagLoader(yaml.SafeLoader):  # type: ignore[misc]
-            pass
-
-        FlagLoader.yaml_implicit_resolvers = {
-            first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-        }
-        FlagLoader.add_implicit_resolver(
-            "tag:yaml.org,2002:bool",
-            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-            list("tTfF"),
-        )
-        _YAML_LOADER = FlagLoader
-    return _YAML_LOADER
+#: A JSON text shorter than this cannot hold ``MAX_NODES`` values: no need to count.
+_WALK_FROM = limits.MAX_NODES
 
 
 def read_regular_file(path: PathLike, max_bytes: int) -> bytes:

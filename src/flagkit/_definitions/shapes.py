@@ -205,9 +205,49 @@ _flag = msgspec.json.Decoder(Flag, dec_hook=_pydantic_value)
 _segment = msgspec.json.Decoder(Segment, dec_hook=_pydantic_value)
 
 
-def split_document(data: bytes | str) -> Document:
-    """Decode a JSON document's envelope; raise one of ``ShapeError`` when refused."""
-    return _document.decode(data)
+_top = msgspec.json.Decoder(dict[str, Raw])
+_entries = msgspec.json.Decoder(dict[Key, Raw])
+_schema = msgspec.json.Decoder(str | None)
+_version = msgspec.json.Decoder(Literal[1])
+_ENVELOPE = frozenset({"$schema", "version", "segments", "flags"})
+
+
+def split_document(data: bytes) -> Document:
+    """Decode a JSON document's envelope; raise one of ``ShapeError`` when refused.
+
+    Refused too: a text that may repeat a key of the envelope, of the flags
+    or of the segments (``_repeats_no_key``); the models then find and
+    locate each repeat. (Keys repeated inside one flag are not seen here.)
+    """
+    top = _top.decode(data)
+    if not top.keys() <= _ENVELOPE:
+        raise ValueError("unknown envelope field")
+    document = Document(
+        schema_=_schema.decode(top["$schema"]) if "$schema" in top else None,
+        version=_version.decode(top["version"]) if "version" in top else 1,
+        segments=_entries.decode(top["segments"]) if "segments" in top else {},
+        flags=_entries.decode(top["flags"]) if "flags" in top else {},
+    )
+    if not _repeats_no_key(data, top, document):
+        raise ValueError("a key may be repeated")
+    return document
+
+
+def _repeats_no_key(data: bytes, top: dict[str, Raw], document: Document) -> bool:
+    """Return True when ``data`` certainly repeats no envelope, flag or segment key.
+
+    Decoding keeps the last of repeated keys. Each key-value pair of a JSON
+    text is one colon outside strings, so the text's colons must be exactly
+    those of the pairs kept at these three levels, plus those inside the
+    kept keys and entries; a repeat adds a pair that was not kept. (An
+    escaped colon in a key, ``\u003a``, also makes the counts differ: the
+    models then decide, as for a repeat.)
+    """
+    inner = [raw for key, raw in top.items() if key not in ("flags", "segments")]
+    entries = [*document.flags.values(), *document.segments.values(), *inner]
+    keys = "".join([*top, *document.flags, *document.segments])
+    pairs = len(top) + len(document.flags) + len(document.segments)
+    return data.count(b":") == pairs + keys.count(":") + b"".join(entries).count(b":")
 
 
 #: Decode one flag's JSON text (``Raw`` or bytes); raise one of ``ShapeError`` when refused.

@@ -17,6 +17,7 @@ from flagkit._core.bucketing import encodes_as_utf8
 from flagkit._core.safe_regex import UnsafePatternError
 from flagkit._core.semver import parse_version
 from flagkit._core.timeutil import timestamp_of
+from flagkit._definitions.limits import MAX_OPERANDS
 from flagkit._definitions.model import check_variant_value
 from flagkit._errors import Problem
 
@@ -104,7 +105,11 @@ class DocumentChecker:
 
 
 def _check_segment(path: Path, segment: Any) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem((*path, field), f"more than {MAX_OPERANDS:,} keys; refused (see Limits)")
+        for field in ("include", "exclude")
+        if len(getattr(segment, field)) > MAX_OPERANDS
+    ]
     for r, rule in enumerate(segment.rules):
         for c, cond in enumerate(rule.when):
             where = (*path, "rules", r, "when", c)
@@ -152,7 +157,10 @@ def _plain_flag(key: str, flag: Any, segment_names: set[str]) -> bool:
         for cond in rule.when:
             if cond.op not in _PLAIN_OPS or not cond.attribute:
                 return False
-            if (cond.value is None) == (cond.values is None) or cond.values == []:
+            values = cond.values
+            if (cond.value is None) == (values is None) or values == []:
+                return False
+            if values is not None and len(values) > MAX_OPERANDS:
                 return False
         serve = rule.serve
         if type(serve) is not str or serve not in variants:
@@ -262,9 +270,13 @@ def _check_condition(cond: Any, segment_names: set[str]) -> list[tuple[tuple[str
     """Return a condition's problems as (field, message) pairs (usually none)."""
     op = cond.op
     value, values = cond.value, cond.values
-    if op in _PLAIN_OPS and cond.attribute and (value is None) != (values is None) and values != []:
+    many = values is not None and len(values) > MAX_OPERANDS
+    plain = op in _PLAIN_OPS and cond.attribute and (value is None) != (values is None)
+    if plain and values != [] and not many:
         return []
     problems: list[tuple[tuple[str, ...], str]] = []
+    if many:
+        return [(("values",), f"more than {MAX_OPERANDS:,} operands; refused (see Limits)")]
     operands = cond.operands()
     if value is not None and values is not None:
         problems.append(((), "give either 'value' or 'values', not both"))

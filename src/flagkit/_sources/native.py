@@ -74,6 +74,8 @@ def snapshot_from_json(
     data: bytes | str, *, origin: str, revision: str, clock: Clock
 ) -> Snapshot | None:
     """Load a native JSON document lazily; None when the models must decide."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
     try:
         envelope = shapes.split_document(data)
     except shapes.ShapeError:
