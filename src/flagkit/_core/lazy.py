@@ -18,7 +18,6 @@ the first stored wins (``dict.setdefault``), so all callers converge.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -67,20 +66,7 @@ class LazyFlags(Mapping[str, CompiledFlag]):
 
     def stub(self, key: str) -> Callable[[ContextLike], Outcome]:
         """Return the table entry that compiles ``key`` on its first evaluation."""
-        return functools.partial(self._first_evaluation, key)
-
-    def _first_evaluation(self, key: str, context: ContextLike) -> Outcome:
-        try:
-            flag = self[key]
-        except Exception as exc:  # evaluation never raises
-            return Resolution(
-                key,
-                reason=Reason.ERROR,
-                error_code=ErrorCode.GENERAL,
-                error_message=f"compiling the flag failed: {type(exc).__name__}: {exc}",
-                has_value=False,
-            ).outcome
-        return flag.evaluate(context)
+        return _Stub(self, key)
 
     def __getitem__(self, key: str) -> CompiledFlag:
         flag = self._compiled.get(key)
@@ -163,6 +149,30 @@ class LazyFlags(Mapping[str, CompiledFlag]):
             )
             stack.pop()
         return self._fingerprints[key]
+
+
+class _Stub:
+    """A table entry until its flag is compiled: one small object per flag."""
+
+    __slots__ = ("flags", "key")
+
+    def __init__(self, flags: LazyFlags, key: str) -> None:
+        self.flags = flags
+        self.key = key
+
+    def __call__(self, context: ContextLike) -> Outcome:
+        """Compile the flag (which replaces this entry), then evaluate it."""
+        try:
+            flag = self.flags[self.key]
+        except Exception as exc:  # evaluation never raises
+            return Resolution(
+                self.key,
+                reason=Reason.ERROR,
+                error_code=ErrorCode.GENERAL,
+                error_message=f"compiling the flag failed: {type(exc).__name__}: {exc}",
+                has_value=False,
+            ).outcome
+        return flag.evaluate(context)
 
 
 def empty_tables() -> EvaluatorTables:

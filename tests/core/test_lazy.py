@@ -1,0 +1,45 @@
+"""LazyFlags: compiled on first use, and a compile failure still never raises."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flagkit._core.compile import FlagCompiler
+from flagkit._core.details import ErrorCode, Reason
+from flagkit._core.lazy import LazyFlags, empty_tables
+from flagkit._definitions.shapes import decode_flag
+
+
+def _lazy(decode: Any) -> LazyFlags:
+    return LazyFlags(
+        {"a": b'{"variants": {"on": true}, "default": "on"}'},
+        decode=decode,
+        compiler=FlagCompiler({}, time.time, keep=False),
+        tables=empty_tables(),
+    )
+
+
+def test_a_flag_that_fails_to_compile_answers_with_an_error() -> None:
+    """Compiling a checked flag cannot fail; if it ever did, the stub answers, never raises."""
+
+    def broken(text: Any) -> Any:
+        raise MemoryError("no room")
+
+    resolution, bucket = _lazy(broken).stub("a")({})
+    assert (Reason.ERROR, ErrorCode.GENERAL, None) == (
+        resolution.reason,
+        resolution.error_code,
+        bucket,
+    )
+    assert "compiling the flag failed: MemoryError: no room" == resolution.error_message
+
+
+def test_the_mapping_compiles_on_access_and_knows_its_keys() -> None:
+    """Membership, length and iteration need no compiling; get and [] compile."""
+    flags = _lazy(decode_flag)
+    assert ("a" in flags, "b" in flags, len(flags), list(flags)) == (True, False, 1, ["a"])
+    assert 0 == flags.compiled_count()
+    assert None is flags.get("b")
+    assert flags.get("a") is flags["a"]
+    assert 1 == flags.compiled_count()
