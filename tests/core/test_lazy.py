@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from typing import Any
 
 from flagkit._core.compile import FlagCompiler
@@ -43,3 +45,23 @@ def test_the_mapping_compiles_on_access_and_knows_its_keys() -> None:
     assert None is flags.get("b")
     assert flags.get("a") is flags["a"]
     assert 1 == flags.compiled_count()
+
+
+def test_a_replaced_snapshot_is_freed_without_the_collector() -> None:
+    """Stubs hold their flags weakly: no reference cycle keeps an old snapshot alive."""
+    flags = _lazy(decode_flag)
+    flags.evaluator_tables[0]["a"] = flags.stub("a")
+    alive = weakref.ref(flags)
+    gc.disable()
+    try:
+        del flags
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+def test_a_stub_that_outlives_its_snapshot_still_answers() -> None:
+    """A getter may hold a stub while a reload drops the snapshot: it compiles on its own."""
+    stub = _lazy(decode_flag).stub("a")
+    resolution, _ = stub({})
+    assert (True, "on", Reason.STATIC) == (resolution.value, resolution.variant, resolution.reason)

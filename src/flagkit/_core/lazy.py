@@ -18,8 +18,11 @@ the first stored wins (``dict.setdefault``), so all callers converge.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
+
+import msgspec
 
 from flagkit._core.compile import FlagCompiler, fingerprint_of, segments_used
 from flagkit._core.details import ErrorCode, Reason
@@ -37,6 +40,53 @@ __all__ = ["LazyFlags", "empty_tables"]
 
 #: Turns a flag's kept text into its definition (``_definitions.shapes.decode_flag``).
 Decode = Callable[[Any], Any]
+
+
+class _Recipe:
+    """What compiling needs: the texts, the decoder, the compiler (no tables, no stubs).
+
+    Stubs hold it strongly; it holds nothing that holds a stub, so a
+    snapshot is never a reference cycle (see ``_Stub``).
+    """
+
+    __slots__ = ("compiler", "decode", "texts")
+
+    def __init__(self, texts: dict[str, Any], decode: Decode, compiler: FlagCompiler) -> None:
+        self.texts = texts
+        self.decode = decode
+        self.compiler = compiler
+
+    def compile(
+        self, key: str, compiled: dict[str, CompiledFlag], tables: EvaluatorTables | None
+    ) -> CompiledFlag:
+        """Compile ``key`` after the prerequisites it needs (a loop: chains may be long).
+
+        Each flag compiled is stored in ``compiled`` (the first stored wins)
+        and, when ``tables`` are given, installed there in place of its stub.
+        """
+        decoded: dict[str, Any] = {}
+        stack = [key]
+        while stack:
+            top = stack[-1]
+            if top in compiled:
+                stack.pop()
+                continue
+            definition = decoded.get(top)
+            if definition is None:
+                definition = decoded[top] = self.decode(self.texts[top])
+            pending = [p.flag for p in definition.prerequisites if p.flag not in compiled]
+            if pending:
+                stack.extend(pending)  # validation guarantees they exist and form no cycle
+                continue
+            prerequisites = [
+                (compiled[p.flag], frozenset(p.variants)) for p in definition.prerequisites
+            ]
+            flag = self.compiler.flag(top, definition, prerequisites, text=bytes(self.texts[top]))
+            flag = compiled.setdefault(top, flag)
+            if tables is not None:
+                install_entry(tables, flag)
+            stack.pop()
+        return compiled[key]
 
 
 class LazyFlags(Mapping[str, CompiledFlag]):
@@ -59,29 +109,27 @@ class LazyFlags(Mapping[str, CompiledFlag]):
     ) -> None:
         self._texts = texts
         self._decode = decode
-        self._compiler = compiler
+        self._recipe = _Recipe(texts, decode, compiler)
         self._compiled: dict[str, CompiledFlag] = {}
         self._fingerprints: dict[str, str] = {}
         self.evaluator_tables = tables
+        self._self = weakref.ref(self)
 
     def stub(self, key: str) -> Callable[[ContextLike], Outcome]:
         """Return the table entry that compiles ``key`` on its first evaluation."""
-        return _Stub(self, key)
+        return _Stub(self._self, self._recipe, key)
 
     def __getitem__(self, key: str) -> CompiledFlag:
         flag = self._compiled.get(key)
         if flag is None:
             if key not in self._texts:
                 raise KeyError(key)
-            flag = self._compile(key)
+            flag = self._recipe.compile(key, self._compiled, self.evaluator_tables)
         return flag
 
     def get(self, key: str, default: Any = None) -> Any:
         """Return the compiled flag ``key`` (compiling it now), or ``default``."""
-        flag = self._compiled.get(key)
-        if flag is not None:
-            return flag
-        return self._compile(key) if key in self._texts else default
+        return self[key] if key in self._texts else default
 
     def __contains__(self, key: object) -> bool:
         return key in self._texts
@@ -95,34 +143,6 @@ class LazyFlags(Mapping[str, CompiledFlag]):
     def compiled_count(self) -> int:
         """Return how many flags have been compiled so far."""
         return len(self._compiled)
-
-    def _compile(self, key: str) -> CompiledFlag:
-        """Compile ``key`` and the prerequisites it needs first (a loop: chains may be long)."""
-        decoded: dict[str, Any] = {}
-        stack = [key]
-        while stack:
-            top = stack[-1]
-            if top in self._compiled:
-                stack.pop()
-                continue
-            definition = decoded.get(top)
-            if definition is None:
-                definition = decoded[top] = self._decode(self._texts[top])
-            pending = [p.flag for p in definition.prerequisites if p.flag not in self._compiled]
-            if pending:
-                stack.extend(pending)  # validation guarantees they exist and form no cycle
-                continue
-            prerequisites = [
-                (self._compiled[p.flag], frozenset(p.variants)) for p in definition.prerequisites
-            ]
-            compiled = self._compiler.flag(
-                top, definition, prerequisites, text=bytes(self._texts[top])
-            )
-            compiled = self._compiled.setdefault(top, compiled)
-            self._fingerprints.setdefault(top, compiled.fingerprint)
-            install_entry(self.evaluator_tables, compiled)
-            stack.pop()
-        return self._compiled[key]
 
     def fingerprint(self, key: str) -> str:
         """Return the change digest of ``key`` without compiling it (``fingerprint_of``)."""
@@ -141,7 +161,7 @@ class LazyFlags(Mapping[str, CompiledFlag]):
             if pending:
                 stack.extend(pending)
                 continue
-            texts = self._compiler.segment_texts
+            texts = self._recipe.compiler.segment_texts
             self._fingerprints[top] = fingerprint_of(
                 bytes(self._texts[top]),
                 (texts.get(name, b"") for name in segments_used(definition)),
@@ -151,19 +171,26 @@ class LazyFlags(Mapping[str, CompiledFlag]):
         return self._fingerprints[key]
 
 
-class _Stub:
-    """A table entry until its flag is compiled: one small object per flag."""
+class _Stub(msgspec.Struct, frozen=True, gc=False):
+    """A table entry until its flag is compiled: small, not tracked by the collector.
 
-    __slots__ = ("flags", "key")
+    The tables hold the stubs, so a stub holding its ``LazyFlags`` strongly
+    would make every snapshot a reference cycle, freed only by the garbage
+    collector (and every stub a tracked object). It holds the ``LazyFlags``
+    weakly, and the acyclic recipe strongly: a replaced snapshot is freed at
+    once, and a stub that outlives it (a getter on another thread picked it
+    just before a reload) still compiles and answers, only without caching.
+    """
 
-    def __init__(self, flags: LazyFlags, key: str) -> None:
-        self.flags = flags
-        self.key = key
+    flags: weakref.ReferenceType[LazyFlags]
+    recipe: _Recipe
+    key: str
 
     def __call__(self, context: ContextLike) -> Outcome:
         """Compile the flag (which replaces this entry), then evaluate it."""
         try:
-            flag = self.flags[self.key]
+            flags = self.flags()  # None once the snapshot is gone: compile without caching
+            flag = self.recipe.compile(self.key, {}, None) if flags is None else flags[self.key]
         except Exception as exc:  # evaluation never raises
             return Resolution(
                 self.key,

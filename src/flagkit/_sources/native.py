@@ -48,17 +48,22 @@ _ENVELOPE_KEYS = frozenset({"$schema", "version", "segments", "flags"})
 class Pacer:
     """Let other threads run about every ``interval`` seconds of a long load.
 
-    ``time.sleep(0)`` releases the GIL: a thread waiting for it (an
+    A yield releases the GIL (``time.sleep``): a thread waiting for it (an
     evaluation) takes it at once instead of after the interpreter's 5 ms
-    switch interval. With no other thread alive there is no one to yield
-    to, and the pacer does nothing.
+    switch interval. ``sleep(0)`` costs a system call when no one waits;
+    when a yield shows that someone did (it took long: the other thread
+    ran), the next yields sleep ``wake`` seconds, so that a waiting thread
+    surely wakes and takes the GIL before the load wants it back. With no
+    other thread alive, the pacer does nothing.
     """
 
-    __slots__ = ("_active", "_interval", "_next")
+    __slots__ = ("_active", "_interval", "_next", "_pause", "_wake")
 
-    def __init__(self, interval: float = 0.001) -> None:
+    def __init__(self, interval: float = 0.001, wake: float = 0.0002) -> None:
         self._active = threading.active_count() > 1
         self._interval = interval
+        self._wake = wake
+        self._pause = 0.0
         self._next = time.perf_counter() + interval
 
     def __call__(self) -> None:
@@ -66,8 +71,10 @@ class Pacer:
         if self._active:
             now = time.perf_counter()
             if now >= self._next:
-                time.sleep(0)
-                self._next = time.perf_counter() + self._interval
+                time.sleep(self._pause)
+                after = time.perf_counter()
+                self._pause = self._wake if after - now > self._interval else 0.0
+                self._next = after + self._interval
 
 
 def snapshot_from_json(
