@@ -15,7 +15,6 @@ states these numbers; changing one is a user-visible change.
   time of everything that walks the data.
 * ``MAX_ALIASES``: YAML aliases in one document.
 * ``MAX_DEPTH``: nesting of lists and mappings (the document itself is 1).
-* ``MAX_ITEMS``: entries of any one list or mapping (the flags included).
 * ``MAX_OPERANDS``: operands of one condition (or members of a segment's
   include or exclude list).
 
@@ -35,7 +34,6 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "MAX_FLAGS",
-    "MAX_ITEMS",
     "MAX_NODES",
     "MAX_OPERANDS",
     "MAX_SEGMENTS",
@@ -51,7 +49,6 @@ MAX_SEGMENTS = 10_000
 MAX_NODES = 5_000_000
 MAX_ALIASES = 10_000
 MAX_DEPTH = 64
-MAX_ITEMS = MAX_FLAGS
 MAX_OPERANDS = 100_000
 
 
@@ -83,7 +80,7 @@ def json_nodes_at_most(text: bytes | str) -> int:
 
 
 def check_parsed(data: Any, *, source: str | None) -> None:
-    """Raise DefinitionError when parsed data exceeds the node, depth or item caps.
+    """Raise DefinitionError when parsed data exceeds the node or depth caps.
 
     Iterative (a deep document cannot exhaust the interpreter's stack), and
     each shared object is counted every time it is reached, as expanded.
@@ -103,6 +100,4 @@ def check_parsed(data: Any, *, source: str | None) -> None:
             continue
         if depth > MAX_DEPTH:
             raise over_limit("levels of nesting", MAX_DEPTH, source)
-        if len(node) > MAX_ITEMS:
-            raise over_limit("items in one list or mapping", MAX_ITEMS, source)
         stack.extend((child, depth + 1) for child in children)

@@ -101,8 +101,6 @@ def _loader_class(yaml: Any) -> Any:
             )
             if node.flagkit_size > limits.MAX_NODES:
                 raise self.over("values once YAML aliases are expanded", limits.MAX_NODES)
-            if collection and len(node.value) > limits.MAX_ITEMS:
-                raise self.over("items in one list or mapping", limits.MAX_ITEMS)
             return node
 
         def compose_mapping_node(self, anchor: Any) -> Any:
