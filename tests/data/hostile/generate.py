@@ -147,6 +147,26 @@ def _huge_repetition() -> str:
     return json.dumps({"flags": {"f": flag}})
 
 
+#: Patterns that backtracked exponentially past the sampled proof (issue 17).
+EVASIONS = [
+    "(?i)(?:[\u0100-\u0200]*s)*$",
+    "(?i)(?:[\u2100-\u2200]*k)*$",
+    "(?:[\U0001f000-\U0010ffff]*\\w)*$",
+    "(?:[^\\x00-\\uffff]*\\w)*$",
+    "(?:[^\\x00-\\uffff]*\\d)*$",
+]
+
+
+@document("redos-evasions.json")
+def _evasions() -> str:
+    rules = [
+        {"when": [{"attribute": "a", "op": "matches", "value": pattern}], "serve": "on"}
+        for pattern in EVASIONS
+    ]
+    flag = {"variants": {"on": True, "off": False}, "default": "off", "rules": rules}
+    return json.dumps({"flags": {"f": flag}})
+
+
 def main() -> None:
     """Write every document (and remove those no longer generated)."""
     for stale in HERE.iterdir():
