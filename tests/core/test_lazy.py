@@ -65,3 +65,20 @@ def test_a_stub_that_outlives_its_snapshot_still_answers() -> None:
     stub = _lazy(decode_flag).stub("a")
     resolution, _ = stub({})
     assert (True, "on", Reason.STATIC) == (resolution.value, resolution.variant, resolution.reason)
+
+
+def test_flags_sharing_a_prerequisite_compile_and_digest_it_once() -> None:
+    """Two flags gated on one: the second finds it compiled, and its digest known."""
+    pre = b'{"flag": "base", "variants": ["on"]}'
+    flag = b'{"variants": {"on": true}, "default": "on", "prerequisites": [' + pre + b"]}"
+    flags = LazyFlags(
+        {"base": b'{"variants": {"on": true}, "default": "on"}', "a": flag, "b": flag},
+        decode=decode_flag,
+        compiler=FlagCompiler({}, time.time, keep=False),
+        tables=empty_tables(),
+    )
+    digests = [flags.fingerprint("a"), flags.fingerprint("b")]
+    assert digests[0] == digests[1]  # same text, same prerequisite
+    assert flags["a"].plan.gates[0].flag is flags["b"].plan.gates[0].flag is flags["base"]
+    assert digests == [flags["a"].fingerprint, flags["b"].fingerprint]
+    assert 3 == flags.compiled_count()

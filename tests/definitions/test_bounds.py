@@ -10,7 +10,7 @@ import pytest
 import flagkit
 from flagkit import DefinitionError
 from flagkit._definitions import limits
-from flagkit._definitions.duplicates import may_repeat_keys
+from flagkit._definitions.duplicates import json_duplicates, may_repeat_keys
 from flagkit._definitions.parse import parse_bytes
 from flagkit._sources.pipeline import snapshot_from_bytes
 
@@ -157,3 +157,21 @@ def test_documents_within_the_caps_still_load() -> None:
     client = flagkit.Client(snapshot_from_bytes(text, "yaml"))
     assert (True, False) == (client.get_bool("a", False), client.get_bool("b", True))
     assert {"a": [[1]]} == parse_bytes('{"a": [[1]]}', "json")
+
+
+def test_a_value_the_fast_count_cannot_write_falls_back_to_the_exact_search() -> None:
+    """A lone surrogate in the data: msgspec cannot write it, so the exact search decides."""
+    text = '{"a": "\\ud800", "a": 1}'
+    assert may_repeat_keys(text, json.loads(text))
+    assert ["doc: a: duplicate key 'a'; each key may appear once (JSON keeps only the last)"] == [
+        str(p) for p in _json_problems(text)
+    ]
+    big = '{"a": 100000000000000000000000000, "b": [1, 2]}'
+    assert may_repeat_keys(big, json.loads(big))
+    assert [] == _json_problems(big)
+
+
+def _json_problems(text: str) -> list[Any]:
+    from flagkit._definitions.duplicates import json_duplicates
+
+    return json_duplicates(text, json.loads(text), "doc")

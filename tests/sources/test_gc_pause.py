@@ -118,3 +118,18 @@ print(alone, after, shared)
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert "False True True" == done.stdout.strip()
+
+
+def test_the_fork_hook_leaves_the_collector_alone_outside_a_pause() -> None:
+    """In a child of a process that was not loading, the hook changes nothing."""
+    gc.disable()  # the application's own choice
+    try:
+        gc_pause.after_fork_in_child()
+        assert not gc.isenabled()
+        gc_pause._pausing_thread = -1
+        gc_pause.after_fork_in_child()
+        assert gc.isenabled()
+        assert gc_pause._pausing_thread is None
+    finally:
+        gc_pause._pausing_thread = None
+        gc.enable()
