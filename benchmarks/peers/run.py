@@ -275,6 +275,8 @@ def run(args: argparse.Namespace) -> int:
         rounds = args.rounds
     if args.load_sizes:
         load_sizes = [int(size) for size in args.load_sizes.split(",")]
+    if args.load_repeats:
+        repeats = args.load_repeats
     if args.loads_only:
         sizes = []
     print(f"per-call: {', '.join(names)} at {sizes} flags", file=sys.stderr)
@@ -331,6 +333,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="comma-separated flag counts for the load table (default 1000,10000,100000)",
     )
     parser.add_argument("--loads-only", action="store_true", help="skip the per-call rounds")
+    parser.add_argument("--load-repeats", type=int, help="fresh processes per load (default 3)")
     parser.add_argument("--profile-users", type=int, default=2000, help="users per profile")
     parser.add_argument("--out", help="directory for results.md/json (default: next to run.py)")
     parser.add_argument("--no-venv", action="store_true", help="measure in this interpreter")
