@@ -121,7 +121,6 @@ class LazyFlags(Mapping[str, CompiledFlag]):
             _Stub, self._self, self._recipe
         )
 
-
     def __getitem__(self, key: str) -> CompiledFlag:
         flag = self._compiled.get(key)
         if flag is None:

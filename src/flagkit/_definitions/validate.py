@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flagkit._core import rollouts
 from flagkit._core.bucketing import encodes_as_utf8
@@ -82,18 +82,49 @@ class DocumentChecker:
             self.problems += _check_segment(("segments", name), segment)
 
     def check_flag(self, key: str, flag: Any) -> str:
-        """Check one flag, keeping its problems in ``problems``; return its value type."""
-        kind = _variant_types(flag.variants)
-        if kind is None or not _plain_flag(key, flag, self.segment_names):
+        """Check one flag, keeping its problems in ``problems``; return its value type.
+
+        The common shape (boolean or string variants, rules of plain string
+        conditions, variant-name serves) is proven fine inline, on the hot
+        path of loading; anything else, or any doubt, gets the full checks.
+        """
+        variants = flag.variants
+        kind = _PLAIN_TYPES.get(frozenset(map(type, variants.values())))
+        plain = kind is not None and key.isascii()
+        if plain and flag.off_variant is not None:
+            plain = flag.off_variant in variants
+        if plain:
+            for rule in flag.rules:
+                serve = rule.serve
+                if type(serve) is not str or serve not in variants:
+                    plain = False
+                    break
+                for cond in rule.when:
+                    values = cond.values
+                    if (
+                        cond.op not in _PLAIN_OPS
+                        or not cond.attribute
+                        or (cond.value is None) == (values is None)
+                        or values == []
+                        or (values is not None and len(values) > MAX_OPERANDS)
+                    ):
+                        plain = False
+                        break
+                if not plain:
+                    break
+            else:
+                serve = flag.default
+                plain = type(serve) is str and serve in variants
+        if not plain:
             found = _check_flag(key, flag, self.segment_names)
             if found:
                 self.problems += found
             if kind is None:
-                kind = variants_type(flag.variants) if not found else "object"
-        self._variants[key] = flag.variants
+                kind = variants_type(variants) if not found else "object"
+        self._variants[key] = variants
         if flag.prerequisites:
             self._prerequisites[key] = flag.prerequisites
-        return kind
+        return cast(str, kind)  # set above: plain flags have a kind, the others got one
 
     def finish(self, *, known_flags: Iterable[str] = ()) -> list[Problem]:
         """Check prerequisites across flags; return every problem found."""
@@ -140,33 +171,6 @@ def _check_flag(key: str, flag: Any, segment_names: set[str]) -> list[Problem]:
         problems += _check_serve((*path, "rules", i, "serve"), rule.serve, variants)
     problems += _check_serve((*path, "default"), flag.default, variants)
     return problems
-
-
-def _plain_flag(key: str, flag: Any, segment_names: set[str]) -> bool:
-    """Return True when a flag of plain variants is certainly fine (the common case, fast).
-
-    False only means "look closer": ``_check_flag`` then finds the problems.
-    """
-    if not key.isascii():
-        return False
-    variants = flag.variants
-    off = flag.off_variant
-    if off is not None and off not in variants:
-        return False
-    for rule in flag.rules:
-        for cond in rule.when:
-            if cond.op not in _PLAIN_OPS or not cond.attribute:
-                return False
-            values = cond.values
-            if (cond.value is None) == (values is None) or values == []:
-                return False
-            if values is not None and len(values) > MAX_OPERANDS:
-                return False
-        serve = rule.serve
-        if type(serve) is not str or serve not in variants:
-            return False
-    serve = flag.default
-    return type(serve) is str and serve in variants
 
 
 _PLAIN_TYPES = {frozenset({bool}): "bool", frozenset({str}): "str"}

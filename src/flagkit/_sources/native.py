@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -93,10 +93,9 @@ def snapshot_from_json(
     except shapes.ShapeError:
         return None
     texts = envelope.flags
-    decode = shapes.decode_flag
     return _build(
         texts,
-        ((key, decode(text)) for key, text in texts.items()),
+        texts.items(),
         segments,
         {name: bytes(raw) for name, raw in envelope.segments.items()},
         origin=origin,
@@ -136,6 +135,7 @@ def snapshot_from_parsed(raw: Any, *, origin: str, revision: str, clock: Clock) 
         origin=origin,
         revision=revision,
         clock=clock,
+        decode=None,
     )
 
 
@@ -155,18 +155,21 @@ def _key(name: Any) -> str:
 
 def _build(
     texts: dict[str, Any],
-    definitions: Iterator[tuple[str, Any]],
+    definitions: Iterable[tuple[str, Any]],
     segments: dict[str, Any],
     segment_texts: dict[str, bytes],
     *,
     origin: str,
     revision: str,
     clock: Clock,
+    decode: Callable[[Any], Any] | None = shapes.decode_flag,
 ) -> Snapshot | None:
-    """Check every flag of ``definitions`` (key, shape), then make the lazy snapshot.
+    """Check every flag of ``definitions``, then make the lazy snapshot.
 
-    ``texts`` holds (or fills, as ``definitions`` is consumed) each flag's
-    JSON text, which the snapshot keeps to compile the flag later.
+    ``definitions`` yields (key, JSON text) to ``decode``, or (key, shape)
+    when ``decode`` is None. ``texts`` holds (or fills, as ``definitions``
+    is consumed) each flag's JSON text, which the snapshot keeps to compile
+    the flag later.
     """
     checker = DocumentChecker(segments)
     if checker.problems:
@@ -180,7 +183,8 @@ def _build(
     )
     check, problems, stub, pace = checker.check_flag, checker.problems, flags.stub, Pacer()
     try:
-        for key, flag in definitions:
+        for key, item in definitions:
+            flag = item if decode is None else decode(item)
             index = _INDEX[check(key, flag)]
             if problems:
                 return None
