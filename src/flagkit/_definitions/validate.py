@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from flagkit._core import rollouts
 from flagkit._core.bucketing import encodes_as_utf8
@@ -124,7 +124,7 @@ class DocumentChecker:
         self._variants[key] = variants
         if flag.prerequisites:
             self._prerequisites[key] = flag.prerequisites
-        return cast(str, kind)  # set above: plain flags have a kind, the others got one
+        return kind or "object"  # (always set above: plain flags have a kind, others got one)
 
     def finish(self, *, known_flags: Iterable[str] = ()) -> list[Problem]:
         """Check prerequisites across flags; return every problem found."""
