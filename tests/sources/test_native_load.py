@@ -114,3 +114,14 @@ def test_a_document_over_the_flag_cap_is_refused_and_the_old_flags_kept(tmp_path
         assert f"{path}: 1 problem" in error
         assert f"more than {MAX_FLAGS:,} flags; refused" in error
         assert client.get_bool("kept", False) is True
+
+
+@pytest.mark.parametrize("extra", [{}, {"surprise": 1}])
+def test_the_flag_cap_holds_on_every_path(extra: dict[str, Any]) -> None:
+    """Parsed data, and a document the fast path refuses: counted before any validation."""
+    document = {"flags": {f"f{i}": 0 for i in range(MAX_FLAGS + 1)}, **extra}
+    with pytest.raises(DefinitionError, match=f"more than {MAX_FLAGS:,} flags"):
+        flagkit.Client.from_dict(document)
+    text = json.dumps(document).replace('"f0": 0', '"f1": 0, "f0": 0')  # a repeat: the models' path
+    with pytest.raises(DefinitionError, match=f"more than {MAX_FLAGS:,} flags"):
+        snapshot_from_bytes(text, "json", origin="big.json")

@@ -25,6 +25,7 @@ parsing (``check_parsed``), where a JSON text too small to exceed a cap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flagkit._errors import DefinitionError, Problem
@@ -38,6 +39,7 @@ __all__ = [
     "MAX_OPERANDS",
     "MAX_SEGMENTS",
     "check_counts",
+    "check_document_counts",
     "check_parsed",
     "json_nodes_at_most",
     "over_limit",
@@ -66,6 +68,17 @@ def check_counts(flags: int, segments: int, *, source: str | None) -> None:
         raise over_limit("flags", MAX_FLAGS, source)
     if segments > MAX_SEGMENTS:
         raise over_limit("segments", MAX_SEGMENTS, source)
+
+
+def check_document_counts(raw: Any, *, source: str | None) -> None:
+    """Raise DefinitionError when parsed data has too many flags or segments (else nothing)."""
+    if isinstance(raw, Mapping):
+        flags, segments = raw.get("flags"), raw.get("segments")
+        check_counts(
+            len(flags) if isinstance(flags, Mapping) else 0,
+            len(segments) if isinstance(segments, Mapping) else 0,
+            source=source,
+        )
 
 
 def json_nodes_at_most(text: bytes | str) -> int:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from flagkit._definitions import limits
 from flagkit._definitions.model import SERVE_TAGS, Document, Flag, Segment
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._definitions.validate import check_document
@@ -42,6 +43,7 @@ def load_bytes(data: bytes | str, syntax: Syntax, *, source: str | None = None) 
 
 def validate_document(raw: Any, *, source: str | None = None) -> Document:
     """Validate parsed data as a native document; raise DefinitionError with every problem."""
+    limits.check_document_counts(raw, source=source)
     try:
         document = Document.model_validate(raw)
     except ValidationError:

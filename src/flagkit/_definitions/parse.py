@@ -56,6 +56,7 @@ def parse_bytes(data: bytes | str, syntax: Syntax, *, source: str = "<document>"
     try:
         if syntax == "json":
             parsed = json.loads(data)
+            limits.check_document_counts(parsed, source=source)
             if len(data) >= _WALK_FROM and limits.json_nodes_at_most(data) > limits.MAX_NODES:
                 limits.check_parsed(parsed, source=source)
             problems = json_duplicates(data, parsed, source)

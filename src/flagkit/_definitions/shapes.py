@@ -28,6 +28,7 @@ import msgspec
 from msgspec import Meta, Raw, Struct
 from pydantic import TypeAdapter
 
+from flagkit._definitions import limits
 from flagkit._definitions.model import Operator
 
 __all__ = [
@@ -212,21 +213,26 @@ _version = msgspec.json.Decoder(Literal[1])
 _ENVELOPE = frozenset({"$schema", "version", "segments", "flags"})
 
 
-def split_document(data: bytes) -> Document:
+def split_document(data: bytes, *, source: str | None = None) -> Document:
     """Decode a JSON document's envelope; raise one of ``ShapeError`` when refused.
 
     Refused too: a text that may repeat a key of the envelope, of the flags
     or of the segments (``_repeats_no_key``); the models then find and
     locate each repeat. (Keys repeated inside one flag are not seen here.)
+    A document with too many flags or segments raises DefinitionError at
+    once, naming ``source``: no other path decodes it either.
     """
     top = _top.decode(data)
+    flags = _entries.decode(top["flags"]) if "flags" in top else {}
+    segments = _entries.decode(top["segments"]) if "segments" in top else {}
+    limits.check_counts(len(flags), len(segments), source=source)
     if not top.keys() <= _ENVELOPE:
         raise ValueError("unknown envelope field")
     document = Document(
         schema_=_schema.decode(top["$schema"]) if "$schema" in top else None,
         version=_version.decode(top["version"]) if "version" in top else 1,
-        segments=_entries.decode(top["segments"]) if "segments" in top else {},
-        flags=_entries.decode(top["flags"]) if "flags" in top else {},
+        segments=segments,
+        flags=flags,
     )
     if not _repeats_no_key(data, top, document):
         raise ValueError("a key may be repeated")

@@ -84,10 +84,9 @@ def snapshot_from_json(
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     try:
-        envelope = shapes.split_document(data)
+        envelope = shapes.split_document(data, source=origin)
     except shapes.ShapeError:
         return None
-    limits.check_counts(len(envelope.flags), len(envelope.segments), source=origin)
     try:
         segments = {name: shapes.decode_segment(raw) for name, raw in envelope.segments.items()}
     except shapes.ShapeError:
@@ -110,7 +109,10 @@ def snapshot_from_parsed(raw: Any, *, origin: str, revision: str, clock: Clock) 
     Each flag is kept as the JSON of its shape, so later changes to the
     caller's dict cannot reach the snapshot.
     """
-    if not isinstance(raw, Mapping) or not raw.keys() <= _ENVELOPE_KEYS:
+    if not isinstance(raw, Mapping):
+        return None
+    limits.check_document_counts(raw, source=origin)
+    if not raw.keys() <= _ENVELOPE_KEYS:
         return None
     if raw.get("version", 1) != 1 or type(raw.get("version", 1)) is not int:
         return None
@@ -119,7 +121,6 @@ def snapshot_from_parsed(raw: Any, *, origin: str, revision: str, clock: Clock) 
     flags, segments = raw.get("flags", {}), raw.get("segments", {})
     if not isinstance(flags, Mapping) or not isinstance(segments, Mapping):
         return None
-    limits.check_counts(len(flags), len(segments), source=origin)
     try:
         checked = {_key(name): shapes.convert_segment(data) for name, data in segments.items()}
         converted = {_key(key): shapes.convert_flag(data) for key, data in flags.items()}
