@@ -13,6 +13,7 @@ def test_flagkit_all_is_pinned() -> None:
     """flagkit.__all__ lists exactly these names, sorted, each importable."""
     assert [
         "AsyncHTTPSource",
+        "AsyncUnleashSource",
         "CallbackSink",
         "ChangeEvent",
         "Client",
@@ -26,6 +27,7 @@ def test_flagkit_all_is_pinned() -> None:
         "ExposureEvent",
         "ExposureLog",
         "FileSource",
+        "Flag",
         "FlagkitError",
         "HTTPSource",
         "Hook",
@@ -35,16 +37,22 @@ def test_flagkit_all_is_pinned() -> None:
         "OverrideScope",
         "Problem",
         "Reason",
+        "RefusedFlagsError",
         "Snapshot",
         "Source",
         "SourceError",
         "SourceStatus",
+        "StatusEvent",
+        "UnleashSource",
+        "Variant",
         "bucket_of",
         "current_context",
+        "default_client",
         "json_schema",
         "reset_context",
         "scoped_context",
         "set_context",
+        "set_default_client",
     ] == flagkit.__all__
     assert all(hasattr(flagkit, name) for name in flagkit.__all__)
 

@@ -5,7 +5,7 @@ The public API is what this module exports (plus ``flagkit.typing``,
 private and may change without notice.
 """
 
-from flagkit._client.changes import ChangeEvent
+from flagkit._client.changes import ChangeEvent, StatusEvent
 from flagkit._client.client import Client, ClientStatus
 from flagkit._client.context import (
     Context,
@@ -15,11 +15,12 @@ from flagkit._client.context import (
     set_context,
 )
 from flagkit._client.counters import CountKey
+from flagkit._client.declared import Flag, default_client, set_default_client
 from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
 from flagkit._client.hooks import Hook, HookContext
 from flagkit._client.overrides import OverrideScope
 from flagkit._core.bucketing import bucket_of
-from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
 from flagkit._errors import (
@@ -27,15 +28,19 @@ from flagkit._errors import (
     EvaluationError,
     FlagkitError,
     Problem,
+    RefusedFlagsError,
     SourceError,
 )
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import AsyncHTTPSource, HTTPSource
 from flagkit._sources.memory import MemorySource
+from flagkit._sources.unleash import AsyncUnleashSource, UnleashSource
+from flagkit._version import VERSION
 
 __all__ = [
     "AsyncHTTPSource",
+    "AsyncUnleashSource",
     "CallbackSink",
     "ChangeEvent",
     "Client",
@@ -49,6 +54,7 @@ __all__ = [
     "ExposureEvent",
     "ExposureLog",
     "FileSource",
+    "Flag",
     "FlagkitError",
     "HTTPSource",
     "Hook",
@@ -58,16 +64,22 @@ __all__ = [
     "OverrideScope",
     "Problem",
     "Reason",
+    "RefusedFlagsError",
     "Snapshot",
     "Source",
     "SourceError",
     "SourceStatus",
+    "StatusEvent",
+    "UnleashSource",
+    "Variant",
     "bucket_of",
     "current_context",
+    "default_client",
     "json_schema",
     "reset_context",
     "scoped_context",
     "set_context",
+    "set_default_client",
 ]
 
-__version__ = "0.1.0"
+__version__ = VERSION

@@ -20,7 +20,9 @@ itself emits PROVIDER_READY after :meth:`FlagkitProvider.initialize`; the
 provider emits PROVIDER_CONFIGURATION_CHANGED (with the changed flag keys)
 from ``Client.on_change``, PROVIDER_ERROR from ``Client.on_error`` — or
 PROVIDER_STALE when the client's status says its flags are stale at that
-moment — and PROVIDER_READY again when a change follows an error.
+moment — and PROVIDER_READY again when a change follows an error. A document
+that loads with some flags refused (``flagkit.RefusedFlagsError``) is not an
+error of the provider: each refused flag resolves with PARSE_ERROR.
 
 This module is the only one that imports ``openfeature``; ``import flagkit``
 never does.
@@ -45,6 +47,7 @@ from openfeature.provider import AbstractProvider, Metadata
 from flagkit._client.changes import ChangeEvent
 from flagkit._client.client import Client
 from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._errors import RefusedFlagsError
 from flagkit._types import DocumentFormat
 
 __all__ = ["FlagkitProvider"]
@@ -150,6 +153,11 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         )
 
     def _failed(self, error: Exception) -> None:
+        if isinstance(error, RefusedFlagsError):
+            # The document loaded: every good flag serves, each refused flag
+            # resolves PARSE_ERROR. The provider is not in error (the client
+            # logs the refusal and names it in its status).
+            return
         self._troubled = True
         details = ProviderEventDetails(message=str(error), error_code=OpenFeatureErrorCode.GENERAL)
         if self.client.status().stale:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+import flagkit
 from flagkit import bucket_of
-from flagkit._core.bucketing import hash_of
+from flagkit._core.bucketing import bucketing_key, hash_of, string_key
 from tests.murmur3_reference import murmur3_32
 
 VECTORS = json.loads(
@@ -55,3 +56,20 @@ def test_unencodable_text_raises_value_error() -> None:
     """bucket_of refuses a lone surrogate with ValueError instead of crashing."""
     with pytest.raises(ValueError, match="UTF-8"):
         bucket_of("salt", "\ud800")
+
+
+def test_an_empty_key_counts_as_missing() -> None:
+    """An empty string has no bucketing key (flagd treats an empty targeting key as missing)."""
+    assert (None, None, "a") == (bucketing_key(""), string_key(""), string_key("a"))
+    client = flagkit.Client.from_dict(
+        {
+            "flags": {
+                "r": {
+                    "variants": {"on": True, "off": False},
+                    "default": {"rollout": {"weights": {"on": 50, "off": 50}}},
+                }
+            }
+        }
+    )
+    details = client.get_bool_details("r", True, {"targetingKey": ""})
+    assert (True, flagkit.ErrorCode.TARGETING_KEY_MISSING) == (details.value, details.error_code)

@@ -19,8 +19,9 @@ FLAG = '{"variants": {"on": true, "off": false}, "default": "off"}'
 
 
 def _problems(data: str | bytes, syntax: Any = "json", **options: Any) -> list[str]:
+    """Return the problems of refusing the whole document (as ``flagkit validate`` does)."""
     with pytest.raises(DefinitionError) as info:
-        snapshot_from_bytes(data, syntax, origin="flags.doc", **options)
+        snapshot_from_bytes(data, syntax, origin="flags.doc", isolate=False, **options)
     return [str(problem) for problem in info.value.problems]
 
 

@@ -164,7 +164,7 @@ def test_the_fast_path_never_accepts_what_the_models_refuse(
     broken = _corrupt(document, data)
     try:
         models: Snapshot | None = snapshot_from_data(
-            copy.deepcopy(broken), keep_definitions=True, clock=lambda: NOW
+            copy.deepcopy(broken), keep_definitions=True, clock=lambda: NOW, isolate=False
         )
     except DefinitionError:
         models = None

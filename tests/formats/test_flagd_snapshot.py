@@ -89,8 +89,11 @@ def test_invalid_document_reports_every_problem() -> None:
         }
     }
     with pytest.raises(flagkit.DefinitionError) as caught:
-        snapshot_from_flagd(document)
+        snapshot_from_flagd(document, isolate=False)
     assert {"a", "b"} == {problem.flag for problem in caught.value.problems}
+    isolated = snapshot_from_flagd(document)
+    assert frozenset({"a", "b"}) == isolated.refused
+    assert {"a", "b"} == {problem.flag for problem in isolated.problems}
 
 
 @pytest.mark.parametrize(
@@ -137,7 +140,7 @@ def test_snapshot_from_bytes_dispatch() -> None:
     native = '{"flags": {"f": {"variants": {"on": true}, "default": "on"}}}'
     assert "native" == snapshot_from_bytes(native, "json", format="auto").format
     with pytest.raises(flagkit.SourceError, match="unknown document format"):
-        snapshot_from_bytes(text, "json", format="unleash")  # type: ignore[arg-type]
+        snapshot_from_bytes(text, "json", format="launchdarkly")  # type: ignore[arg-type]
     with pytest.raises(flagkit.DefinitionError):
         snapshot_from_bytes(text, "json")  # a flagd document is not a native one
 

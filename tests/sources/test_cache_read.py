@@ -45,10 +45,10 @@ def test_an_oversized_cache_is_ignored(tmp_path: Path, caplog: pytest.LogCapture
     assert read_cache(str(tmp_path / "absent.json"), max_bytes=10) is None
 
 
-def test_a_cache_holding_a_huge_repetition_is_ignored(
-    server: FlagServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_a_cache_holding_a_huge_repetition_refuses_that_flag(
+    server: FlagServer, tmp_path: Path
 ) -> None:
-    """A cached pattern that overflows the regex engine is a corrupt cache, not a crash."""
+    """A cached pattern that overflows the regex engine: its flag is refused, nothing raises."""
     condition = {"attribute": "a", "op": "matches", "value": "a{99999999999}"}
     flag = {
         "variants": {"on": True, "off": False},
@@ -59,7 +59,13 @@ def test_a_cache_holding_a_huge_repetition_is_ignored(
     cache.write_text(json.dumps({"flags": {"f": flag}}))
     source = HTTPSource(server.url, interval=3600, cache_path=cache)
     try:
-        assert "none" == source.status().live
-        assert "repetition number is too large" in caplog.text
+        snapshot = source.snapshot
+        assert snapshot is not None
+        assert frozenset({"f"}) == snapshot.refused
+        assert ["repetition number is too large"] == [
+            "repetition number is too large"
+            for problem in snapshot.problems
+            if "repetition number is too large" in problem.message
+        ]
     finally:
         source.close()

@@ -52,14 +52,21 @@ def test_a_constant_flag_becomes_its_resolution_after_the_first_call() -> None:
 
 
 def test_a_bad_flag_is_refused_at_load_never_at_evaluation() -> None:
-    """One broken flag among many: the load fails, located, with nothing evaluated."""
+    """One broken flag among many: found at load, located, with nothing evaluated."""
     flags = {f"f{i}": _rule_flag(i) for i in range(200)}
     flags["f150"]["rules"][0]["serve"] = "maybe"
-    with pytest.raises(DefinitionError) as info:
-        snapshot_from_bytes(_document(flags), "json", origin="flags.json")
-    assert [
+    expected = [
         "flags.json: flag 'f150': rules[0].serve: unknown variant 'maybe' (variants: on, off)"
-    ] == [str(problem) for problem in info.value.problems]
+    ]
+    with pytest.raises(DefinitionError) as info:
+        snapshot_from_bytes(_document(flags), "json", origin="flags.json", isolate=False)
+    assert expected == [str(problem) for problem in info.value.problems]
+    # Isolating (the default), the bad flag alone is refused; the others load.
+    isolated = snapshot_from_bytes(_document(flags), "json", origin="flags.json")
+    assert (frozenset({"f150"}), expected) == (
+        isolated.refused,
+        [str(problem) for problem in isolated.problems],
+    )
 
 
 def test_a_long_prerequisite_chain_compiles_and_digests_without_recursion() -> None:

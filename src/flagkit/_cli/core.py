@@ -12,9 +12,11 @@ from flagkit._cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     CommandError,
+    add_format_option,
     clock_at,
     context_from,
     load_document,
+    load_snapshot,
     read_contexts,
     usage_error,
 )
@@ -22,53 +24,34 @@ from flagkit._cli.explain import render_explanation
 from flagkit._cli.output import print_json, to_json
 from flagkit._client.client import Client
 from flagkit._core.compile import compile_document
-from flagkit._core.details import Details
+from flagkit._core.details import Details, ErrorCode
 from flagkit._core.explain import explain
-from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
-from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._sources.pipeline import snapshot_from_file
-from flagkit._types import DOCUMENT_FORMATS, Clock
 
-__all__ = ["add_format_option", "register"]
+__all__ = ["HINTS", "register"]
 
-
-def add_format_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--syntax`` (when the suffix does not say) and ``--format`` (what the file means)."""
-    parser.add_argument(
-        "--syntax", choices=["json", "toml", "yaml"], help="the file's syntax (default: suffix)"
-    )
-    parser.add_argument(
-        "--format",
-        choices=list(DOCUMENT_FORMATS),
-        default="native",
-        help="native flagkit flags, a flagd document, or auto to detect (default: native)",
-    )
-
-
-def _foreign_snapshot(path: str, args: argparse.Namespace, clock: Clock | None) -> Snapshot:
-    """Load a flag file of ``--format flagd`` or ``auto``; raise CommandError on problems."""
-    try:
-        return snapshot_from_file(
-            path, args.syntax, format=args.format, clock=clock, keep_definitions=True
-        )
-    except DefinitionError as exc:
-        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
-    except FlagkitError as exc:
-        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
+#: What to do about an error, said under it (only where the fix is on the command line).
+HINTS = {
+    ErrorCode.TARGETING_KEY_MISSING: (
+        "this flag buckets users: pass one with -k/--targeting-key KEY "
+        "(or --context targetingKey=KEY)"
+    ),
+}
 
 
 def register(commands: Any) -> None:
     """Add the validate, eval and schema sub-commands."""
     validate = commands.add_parser("validate", help="check flag files; report every problem")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument(
+        "files", nargs="+", metavar="FILE", help="flag files (JSON, TOML or YAML, by suffix)"
+    )
     add_format_option(validate)
     validate.add_argument("--json", action="store_true", help="print JSON")
     validate.set_defaults(handler=_validate)
 
     evaluate = commands.add_parser("eval", help="evaluate one flag for a context")
-    evaluate.add_argument("file", metavar="FILE")
-    evaluate.add_argument("flag", metavar="FLAG")
+    evaluate.add_argument("file", metavar="FILE", help="the flag file")
+    evaluate.add_argument("flag", metavar="FLAG", help="the key of the flag to evaluate")
     evaluate.add_argument(
         "--context",
         "-c",
@@ -77,7 +60,9 @@ def register(commands: Any) -> None:
         metavar="KEY=VALUE",
         help="a context attribute (dotted keys nest; JSON values are parsed)",
     )
-    evaluate.add_argument("--targeting-key", "-k", metavar="KEY")
+    evaluate.add_argument(
+        "--targeting-key", "-k", metavar="KEY", help="the context's targetingKey (who is asking)"
+    )
     evaluate.add_argument("--contexts", metavar="FILE.jsonl", help="one JSON context per line")
     evaluate.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
     evaluate.add_argument(
@@ -106,7 +91,7 @@ def _validate(args: argparse.Namespace) -> int:
                 document = load_document(path, args.syntax)
                 flags, segments, kind = len(document.flags), len(document.segments), "native"
             else:
-                snapshot = _foreign_snapshot(path, args, None)
+                snapshot = load_snapshot(path, args.format, syntax=args.syntax)
                 native = snapshot.format == "native"
                 flags, kind = len(snapshot.flags), snapshot.format
                 segments = len(snapshot.document.segments) if native else 0
@@ -153,7 +138,7 @@ def _eval(args: argparse.Namespace) -> int:
         document = load_document(args.file, args.syntax)
         snapshot = compile_document(document, origin=args.file, clock=clock or time.time)
     else:
-        snapshot = _foreign_snapshot(args.file, args, clock)
+        snapshot = load_snapshot(args.file, args.format, syntax=args.syntax, clock=clock)
     client = Client(snapshot, clock=clock)
     if args.contexts is not None:
         return _eval_batch(client, args.flag, args.contexts, context)
@@ -163,6 +148,9 @@ def _eval(args: argparse.Namespace) -> int:
             print_json(trace.to_dict(), sys.stdout)
         else:
             sys.stdout.write(render_explanation(trace))
+            hint = None if trace.error_code is None else HINTS.get(ErrorCode(trace.error_code))
+            if hint is not None:
+                sys.stdout.write(f"hint: {hint}\n")
         return EXIT_EVAL_ERROR if trace.error_code is not None else EXIT_OK
     details = client.get_details(args.flag, None, context)
     if args.json:
@@ -207,5 +195,8 @@ def _print_details(details: Details, out: TextIO) -> None:
         rows.append(("bucket", f"{details.bucket} of 10000"))
     if details.error_code is not None:
         rows.append(("error", f"{details.error_code.value}: {details.error_message}"))
+        hint = HINTS.get(details.error_code)
+        if hint is not None:
+            rows.append(("hint", hint))
     for name, value in rows:
         out.write(f"{name + ':':9}{value}\n")

@@ -21,23 +21,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from flagkit._client import overrides
-from flagkit._client.changes import ChangeEvent, diff_snapshots
+from flagkit._client.changes import ChangeEvent, StatusEvent, describe_change, diff_snapshots
 from flagkit._client.context import current_context, merge_contexts
 from flagkit._client.counters import Counters, CountKey
 from flagkit._client.decorators import ContextFactory, dispatch, feature
+from flagkit._client.errorlog import ErrorLog, near_matches
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._client.getters import Getters
 from flagkit._client.hooks import Hook
 from flagkit._client.observed import error_details, evaluate, label_of
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
-from flagkit._core.details import Details, ErrorCode
-from flagkit._core.snapshot import EMPTY, Snapshot
+from flagkit._client.variants import view_of, view_of_details
+from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
+from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
+from flagkit._errors import Problem
 from flagkit._sources import forking
-from flagkit._sources.base import Source, SourceStatus
+from flagkit._sources.base import HealthEvent, Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
-from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
+from flagkit._sources.unleash import UnleashSource
+from flagkit._types import Clock, ContextLike, DocumentFormat, FlagdHashing, PathLike, Syntax
 
 if TYPE_CHECKING:
     from flagkit._client.exposure import ExposureEvent
@@ -68,7 +72,14 @@ class URLOptions(HTTPOptions, ClientOptions, total=False):
 
 @dataclass(frozen=True, slots=True)
 class ClientStatus:
-    """Which flags are live, where they came from, and how healthy the source is."""
+    """Which flags are live, where they came from, and how healthy the source is.
+
+    ``healthy`` answers a health check: the client has flags, is open, its
+    latest refresh did not fail, and its flags are not stale. ``last_error``
+    describes the failure streak in progress (None once a refresh succeeds
+    again); ``last_poll_ok``, ``consecutive_failures``, ``next_poll_at``
+    and ``last_success_at`` come from the source (see ``SourceStatus``).
+    """
 
     ready: bool
     origin: str
@@ -81,6 +92,19 @@ class ClientStatus:
     stale: bool
     closed: bool
     source: SourceStatus | None
+    #: Flags of the live snapshot that were refused (ERROR/PARSE_ERROR, or their last good).
+    refused: tuple[str, ...] = ()
+    #: Every problem found in the live document, located (the refused flags' and others).
+    problems: tuple[Problem, ...] = ()
+    last_poll_ok: bool | None = None
+    consecutive_failures: int = 0
+    next_poll_at: float | None = None
+    last_success_at: float | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """Return True when the client serves fresh flags and its last refresh succeeded."""
+        return self.ready and not self.closed and self.last_poll_ok is not False and not self.stale
 
     def error_age(self, now: float | None = None) -> float | None:
         """Return the seconds since the last error, or None."""
@@ -126,11 +150,18 @@ class Client(Getters):
         self._overrides = Overrides()
         self._change_listeners: list[Callable[[ChangeEvent], object]] = []
         self._error_listeners: list[Callable[[Exception], object]] = []
+        self._status_listeners: list[Callable[[StatusEvent], object]] = []
+        self._announced_ready = False
+        self._errors = ErrorLog()
+        self._near: dict[str, str] = {}  # near-match messages of missing keys, per snapshot
+        # Keys whose fast-path miss was logged for this snapshot: a repeat costs one lookup.
+        self._misses_logged: set[str] = set()
         self._publish_lock = threading.RLock()
         self._last_error: str | None = None
         self._last_error_at: float | None = None
         self._closed = False
         self._observed = False
+        self._deferred = False
         if source is None:
             source = MemorySource(clock=clock)
         elif isinstance(source, Snapshot):
@@ -138,10 +169,13 @@ class Client(Getters):
         elif not isinstance(source, Source):
             source = MemorySource(source, clock=clock)
         self._source: Source = source
-        self._refresh_mode()
         overrides.register_client(self)
         forking.register(self)
         source.start(self)
+        # A source waiting for first use keeps the client off its fast path
+        # until then: the observed path starts it (no cost once started).
+        self._deferred = source.deferred
+        self._refresh_mode()
 
     # -- construction -------------------------------------------------------
 
@@ -155,15 +189,23 @@ class Client(Getters):
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
 
         ``format="flagd"`` reads a flagd flag-definition document, and
-        ``format="auto"`` tells the two apart by content.
+        ``format="auto"`` tells the two apart by content; ``flagd_hashing``
+        is how its ``fractional`` hashes (``"v2"``, or flagd-core 2.0's ``"v3"``).
         """
         source = FileSource(
-            path, syntax=syntax, format=format, watch=watch, interval=interval, clock=clock
+            path,
+            syntax=syntax,
+            format=format,
+            watch=watch,
+            interval=interval,
+            clock=clock,
+            flagd_hashing=flagd_hashing,
         )
         return cls(source, clock=clock, **options)
 
@@ -174,10 +216,12 @@ class Client(Getters):
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Validate and compile a flag document held in memory (native, flagd or auto)."""
-        return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
+        source = MemorySource(document, format=format, clock=clock, flagd_hashing=flagd_hashing)
+        return cls(source, clock=clock, **options)
 
     @classmethod
     def from_url(
@@ -187,6 +231,25 @@ class Client(Getters):
         given: dict[str, Any] = dict(options)
         mine = {key: given.pop(key) for key in ClientOptions.__optional_keys__ if key in given}
         return cls(HTTPSource(url, clock=clock, **given), clock=clock, **mine)
+
+    @classmethod
+    def from_unleash(
+        cls,
+        url: str,
+        *,
+        token: str | None,
+        app_name: str,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> Client:
+        """Follow an Unleash server (``UnleashSource``'s options and the client's).
+
+        Counting is on, so the server receives usage metrics; see docs/unleash.md.
+        """
+        mine = {key: options.pop(key) for key in ClientOptions.__optional_keys__ if key in options}
+        mine.setdefault("counters", True)
+        source = UnleashSource(url, token=token, app_name=app_name, clock=clock, **options)
+        return cls(source, clock=clock, **mine)
 
     # -- the snapshot -------------------------------------------------------
 
@@ -205,33 +268,55 @@ class Client(Getters):
         return list(self._snapshot.flags)
 
     def publish(self, snapshot: Snapshot) -> None:
-        """Make ``snapshot`` live (sources call this) and tell change listeners."""
+        """Make ``snapshot`` live (sources call this) and tell change and status listeners.
+
+        A change after the first load is logged at INFO, in one line.
+        """
         with self._publish_lock:
             previous = self._snapshot
             self._tables = snapshot.evaluators
             self._snapshot = snapshot
-            listeners = list(self._change_listeners)
-            if not listeners:
-                return  # no one to tell: skip the diff (it digests every flag)
-            event = diff_snapshots(previous, snapshot)
+            self._near = {}
+            self._misses_logged = set()
+            # The diff digests every flag: compute it only when someone hears it.
+            heard = self._change_listeners or self._status_listeners
+            wanted = heard or logger.isEnabledFor(logging.INFO)
+            event = diff_snapshots(previous, snapshot) if wanted else None
             if event:
-                for listener in listeners:
-                    try:
-                        listener(event)
-                    except Exception:
-                        logger.warning(
-                            "flagkit: change listener %r raised", listener, exc_info=True
-                        )
+                _notify(self._change_listeners, event, "change")
+            if not self._announced_ready:
+                self._announced_ready = True
+                logger.debug(
+                    "flagkit: %d flags live from %s (revision %s)",
+                    len(snapshot.flags),
+                    snapshot.origin,
+                    snapshot.revision,
+                )
+                _notify(self._status_listeners, StatusEvent("ready"), "status")
+            elif event:
+                logger.info(
+                    "flagkit: flags changed from %s (revision %s): %s",
+                    snapshot.origin,
+                    snapshot.revision,
+                    describe_change(event),
+                )
+                _notify(self._status_listeners, StatusEvent("changed", change=event), "status")
 
     def report_error(self, error: Exception) -> None:
         """Record a failed load (sources call this) and tell error listeners."""
         self._last_error = str(error)
         self._last_error_at = time.time()
-        for listener in list(self._error_listeners):
-            try:
-                listener(error)
-            except Exception:
-                logger.warning("flagkit: error listener %r raised", listener, exc_info=True)
+        _notify(self._error_listeners, error, "error")
+
+    def report_health(self, event: HealthEvent, error: Exception | None) -> None:
+        """Hear a change of the source's health (sources call this); tell status listeners."""
+        if event == "recovered":
+            self._last_error = self._last_error_at = None
+        _notify(
+            self._status_listeners,
+            StatusEvent(event, error=None if error is None else str(error)),
+            "status",
+        )
 
     def on_change(self, listener: Callable[[ChangeEvent], object]) -> Callable[[], None]:
         """Call ``listener(event)`` once per change of flags; return an unsubscribe function."""
@@ -242,6 +327,17 @@ class Client(Getters):
         """Call ``listener(error)`` when a reload fails; return an unsubscribe function."""
         self._error_listeners.append(listener)
         return lambda: self._error_listeners.remove(listener)
+
+    def on_status(self, listener: Callable[[StatusEvent], object]) -> Callable[[], None]:
+        """Call ``listener(event)`` on ready, changed, error, recovered and stale events.
+
+        A listener added once the client is ready hears ``ready`` at once.
+        Return an unsubscribe function.
+        """
+        self._status_listeners.append(listener)
+        if self._announced_ready:
+            _notify([listener], StatusEvent("ready"), "status")
+        return lambda: self._status_listeners.remove(listener)
 
     def status(self) -> ClientStatus:
         """Return which snapshot is live, where from, how old, and the last error."""
@@ -254,11 +350,17 @@ class Client(Getters):
             revision=snapshot.revision,
             loaded_at=snapshot.loaded_at or None,
             flags=len(snapshot.flags),
-            last_error=self._last_error or source.last_error,
-            last_error_at=self._last_error_at or source.last_error_at,
+            last_error=source.last_error or self._last_error,
+            last_error_at=source.last_error_at or self._last_error_at,
             stale=source.stale,
             closed=self._closed,
             source=source,
+            refused=tuple(sorted(snapshot.refused)),
+            problems=snapshot.problems,
+            last_poll_ok=source.last_poll_ok,
+            consecutive_failures=source.consecutive_failures,
+            next_poll_at=source.next_poll_at,
+            last_success_at=source.last_success_at,
         )
 
     # -- evaluation -----------------------------------------------------------
@@ -267,6 +369,42 @@ class Client(Getters):
         """Return the variant ``flag_key`` serves for ``context`` (None on any problem)."""
         details: Details = evaluate(self, flag_key, None, context, None, details=True)
         return details.variant
+
+    def get_variant(self, flag_key: str, context: ContextLike | None = None) -> Variant:
+        """Return the variant ``flag_key`` serves, as Unleash's ``get_variant`` reports it.
+
+        The variant's name (``"disabled"`` when none is served), whether a
+        variant was served, whether the flag is on, and the variant's
+        payload. Never raises: any problem is the disabled variant.
+        """
+        if self._observed:
+            return self._observed_variant(flag_key, context)
+        try:
+            flag = self._snapshot.flags.get(flag_key)
+            if flag is None:
+                if self._counters is not None:
+                    self._counters.add_error(flag_key, ErrorCode.FLAG_NOT_FOUND)
+                return DISABLED_VARIANT
+            if context is None:
+                context = current_context()
+            elif context.__class__ is not dict and not isinstance(context, Mapping):
+                return self._observed_variant(flag_key, context)
+            constant = flag.constant
+            resolution = constant if constant is not None else flag.evaluate(context)[0]
+            if self._counters is not None:
+                self._counters.add(resolution)
+            view = resolution.view
+            return view if view is not None else view_of(resolution)
+        except Exception:  # a hostile key or context: still never raise
+            self._fail_quietly(flag_key, None)
+            return DISABLED_VARIANT
+
+    def _observed_variant(self, flag_key: str, context: Any) -> Variant:
+        details: Details = evaluate(self, flag_key, None, context, None, details=True)
+        try:
+            return view_of_details(self._snapshot.flags.get(details.flag_key), details)
+        except Exception:  # pragma: no cover - a hostile key; never raise
+            return DISABLED_VARIANT
 
     def all_flags(self, context: ContextLike | None = None) -> dict[str, Details]:
         """Return the details of every flag for one context (e.g. for a front end).
@@ -297,10 +435,52 @@ class Client(Getters):
     def _fail(
         self, flag_key: str, default: Any, code: ErrorCode, message: str | None = None
     ) -> Details:
-        """Count and return an evaluation that failed with ``code``: the caller's default."""
+        """Count, log and return an evaluation that failed with ``code``: the caller's default."""
+        if code is ErrorCode.FLAG_NOT_FOUND and message is None:
+            message = self._not_found(flag_key)
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
+        self._errors.report(flag_key, code, message)
         return error_details(flag_key, default, code, message)
+
+    def _missed(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Count and log a fast-path miss, once per key unless counters are on.
+
+        An unknown key is FLAG_NOT_FOUND (with near matches); a flag that
+        never serves this type resolves through the observed path, which
+        counts what it serves this time (a disabled or default outcome, or
+        TYPE_MISMATCH) and logs an error once.
+        """
+        if len(self._misses_logged) < 4096:  # bounded: keys come from callers
+            self._misses_logged.add(flag_key)
+        if flag_key in self._snapshot.flags:
+            return evaluate(self, flag_key, default, context, value_type, details=False)
+        code = ErrorCode.FLAG_NOT_FOUND
+        if self._counters is not None:
+            self._counters.add_error(flag_key, code)
+        if not self._errors.logged(flag_key, code):  # a repeat builds no message
+            self._errors.report(flag_key, code, self._not_found(flag_key))
+        return default
+
+    def _resolved_with_error(self, flag_key: str, code: ErrorCode, message: str | None) -> None:
+        """Log an evaluation whose flag resolved to an error (e.g. TARGETING_KEY_MISSING)."""
+        self._errors.report(flag_key, code, message)
+
+    def _not_found(self, flag_key: str) -> str:
+        """Return FLAG_NOT_FOUND's message, naming the live keys closest to ``flag_key``."""
+        if type(flag_key) is not str:
+            return "no such flag"
+        message = self._near.get(flag_key)
+        if message is None:
+            near = near_matches(flag_key, self._snapshot.flags)
+            message = "no such flag" + (
+                f"; did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
+            )
+            if len(self._near) < 1024:  # bounded: keys come from callers
+                self._near[flag_key] = message
+        return message
 
     def _fail_quietly(self, flag_key: object, default: Any) -> Any:
         """Return ``default`` for the fast path's failure, counted, never raising."""
@@ -310,13 +490,6 @@ class Client(Getters):
         except Exception:  # pragma: no cover - counting must not turn into a failure
             logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
         return default
-
-    def _why_missing(self, flag_key: str) -> ErrorCode:
-        return (
-            ErrorCode.TYPE_MISMATCH
-            if flag_key in self._snapshot.flags
-            else ErrorCode.FLAG_NOT_FOUND
-        )
 
     # -- toggle points ----------------------------------------------------------
 
@@ -353,6 +526,11 @@ class Client(Getters):
         self._hooks = tuple(h for h in self._hooks if h is not hook)
         self._refresh_mode()
 
+    @property
+    def counting(self) -> bool:
+        """Return True when this client counts its evaluations (``counters=True``)."""
+        return self._counters is not None
+
     def counters(self) -> dict[CountKey, int]:
         """Return evaluation counts per (flag, variant, reason, error code)."""
         return {} if self._counters is None else self._counters.snapshot()
@@ -383,7 +561,15 @@ class Client(Getters):
                 or self._exposures is not None
                 or self._client_context
                 or self._overrides.any_active()
+                or self._deferred
             )
+
+    def _activate(self) -> None:
+        """Start a source that waited for first use (the observed path calls this)."""
+        self._source.activate()
+        if not self._source.deferred:
+            self._deferred = False
+            self._refresh_mode()
 
     def after_fork_in_child(self) -> None:
         """Replace the client's lock in a forked child (its holder may be gone)."""
@@ -413,3 +599,12 @@ class Client(Getters):
     def __repr__(self) -> str:
         snapshot = self._snapshot
         return f"<flagkit.Client {self.name!r} {len(snapshot.flags)} flags from {snapshot.origin}>"
+
+
+def _notify(listeners: list[Callable[[Any], object]], event: Any, kind: str) -> None:
+    """Call every listener with ``event``; one that raises is logged and skipped."""
+    for listener in list(listeners):
+        try:
+            listener(event)
+        except Exception:
+            logger.warning("flagkit: %s listener %r raised", kind, listener, exc_info=True)

@@ -10,8 +10,9 @@ client context or overrides are active. One function, in this order:
 2. **context**: the call's (or the scoped) context over the client's; not a
    mapping is INVALID_CONTEXT;
 3. **before hooks**, which may add context;
-4. **resolve**: an override, else the flag (FLAG_NOT_FOUND, TYPE_MISMATCH),
-   else its evaluator's outcome;
+4. **resolve**: an override, else the flag (FLAG_NOT_FOUND), else its
+   evaluator's outcome, type-checked on the value it serves (``served``:
+   TYPE_MISMATCH, or an integral float as an int);
 5. **record**: counters and exposure events (``record=False`` for bulk reads);
 6. **convert and copy**: numbers to float for a float getter, and JSON
    objects deep-copied, so no caller can mutate the shared snapshot;
@@ -26,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 from flagkit._client.context import EMPTY_CONTEXT
 from flagkit._client.hooks import HookContext, run_after_hooks, run_before_hooks
 from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.served import fits, served_as
 from flagkit._core.snapshot import NO_VALUE, CompiledFlag, Outcome, Snapshot, ValueType
 
 if TYPE_CHECKING:
     from flagkit._client.client import Client
 
-__all__ = ["convert", "copy_json", "describe", "error_details", "evaluate", "fits", "label_of"]
+__all__ = ["convert", "copy_json", "describe", "error_details", "evaluate", "label_of"]
 
 _MESSAGES = {
     ErrorCode.FLAG_NOT_FOUND: "no such flag",
@@ -53,19 +55,6 @@ def convert(value: Any, value_type: ValueType | None) -> Any:
     if value_type == "float":
         return float(value)
     return copy_json(value) if type(value) is dict else value
-
-
-def fits(value: Any, value_type: ValueType) -> bool:
-    """Return True when ``value`` is of ``value_type`` (ints count as floats, bools as neither)."""
-    if value_type == "bool":
-        return isinstance(value, bool)
-    if value_type == "str":
-        return isinstance(value, str)
-    if value_type == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if value_type == "float":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, dict)
 
 
 def describe(exc: BaseException) -> str:
@@ -100,6 +89,8 @@ def evaluate(
     one); ``record=False`` skips hooks, counters and exposure events.
     """
     try:
+        if client._deferred:  # a source waiting for first use: this is it
+            client._activate()
         ctx = client._context_for(context)
         hooks = client._hooks if record else ()
         hook_context: HookContext | None = None
@@ -146,12 +137,15 @@ def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
             return _forced(client, flag_key, flag, forced, default, value_type)
     if flag is None:
         return fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
-    if value_type is not None and flag.value_type != value_type and not _widens(flag, value_type):
-        message = f"flag is {flag.value_type}, asked for {value_type}"
-        return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
     outcome = flag.evaluate(ctx)
+    if value_type is not None:  # the type check follows the served value (``served``)
+        served = served_as(outcome[0], value_type)
+        if served is not outcome[0]:
+            outcome = (served, outcome[1] if served.has_value else None)
     if record:
         resolution = outcome[0]
+        if resolution.error_code is not None:
+            client._resolved_with_error(flag_key, resolution.error_code, resolution.error_message)
         counters = client._counters
         if counters is not None:
             counters.add(resolution)
@@ -174,7 +168,13 @@ def _details(
         return details
     value = convert(details.value, value_type)
     return Details(
-        flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
+        flag_key,
+        value,
+        details.variant,
+        details.reason,
+        rule=details.rule,
+        bucket=bucket,
+        payload=details.payload,
     )
 
 
@@ -208,8 +208,3 @@ def error_details(
     """Return the Details of an evaluation that failed with ``code``: the caller's default."""
     text = message or _MESSAGES.get(code, code.value)
     return Details(flag_key, default, None, Reason.ERROR, code, text)
-
-
-def _widens(flag: CompiledFlag, value_type: ValueType) -> bool:
-    """Return True where a float getter may read an int flag (ints are numbers too)."""
-    return value_type == "float" and flag.value_type == "int"

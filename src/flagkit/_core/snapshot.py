@@ -7,13 +7,16 @@ pydantic or does I/O: these are plain slotted objects and closures.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.details import Details, ErrorCode, Reason, Variant
+from flagkit._core.served import integer_view
+from flagkit._errors import Problem
 from flagkit._types import ContextLike
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ __all__ = [
     "Snapshot",
     "ValueType",
     "install_entry",
+    "keep_last_good",
 ]
 
 ValueType = Literal["bool", "str", "int", "float", "object"]
@@ -64,11 +68,13 @@ class Resolution:
         "flag_key",
         "has_value",
         "outcome",
+        "payload",
         "reason",
         "rule",
         "tally",
         "value",
         "variant",
+        "view",
     )
 
     def __init__(
@@ -82,6 +88,8 @@ class Resolution:
         error_code: ErrorCode | None = None,
         error_message: str | None = None,
         has_value: bool = True,
+        payload: Any = None,
+        view: Variant | None = None,
     ) -> None:
         self.flag_key = flag_key
         self.value = value if has_value else NO_VALUE
@@ -91,6 +99,11 @@ class Resolution:
         self.error_code = error_code
         self.error_message = error_message
         self.has_value = has_value
+        #: What the variant carries besides the value (an Unleash variant's payload).
+        self.payload = payload
+        #: This resolution as ``Client.get_variant`` reports it (set by formats
+        #: that define it, Unleash; built on first use otherwise).
+        self.view = view
         self._details: Details | None = None
         self.outcome: Outcome = (self, None)
         #: The client's counting key for this resolution, set on first count.
@@ -115,6 +128,7 @@ class Resolution:
             self.error_message,
             self.rule,
             bucket,
+            self.payload,
         )
 
     def __repr__(self) -> str:
@@ -139,6 +153,7 @@ class FlagMeta(NamedTuple):
 
 
 _EMPTY_METADATA: Mapping[str, Any] = MappingProxyType({})
+_EMPTY_VIEWS: Mapping[str, Variant] = MappingProxyType({})
 #: The metadata of a flag that has none (foreign formats).
 NO_META = FlagMeta()
 
@@ -163,6 +178,7 @@ class CompiledFlag:
         "track_exposure",
         "value_type",
         "variants",
+        "views",
     )
 
     def __init__(
@@ -178,6 +194,7 @@ class CompiledFlag:
         definition: Any = None,
         fingerprint: str = "",
         metadata: Mapping[str, Any] | None = None,
+        views: Mapping[str, Variant] | None = None,
     ) -> None:
         self.key = key
         self.plan = plan
@@ -196,6 +213,11 @@ class CompiledFlag:
         self.metadata: Mapping[str, Any] = (
             _EMPTY_METADATA if not metadata else MappingProxyType(dict(metadata))
         )
+        #: Each variant as ``Client.get_variant`` reports it, for formats that
+        #: define that (Unleash); empty otherwise.
+        self.views: Mapping[str, Variant] = (
+            _EMPTY_VIEWS if not views else MappingProxyType(dict(views))
+        )
 
     def __repr__(self) -> str:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"
@@ -204,18 +226,24 @@ class CompiledFlag:
 #: Per value type (``VALUE_TYPES`` order), flag key -> evaluator or constant resolution.
 EvaluatorTables = tuple[dict[str, "Evaluator | Resolution"], ...]
 _INDEX = {name: i for i, name in enumerate(VALUE_TYPES)}
-_FLOAT = _INDEX["float"]
 
 
 def install_entry(tables: EvaluatorTables, flag: CompiledFlag) -> None:
-    """Put ``flag``'s table entry in place: its evaluator, or its one resolution.
-
-    Ints are numbers, so an int flag is in the float table too.
-    """
-    entry = flag.evaluate if flag.constant is None else flag.constant
+    """Put ``flag``'s entries in the tables a typed getter reads (``Snapshot``'s rules)."""
+    constant = flag.constant
+    if constant is not None and not constant.has_value:
+        # Served as the caller's default whatever the getter (``served``).
+        for table in tables:
+            table[flag.key] = constant
+        return
+    entry = flag.evaluate if constant is None else constant
     tables[_INDEX[flag.value_type]][flag.key] = entry
     if flag.value_type == "int":
-        tables[_FLOAT][flag.key] = entry
+        tables[_INDEX["float"]][flag.key] = entry
+    elif flag.value_type == "float":
+        as_int = integer_view(flag)
+        if as_int is not None:
+            tables[_INDEX["int"]][flag.key] = as_int
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,10 +251,13 @@ class Snapshot:
     """An immutable, compiled flag set and where it came from.
 
     ``evaluators`` holds, per value type in ``VALUE_TYPES`` order, what a
-    typed getter needs: one dict lookup then answers both "does the flag
-    exist" and "is it of the asked type". An entry is the flag's evaluator,
-    or, for a flag that ignores the context, its one ``Resolution`` (no call
-    at all). Ints are numbers, so int flags are in the float table too.
+    typed getter serves unchanged (``served``): flags of that type, and
+    constants with no value (a disabled flag), which every getter serves as
+    the caller's default. An entry is the flag's evaluator, or, for a flag
+    that ignores the context, its one ``Resolution`` (no call at all). Ints
+    are numbers, so int flags are in the float table too, and a float flag
+    with an integral variant has an int view in the int table. A flag
+    missing from a table serves the caller's default to that getter.
 
     ``flags`` may compile each flag on first use (``_core.lazy.LazyFlags``,
     which brings its own tables, holding stubs until then); the answers are
@@ -239,6 +270,12 @@ class Snapshot:
     loaded_at: float = 0.0
     revision: str = ""
     document: Any = field(default=None, repr=False, compare=False)
+    #: Every problem found in the document (flags were isolated, not the document refused).
+    problems: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
+    #: Keys of the refused flags: each resolves ERROR/PARSE_ERROR, or serves ``kept``.
+    refused: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    #: Refused flags that serve their last good definition from an earlier snapshot.
+    kept: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     evaluators: EvaluatorTables = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -249,16 +286,16 @@ class Snapshot:
                 install_entry(tables, flag)
         object.__setattr__(self, "evaluators", tables)
 
-    def get(self, key: str) -> CompiledFlag | None:
-        """Return the compiled flag ``key``, or None."""
-        return self.flags.get(key)
-
     def fingerprint(self, key: str) -> str:
         """Return the change digest of flag ``key`` (equal digests: an unchanged flag)."""
         lazy = getattr(self.flags, "fingerprint", None)
         if lazy is not None:
             return lazy(key)  # type: ignore[no-any-return]
         return self.flags[key].fingerprint
+
+    def get(self, key: str) -> CompiledFlag | None:
+        """Return the compiled flag ``key``, or None."""
+        return self.flags.get(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self.flags
@@ -271,3 +308,24 @@ class Snapshot:
 
 
 EMPTY = Snapshot(flags=MappingProxyType({}), origin="<empty>")
+
+
+def keep_last_good(previous: Snapshot | None, new: Snapshot) -> Snapshot:
+    """Return ``new`` with each refused flag that ``previous`` served well put back.
+
+    DESIGN invariant 4: one bad flag keeps its last good definition where one
+    exists, while the good flags update. A refused flag with no earlier good
+    definition stays refused (the caller's default, ERROR/PARSE_ERROR).
+    """
+    if not new.refused or previous is None:
+        return new
+    flags = dict(new.flags)
+    kept = set()
+    for key in new.refused:
+        earlier = previous.flags.get(key)
+        if earlier is not None and (key not in previous.refused or key in previous.kept):
+            flags[key] = earlier
+            kept.add(key)
+    if not kept:
+        return new
+    return dataclasses.replace(new, flags=flags, kept=frozenset(kept))

@@ -3,8 +3,13 @@
 Sources and the client call these. A native document takes the fast path
 first (``native``: decoded in C, checked a flag at a time, compiled on
 first use); only a document it refuses goes through the pydantic models,
-which accept it or report every problem at once. Tools that need the
-models themselves (``keep_definitions=True``) always take that path.
+which accept it, isolate its broken flags, or report every problem at once.
+Tools that need the models themselves (``keep_definitions=True``) always
+take that path. Only a ``FlagkitError`` leaves a load (``_translated``).
+
+pydantic (the models, the loader) and the compiler are imported on the
+first load, not with this module: ``import flagkit`` stays cheap, and a
+process pays for them only when it reads a document.
 """
 
 from __future__ import annotations
@@ -14,24 +19,41 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flagkit._core.compile import compile_document
 from flagkit._core.snapshot import Snapshot
-from flagkit._definitions.load import load_bytes, validate_document
-from flagkit._definitions.model import Document
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
-from flagkit._errors import FlagkitError, SourceError
-from flagkit._sources import native
+from flagkit._errors import DefinitionError, FlagkitError, SourceError
 from flagkit._sources.gc import gc_paused
-from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, PathLike, Syntax
+from flagkit._types import (
+    DOCUMENT_FORMATS,
+    FLAGD_HASHINGS,
+    Clock,
+    DocumentFormat,
+    FlagdHashing,
+    PathLike,
+    Syntax,
+)
+
+if TYPE_CHECKING:
+    from flagkit._definitions.model import Document
 
 __all__ = [
     "check_document_format",
+    "check_flagd_hashing",
     "snapshot_from_bytes",
     "snapshot_from_data",
     "snapshot_from_file",
 ]
+
+
+def check_flagd_hashing(hashing: str) -> FlagdHashing:
+    """Return ``hashing`` if it names a fractional hashing; raise SourceError otherwise."""
+    if hashing not in FLAGD_HASHINGS:
+        raise SourceError(
+            f"unknown flagd hashing {hashing!r}; expected one of {', '.join(FLAGD_HASHINGS)}"
+        )
+    return hashing
 
 
 def check_document_format(format: str) -> DocumentFormat:
@@ -51,34 +73,29 @@ def snapshot_from_bytes(
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Parse, validate and compile a document's text; raise DefinitionError on problems.
 
     The one bytes-to-snapshot step every source shares: ``syntax`` is how
     the text is written (json, toml, yaml), ``format`` what it means
-    (native, flagd, or auto to detect it from the parsed content). Only a
-    ``FlagkitError`` leaves it: anything else a hostile document provokes
-    is translated here (``_translated``).
+    (native, flagd, or auto to detect it from the parsed content).
+    ``isolate`` refuses a broken flag on its own rather than the whole
+    document (``isolate``); ``flagkit validate`` turns it off.
+    ``flagd_hashing`` is how a flagd document's ``fractional`` hashes.
     """
     check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
     with _translated(origin):
         if format == "native" and syntax == "json" and not keep_definitions:
+            from flagkit._sources import native  # the shapes and pydantic: on first load
+
             fast = native.snapshot_from_json(
                 data, origin=origin, revision=revision, clock=clock or time.time
             )
             if fast is not None:
                 return fast
-        if format == "native" and syntax == "json":
-            # The models report every problem (JSON straight to pydantic's parser).
-            with gc_paused():
-                return _compiled(
-                    load_bytes(data, syntax, source=origin),
-                    origin=origin,
-                    revision=revision,
-                    clock=clock,
-                    keep_definitions=keep_definitions,
-                )
         raw = parse_bytes(data, syntax, source=origin)
         return _snapshot_from_raw(
             raw,
@@ -87,6 +104,9 @@ def snapshot_from_bytes(
             revision=revision,
             clock=clock,
             keep_definitions=keep_definitions,
+            isolate=isolate,
+            flagd_hashing=flagd_hashing,
+            fast_tried=format == "native" and syntax == "json",
         )
 
 
@@ -111,29 +131,64 @@ def _snapshot_from_raw(
     revision: str,
     clock: Clock | None,
     keep_definitions: bool,
+    isolate: bool,
+    flagd_hashing: FlagdHashing,
+    fast_tried: bool = False,
 ) -> Snapshot:
-    if format != "native":
-        # Imported here: the flagd compiler is only loaded by those who use it.
-        from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
+    if format == "native" and not keep_definitions and not fast_tried:
+        from flagkit._sources import native  # the shapes and pydantic: on first load
 
-        if format == "flagd" or looks_like_flagd(raw):
-            with gc_paused():
-                return snapshot_from_flagd(
-                    raw,
-                    origin=origin,
-                    revision=revision,
-                    clock=clock,
-                    keep_definitions=keep_definitions,
-                )
-    if not keep_definitions:
         fast = native.snapshot_from_parsed(
             raw, origin=origin, revision=revision, clock=clock or time.time
         )
         if fast is not None:
             return fast
     with gc_paused():
+        if format in ("unleash", "auto"):
+            # Imported here: a foreign compiler is only loaded by those who use it.
+            from flagkit.formats.unleash._snapshot import looks_like_unleash, snapshot_from_unleash
+
+            if format == "unleash" or looks_like_unleash(raw):
+                return snapshot_from_unleash(
+                    raw,
+                    origin=origin,
+                    revision=revision,
+                    clock=clock,
+                    keep_definitions=keep_definitions,
+                )
+        if format != "native":
+            from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
+
+        if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):
+            return snapshot_from_flagd(
+                raw,
+                origin=origin,
+                revision=revision,
+                clock=clock,
+                keep_definitions=keep_definitions,
+                isolate=isolate,
+                hashing=check_flagd_hashing(flagd_hashing),
+            )
+        from flagkit._definitions.load import validate_document  # pydantic: on first load
+
+        try:
+            document = validate_document(raw, source=None if origin == "<memory>" else origin)
+        except DefinitionError as exc:
+            if not isolate:
+                raise
+            from flagkit._sources.isolate import isolated_native
+
+            return isolated_native(
+                raw,
+                exc,
+                origin=origin,
+                revision=revision,
+                clock=clock or time.time,
+                keep_definitions=keep_definitions,
+            )
+
         return _compiled(
-            validate_document(raw, source=None if origin == "<memory>" else origin),
+            document,
             origin=origin,
             revision=revision,
             clock=clock,
@@ -146,6 +201,8 @@ def _compiled(
 ) -> Snapshot:
     # Called inside gc_paused() with the document as an argument only, so the
     # pydantic document is dropped when this returns, before the GC resumes.
+    from flagkit._core.compile import compile_document
+
     return compile_document(
         document,
         origin=origin,
@@ -162,6 +219,8 @@ def snapshot_from_file(
     format: DocumentFormat = "native",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Read, validate and compile a flag file."""
     source = os.fspath(path)
@@ -172,6 +231,8 @@ def snapshot_from_file(
         origin=source,
         clock=clock,
         keep_definitions=keep_definitions,
+        isolate=isolate,
+        flagd_hashing=flagd_hashing,
     )
 
 
@@ -182,6 +243,8 @@ def snapshot_from_data(
     origin: str = "<memory>",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
     check_document_format(format)
@@ -193,4 +256,6 @@ def snapshot_from_data(
             revision="",
             clock=clock,
             keep_definitions=keep_definitions,
+            isolate=isolate,
+            flagd_hashing=flagd_hashing,
         )

@@ -7,6 +7,8 @@
 * ``expiry_guard``: warn or fail when code evaluates an expired flag.
 * ``cohort`` / ``assignments`` / ``split_check`` / ``assert_split``: real
   keys in a given A/B arm, and a chi-square check of a rollout's split.
+* ``check_declared_flags``: ``flagkit.Flag`` declarations in the code against
+  a flag file (declared flags the file lacks, flags nothing declares).
 * ``flagkit.testing.strategies``: Hypothesis strategies (needs hypothesis).
 * The pytest plugin (``flagkit.testing._plugin``, loaded automatically when
   flagkit is installed): the ``flagkit_client`` fixture and the ``flags``,
@@ -31,6 +33,7 @@ from flagkit.testing._cohorts import (
     cohort,
     split_check,
 )
+from flagkit.testing._declarations import Declaration, DeclarationCheck, check_declared_flags
 from flagkit.testing._errors import (
     CohortNotFoundError,
     FlagExpiredError,
@@ -46,6 +49,8 @@ __all__ = [
     "AttributeRef",
     "CohortNotFoundError",
     "Cond",
+    "Declaration",
+    "DeclarationCheck",
     "Evaluation",
     "ExpiredEvaluation",
     "ExpiryGuard",
@@ -61,6 +66,7 @@ __all__ = [
     "assignments",
     "attr",
     "boolean",
+    "check_declared_flags",
     "chi_square_sf",
     "cohort",
     "expiry_guard",

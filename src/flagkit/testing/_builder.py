@@ -442,12 +442,12 @@ class FlagSet:
     def build(self) -> dict[str, Any]:
         """Return the native document, validated by the real loader (DefinitionError if not)."""
         document = self.document()
-        snapshot_from_data(document)
+        snapshot_from_data(document, isolate=False)
         return document
 
     def snapshot(self, **options: Any) -> Snapshot:
         """Return the flag set compiled (``clock=`` sets the time schedules read)."""
-        return snapshot_from_data(self.document(), **options)
+        return snapshot_from_data(self.document(), isolate=False, **options)
 
     def client(self, **options: Any) -> Client:
         """Return a real ``flagkit.Client`` over these flags; options go to the client."""
