@@ -28,7 +28,7 @@ def test_a_flag_that_fails_to_compile_answers_with_an_error() -> None:
     def broken(text: Any) -> Any:
         raise MemoryError("no room")
 
-    resolution, bucket = _lazy(broken).stub("a")({})
+    resolution, bucket = _lazy(broken).stub("a", 0)({})
     assert (Reason.ERROR, ErrorCode.GENERAL, None) == (
         resolution.reason,
         resolution.error_code,
@@ -50,7 +50,7 @@ def test_the_mapping_compiles_on_access_and_knows_its_keys() -> None:
 def test_a_replaced_snapshot_is_freed_without_the_collector() -> None:
     """Stubs hold their flags weakly: no reference cycle keeps an old snapshot alive."""
     flags = _lazy(decode_flag)
-    flags.evaluator_tables[0]["a"] = flags.stub("a")
+    flags.evaluator_tables[0]["a"] = flags.stub("a", 0)
     alive = weakref.ref(flags)
     gc.disable()
     try:
@@ -62,7 +62,7 @@ def test_a_replaced_snapshot_is_freed_without_the_collector() -> None:
 
 def test_a_stub_that_outlives_its_snapshot_still_answers() -> None:
     """A getter may hold a stub while a reload drops the snapshot: it compiles on its own."""
-    stub = _lazy(decode_flag).stub("a")
+    stub = _lazy(decode_flag).stub("a", 0)
     resolution, _ = stub({})
     assert (True, "on", Reason.STATIC) == (resolution.value, resolution.variant, resolution.reason)
 

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flagkit import DefinitionError
-from flagkit._core.snapshot import Snapshot
+from flagkit._core.snapshot import Resolution, Snapshot
 from flagkit._definitions import model, shapes
 from flagkit._sources import native
 from flagkit._sources.pipeline import snapshot_from_data
@@ -118,9 +118,29 @@ def test_valid_documents_load_fast_and_evaluate_as_the_models_do(
     )
     assert from_data is not None
     assert from_json is not None
+    tables = _tables(models, contexts)
+    assert tables == _tables(from_json, contexts)  # each getter's table, stubs first
+    assert tables == _tables(from_data, contexts)
     expected = _outcomes(models, contexts)
     assert expected == _outcomes(from_data, contexts)
     assert expected == _outcomes(from_json, contexts)
+
+
+def _tables(snapshot: Snapshot, contexts: list[dict[str, Any]]) -> list[Any]:
+    """Return, per typed getter's table, each flag's answer to each context."""
+    found = []
+    for table in snapshot.evaluators:
+        for key in sorted(table):
+            for context in contexts:
+                entry = table[key]
+                resolution, bucket = (
+                    entry.outcome if isinstance(entry, Resolution) else entry(context)
+                )
+                found.append(
+                    (key, resolution.variant, repr(resolution.value), resolution.reason, bucket)
+                )
+        found.append("|")
+    return found
 
 
 def _corrupt(document: Any, data: st.DataObject) -> Any:

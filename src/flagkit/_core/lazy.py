@@ -37,7 +37,7 @@ from flagkit._core.snapshot import (
 )
 from flagkit._types import ContextLike
 
-__all__ = ["LazyFlags", "empty_tables"]
+__all__ = ["LazyFlags", "empty_tables", "stub_tables"]
 
 #: Turns a flag's kept text into its definition (``_definitions.shapes.decode_flag``).
 Decode = Callable[[Any], Any]
@@ -115,9 +115,9 @@ class LazyFlags(Mapping[str, CompiledFlag]):
         self._fingerprints: dict[str, str] = {}
         self.evaluator_tables = tables
         self._self = weakref.ref(self)
-        #: ``stub(key)``: the table entry that compiles ``key`` on its first
-        #: evaluation (a partial, so building 10,000 of them runs no Python frame).
-        self.stub: Callable[[str], Callable[[ContextLike], Outcome]] = functools.partial(
+        #: ``stub(key, index)``: the entry of table ``index`` that compiles ``key``
+        #: on its first evaluation (a partial: building 10,000 runs no Python frame).
+        self.stub: Callable[[str, int], Callable[[ContextLike], Outcome]] = functools.partial(
             _Stub, self._self, self._recipe
         )
 
@@ -182,17 +182,29 @@ class _Stub(msgspec.Struct, frozen=True, gc=False):
     weakly, and the acyclic recipe strongly: a replaced snapshot is freed at
     once, and a stub that outlives it (a getter on another thread picked it
     just before a reload) still compiles and answers, only without caching.
+    ``index`` is the table the stub stands in: it answers as that table's
+    compiled entry will (an int view of a float flag, a constant).
     """
 
     flags: weakref.ReferenceType[LazyFlags]
     recipe: _Recipe
     key: str
+    index: int
 
     def __call__(self, context: ContextLike) -> Outcome:
-        """Compile the flag (which replaces this entry), then evaluate it."""
+        """Compile the flag (which replaces this entry), then answer as the compiled entry."""
         try:
             flags = self.flags()  # None once the snapshot is gone: compile without caching
-            flag = self.recipe.compile(self.key, {}, None) if flags is None else flags[self.key]
+            if flags is None:
+                tables = empty_tables()
+                self.recipe.compile(self.key, {}, tables)
+            else:
+                flags.get(self.key)  # compiles the flag and installs its entries
+                tables = flags.evaluator_tables
+            entry = tables[self.index][self.key]
+            if isinstance(entry, Resolution):
+                return entry.outcome
+            return entry(context)
         except Exception as exc:  # evaluation never raises
             return Resolution(
                 self.key,
@@ -201,7 +213,30 @@ class _Stub(msgspec.Struct, frozen=True, gc=False):
                 error_message=f"compiling the flag failed: {type(exc).__name__}: {exc}",
                 has_value=False,
             ).outcome
-        return flag.evaluate(context)
+
+
+def stub_tables(definition: Any, value_type: str) -> tuple[int, ...]:
+    """Return the tables a flag's entries will be in, known before compiling it.
+
+    The same rules as ``snapshot.install_entry``: a disabled flag without an
+    off variant (a constant with no value) is in every table; an int flag
+    in the float table too; a float flag with an integral variant has an int
+    view in the int table.
+    """
+    if not definition.enabled and definition.off_variant is None:
+        return _EVERY
+    if value_type == "int":
+        return _INT_AND_FLOAT
+    if value_type == "float" and any(float(v).is_integer() for v in definition.variants.values()):
+        return _FLOAT_AND_INT
+    return _ONE[value_type]
+
+
+_TABLE: dict[str, int] = {name: i for i, name in enumerate(VALUE_TYPES)}
+_EVERY = tuple(range(len(VALUE_TYPES)))
+_INT_AND_FLOAT = (_TABLE["int"], _TABLE["float"])
+_FLOAT_AND_INT = (_TABLE["float"], _TABLE["int"])
+_ONE: dict[str, tuple[int, ...]] = {name: (i,) for name, i in _TABLE.items()}
 
 
 def empty_tables() -> EvaluatorTables:

@@ -32,7 +32,7 @@ from typing import Any
 import msgspec
 
 from flagkit._core.compile import FlagCompiler
-from flagkit._core.lazy import LazyFlags, empty_tables
+from flagkit._core.lazy import LazyFlags, empty_tables, stub_tables
 from flagkit._core.snapshot import VALUE_TYPES, Snapshot
 from flagkit._definitions import limits, shapes
 from flagkit._definitions.validate import DocumentChecker
@@ -41,7 +41,7 @@ from flagkit._types import Clock
 __all__ = ["Pacer", "snapshot_from_json", "snapshot_from_parsed"]
 
 _INDEX: dict[str, int] = {name: i for i, name in enumerate(VALUE_TYPES)}
-_FLOAT, _INT = _INDEX["float"], _INDEX["int"]
+_ONE_TABLE = frozenset({"bool", "str", "object"})
 _ENVELOPE_KEYS = frozenset({"$schema", "version", "segments", "flags"})
 
 
@@ -186,12 +186,17 @@ def _build(
     try:
         for key, item in definitions:
             flag = item if decode is None else decode(item)
-            index = _INDEX[check(key, flag)]
+            kind = check(key, flag)
             if problems:
                 return None
-            tables[index][key] = entry = stub(key)
-            if index == _INT:
-                tables[_FLOAT][key] = entry
+            # The common case first: a boolean or string flag, in one table.
+            if (kind in _ONE_TABLE) and (flag.enabled or flag.off_variant is not None):
+                index = _INDEX[kind]
+                tables[index][key] = stub(key, index)
+                pace()
+                continue
+            for index in stub_tables(flag, kind):
+                tables[index][key] = stub(key, index)
             pace()
     except shapes.ShapeError:
         return None
