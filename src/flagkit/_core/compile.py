@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -30,9 +30,11 @@ from flagkit._core.conditions import (
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Check, CheckKind, Gate, Plan, Ramp, Rule, Serve, Split
 from flagkit._core.snapshot import CompiledFlag, FlagMeta, Resolution, Snapshot, ValueType
-from flagkit._definitions.model import Document
 from flagkit._definitions.validate import variants_type
 from flagkit._types import Clock, ContextLike
+
+if TYPE_CHECKING:  # the models need pydantic, which the fast load path never loads
+    from flagkit._definitions.model import Document
 
 __all__ = [
     "FlagCompiler",

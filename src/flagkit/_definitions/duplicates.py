@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import msgspec
-
 from flagkit._errors import Problem
 from flagkit._types import FieldPath
 
@@ -32,6 +30,8 @@ def may_repeat_keys(text: bytes | str, parsed: Any) -> bool:
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if b"\\u003" in raw or b"\\U003" in raw:
         return True  # an escaped colon (or digit): the count would not be exact
+    import msgspec  # with the first JSON document, not with ``import flagkit``
+
     try:
         encoded = msgspec.json.encode(parsed)
     except (TypeError, ValueError, OverflowError):

@@ -22,14 +22,14 @@ on generated documents, to the same answers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta, Raw, Struct
-from pydantic import TypeAdapter
 
 from flagkit._definitions import limits
-from flagkit._definitions.model import Operator
+from flagkit._definitions.vocabulary import Operator
 
 __all__ = [
     "Condition",
@@ -176,14 +176,18 @@ class Document(Struct, forbid_unknown_fields=True, frozen=True, gc=False, kw_onl
     flags: dict[Key, Raw] = {}
 
 
-_DATETIME: TypeAdapter[dt.datetime] = TypeAdapter(dt.datetime)
-_DATE: TypeAdapter[dt.date] = TypeAdapter(dt.date)
+@functools.cache
+def _adapter(kind: type) -> Any:
+    """Return pydantic's parser of ``kind`` (imported only for a document with dates)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(kind)
 
 
 def _pydantic_value(kind: type, value: Any) -> Any:
     """Parse a date or date-time exactly as the models do (``dec_hook``)."""
     if kind is Instant:
-        when = _DATETIME.validate_python(value)
+        when = _adapter(dt.datetime).validate_python(value)
         return Instant(
             when.year,
             when.month,
@@ -196,7 +200,7 @@ def _pydantic_value(kind: type, value: Any) -> Any:
             fold=when.fold,
         )
     if kind is Day:
-        day = _DATE.validate_python(value)
+        day = _adapter(dt.date).validate_python(value)
         return Day(day.year, day.month, day.day)
     raise TypeError(f"unsupported type {kind!r}")  # pragma: no cover - only the two markers
 

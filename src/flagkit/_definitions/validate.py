@@ -18,7 +18,7 @@ from flagkit._core.safe_regex import UnsafePatternError
 from flagkit._core.semver import parse_version
 from flagkit._core.timeutil import timestamp_of
 from flagkit._definitions.limits import MAX_OPERANDS
-from flagkit._definitions.model import check_variant_value
+from flagkit._definitions.vocabulary import check_variant_value
 from flagkit._errors import Problem
 
 __all__ = ["DocumentChecker", "check_document", "value_type_of", "variants_type"]
