@@ -124,21 +124,23 @@ def _loads(
     sizes = list(loads)
     rows_of = [*names, "json.loads"]
     lines += ["## Load until ready, and memory (fresh subprocess per load, median)", ""]
-    header = ["sdk"]
+    header = ["sdk", "import"]
     for size in sizes:
-        header += [f"{int(size):,} flags: load", "RSS added", "peak added"]
+        header += [f"{int(size):,} flags: load", "again", "RSS added", "peak added"]
     rows = []
     for name in rows_of:
         if not any(name in loads[size] for size in sizes):
             continue
-        row = [name]
+        first = next(loads[size][name] for size in sizes if name in loads[size])
+        row = [name, f"{first['import_seconds'] * 1e3:,.0f} ms"]
         for size in sizes:
             entry = loads[size].get(name)
             if entry is None:
-                row += ["-", "-", "-"]
+                row += ["-", "-", "-", "-"]
                 continue
             row += [
                 f"{entry['load_seconds'] * 1e3:,.1f} ms",
+                f"{entry.get('warm_load_seconds', 0.0) * 1e3:,.1f} ms",
                 f"{entry['rss_added_bytes'] / 2**20:,.1f} MiB",
                 f"{entry.get('peak_added_bytes', 0) / 2**20:,.1f} MiB",
             ]
@@ -146,9 +148,12 @@ def _loads(
     lines += _table(header, rows)
     lines += [
         "json.loads: flagkit's native file parsed with the garbage collector off, the"
-        " baseline; RSS added: resident size after the load (and one evaluation) minus"
-        " before, both after gc.collect(); peak added: the highest resident size during"
-        " the load minus before. Imports are excluded.",
+        " baseline; import: importing the SDK, excluded from the load; load: from the file"
+        " to a ready client that answered one evaluation, in a fresh process (a first"
+        " load also pays for modules an SDK imports only then); again: a second load in"
+        " the same process, as every reload; RSS added: resident size after the load"
+        " minus before, both after gc.collect(); peak added: the highest resident size"
+        " during the load minus before.",
         "",
     ]
     for size in sizes:
@@ -159,16 +164,19 @@ def _loads(
         flags = f"{int(size):,} flags"
         if base is not None:
             ratio = mine["load_seconds"] / base["load_seconds"]
+            warm = mine.get("warm_load_seconds", 0.0) / base["load_seconds"]
             targets.append(
-                f"load {flags}: flagkit {ratio:.2f}x json.loads"
+                f"load {flags}: flagkit {ratio:.2f}x json.loads, {warm:.2f}x again"
                 f" ({'met' if ratio <= 2 else 'NOT met'} ≤2x)"
             )
         if "growthbook" in by_sdk:
             theirs = by_sdk["growthbook"]["load_seconds"]
             verdict = "met" if mine["load_seconds"] <= theirs else "NOT met"
+            again = mine.get("warm_load_seconds", 0.0) * 1e3
+            theirs_again = by_sdk["growthbook"].get("warm_load_seconds", 0.0) * 1e3
             targets.append(
                 f"load {flags}: flagkit {mine['load_seconds'] * 1e3:,.1f} ms vs GrowthBook"
-                f" {theirs * 1e3:,.1f} ms ({verdict})"
+                f" {theirs * 1e3:,.1f} ms ({verdict}); again {again:,.1f} vs {theirs_again:,.1f} ms"
             )
         peak = mine.get("peak_added_bytes", 0) / 2**20
         if int(size) == 10_000:

@@ -190,6 +190,9 @@ def measure_loads(
             results[str(size)] = {
                 name: {
                     "load_seconds": _median([run["load_seconds"] for run in runs[name]]),
+                    "warm_load_seconds": _median(
+                        [run.get("warm_load_seconds", 0.0) for run in runs[name]]
+                    ),
                     "rss_added_bytes": _median([run["rss_added_bytes"] for run in runs[name]]),
                     "peak_added_bytes": _median(
                         [run["peak_added_bytes"] or 0 for run in runs[name]]
