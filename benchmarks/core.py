@@ -91,6 +91,12 @@ def per_call(
 
 
 def load_times(sizes: list[int], rounds: int) -> list[tuple[int, float, float, int]]:
+    """Return (flags, flagkit load, json.loads, bytes) medians, interleaved per round.
+
+    ``json.loads`` runs with the garbage collector off (the fastest parse of
+    the same bytes); flagkit's load runs as it does in an application (the
+    collector on: flagkit never pauses it from a load a thread could race).
+    """
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -99,12 +105,14 @@ def load_times(sizes: list[int], rounds: int) -> list[tuple[int, float, float, i
             ours, baseline = [], []
             for _ in range(rounds):
                 gc.collect()
+                gc.disable()
                 started = time.perf_counter()
                 json.loads(path.read_bytes())
                 baseline.append(time.perf_counter() - started)
+                gc.enable()
                 gc.collect()
                 started = time.perf_counter()
-                flagkit.Client.from_file(path)
+                flagkit.Client.from_file(path).get_bool("constant", False)
                 ours.append(time.perf_counter() - started)
             rows.append(
                 (size, statistics.median(ours), statistics.median(baseline), path.stat().st_size)
@@ -142,14 +150,15 @@ def main() -> None:
             )
     if args.no_load:
         return
-    print("\n## Load and compile vs json.loads of the same file (median seconds)\n")
-    print("| flags | file size | flagkit load+compile | json.loads | ratio | target 4x |")
+    print("\n## Load until ready vs json.loads of the same file, GC off (median)\n")
+    print("| flags | file size | flagkit load | json.loads | ratio | target 2x |")
     print("|---:|---:|---:|---:|---:|:---:|")
-    for size, ours, baseline, nbytes in load_times([1_000, 10_000], 3 if args.quick else 7):
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    for size, ours, baseline, nbytes in load_times(sizes, 3 if args.quick else 7):
         ratio = ours / baseline
         print(
-            f"| {size} | {nbytes / 1e6:.1f} MB | {ours * 1000:.1f} ms | {baseline * 1000:.1f} ms | "
-            f"{ratio:.1f}x | {'met' if ratio <= 4 else 'MISSED'} |"
+            f"| {size:,} | {nbytes / 1e6:.1f} MB | {ours * 1000:.1f} ms |"
+            f" {baseline * 1000:.1f} ms | {ratio:.2f}x | {'met' if ratio <= 2 else 'MISSED'} |"
         )
 
 

@@ -23,14 +23,19 @@ def test_import_flagkit_loads_no_heavy_dependency() -> None:
     assert set() == set(HEAVY) & _loaded_after("import flagkit")
 
 
-def test_loading_a_document_loads_pydantic_then() -> None:
-    """The models load with the first document (the laziness moved the cost, not the checks)."""
-    loaded = _loaded_after(
+def test_a_valid_document_loads_without_pydantic_an_invalid_one_with_it() -> None:
+    """The fast path (msgspec shapes) needs no pydantic; the models load to report problems."""
+    valid = _loaded_after(
         "import flagkit\n"
         "flagkit.Client.from_dict({'flags': {'f': {'variants': {'on': True}, 'default': 'on'}}})"
     )
-    assert "pydantic" in loaded
-    assert "httpx" not in loaded
+    assert "pydantic" not in valid
+    assert "httpx" not in valid
+    invalid = _loaded_after(
+        "import flagkit\n"
+        "flagkit.Client.from_dict({'flags': {'f': {'variants': {'on': True}, 'default': 'no'}}})"
+    )
+    assert "pydantic" in invalid
 
 
 def test_an_http_source_loads_httpx_then() -> None:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from peers import measure, report  # noqa: E402
 from peers.netguard import guard  # noqa: E402
-from peers.sdks import ALL, Evaluator, load_adapter  # noqa: E402
+from peers.sdks import ALL, LOAD_TABLE, Evaluator, load_adapter  # noqa: E402
 from peers.sdks.base import distribution_version  # noqa: E402
 from peers.workload import CASES, make_users  # noqa: E402
 
@@ -152,19 +152,33 @@ def measure_calls(
 
 
 def measure_loads(
-    names: list[str], adapters: dict[str, Any], sizes: list[int], repeats: int, probe: Any
+    names: list[str],
+    adapters: dict[str, Any],
+    sizes: list[int],
+    repeats: int,
+    probe: Any,
+    *,
+    every_size: tuple[str, ...] = LOAD_TABLE,
 ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Measure load-and-ready time and RSS added, each load in a fresh subprocess."""
+    """Measure load-and-ready time and RSS added, each load in a fresh subprocess.
+
+    Past 10,000 flags only ``every_size`` is measured; ``json.loads`` (of
+    flagkit's file) is measured beside flagkit whenever flagkit is.
+    """
     results: dict[str, Any] = {}
     attempts: list[dict[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="flag-bench-load-") as tmp:
         for size in sizes:
             directory = Path(tmp) / f"flags-{size}"
             directory.mkdir()
-            paths = {name: adapters[name].write_document(size, directory) for name in names}
-            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+            measured = [name for name in names if size <= 10_000 or name in every_size]
+            paths = {name: adapters[name].write_document(size, directory) for name in measured}
+            if "flagkit" in paths:
+                measured.append("json.loads")
+                paths["json.loads"] = paths["flagkit"]
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in measured}
             for _ in range(repeats):
-                for name in names:
+                for name in measured:
                     command = [sys.executable, str(Path(__file__).resolve())]
                     command += ["--load-child", name, str(paths[name]), probe.key]
                     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -176,11 +190,17 @@ def measure_loads(
             results[str(size)] = {
                 name: {
                     "load_seconds": _median([run["load_seconds"] for run in runs[name]]),
+                    "warm_load_seconds": _median(
+                        [run.get("warm_load_seconds", 0.0) for run in runs[name]]
+                    ),
                     "rss_added_bytes": _median([run["rss_added_bytes"] for run in runs[name]]),
+                    "peak_added_bytes": _median(
+                        [run["peak_added_bytes"] or 0 for run in runs[name]]
+                    ),
                     "import_seconds": _median([run["import_seconds"] for run in runs[name]]),
                     "runs": runs[name],
                 }
-                for name in names
+                for name in measured
             }
             print(f"  load at {size} flags measured", file=sys.stderr)
     return results, attempts
@@ -247,14 +267,27 @@ def run(args: argparse.Namespace) -> int:
         sizes, load_sizes, rounds, repeats, budget = [4, 1000], [1000], 3, 1, 2e6
     else:
         users = make_users(args.users or 10_000)
-        sizes, load_sizes, rounds, repeats, budget = [4, 1000, 10_000], [1000, 10_000], 7, 3, 1e8
+        sizes, load_sizes, rounds, repeats, budget = (
+            [4, 1000, 10_000],
+            [1000, 10_000, 100_000],
+            7,
+            3,
+            1e8,
+        )
     if args.rounds:
         rounds = args.rounds
+    if args.load_sizes:
+        load_sizes = [int(size) for size in args.load_sizes.split(",")]
+    if args.load_repeats:
+        repeats = args.load_repeats
+    if args.loads_only:
+        sizes = []
     print(f"per-call: {', '.join(names)} at {sizes} flags", file=sys.stderr)
     calls = measure_calls(adapters, users, sizes, rounds, budget)
     print("load and memory (fresh subprocesses)", file=sys.stderr)
     loads, child_attempts = measure_loads(names, adapters, load_sizes, repeats, users[0])
-    profiles = {} if args.smoke else profile_peers(adapters, users[: args.profile_users])
+    skip_profiles = args.smoke or args.loads_only
+    profiles = {} if skip_profiles else profile_peers(adapters, users[: args.profile_users])
     guard.label = "harness"
     attempts = [
         {key: attempt[key] for key in ("sdk", "operation", "target")} for attempt in guard.attempts
@@ -298,6 +331,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sdks", help=f"comma-separated subset of {','.join(ALL)}")
     parser.add_argument("--users", type=int, help="number of distinct users")
     parser.add_argument("--rounds", type=int, help="interleaved rounds per size")
+    parser.add_argument(
+        "--load-sizes",
+        help="comma-separated flag counts for the load table (default 1000,10000,100000)",
+    )
+    parser.add_argument("--loads-only", action="store_true", help="skip the per-call rounds")
+    parser.add_argument("--load-repeats", type=int, help="fresh processes per load (default 3)")
     parser.add_argument("--profile-users", type=int, default=2000, help="users per profile")
     parser.add_argument("--out", help="directory for results.md/json (default: next to run.py)")
     parser.add_argument("--no-venv", action="store_true", help="measure in this interpreter")

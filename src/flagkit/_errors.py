@@ -69,6 +69,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.source or "<document>"
+        if self.flag is not None and len(self.path) == 2:  # the flag itself
+            return f"{where}: flag {self.flag!r}: {self.message}"
         if self.flag is not None:
             return f"{where}: flag {self.flag!r}: {self.field}: {self.message}"
         return f"{where}: {self.field}: {self.message}"

@@ -184,3 +184,25 @@ def test_validate_json_has_every_key_on_failure(
     _, out, _ = run(capsys, "validate", str(EXAMPLE), str(bad), "--json")
     good, broken = json.loads(out)
     assert set(good) == set(broken)
+
+
+def test_validate_reports_a_huge_repetition_as_a_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """a{99999999999} overflows the regex engine: a located problem, not a traceback."""
+    bad = tmp_path / "bad.json"
+    condition = {"attribute": "a", "op": "matches", "value": "a{99999999999}"}
+    flag = {"variants": {"on": True}, "default": "on", "rules": [{"when": [condition]}]}
+    flag["rules"][0]["serve"] = "on"
+    bad.write_text(json.dumps({"flags": {"f": flag}}))
+    code, _, err = run(capsys, "validate", str(bad))
+    assert (
+        1,
+        [
+            f"{bad}: flag 'f': rules[0].when[0].value: pattern 'a{{99999999999}}' refused: "
+            "invalid regular expression: the repetition number is too large"
+        ],
+    ) == (
+        code,
+        err.strip().splitlines(),
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import pathlib
 import random
 import threading
 import time
@@ -15,6 +17,7 @@ import pytest
 
 import flagkit
 from flagkit import GuardTrip, OutcomeKey, Reason
+from flagkit._core.lazy import LazyFlags
 from flagkit.testing import FlagSet, guard, metric
 
 pytest.importorskip("opentelemetry.sdk")
@@ -423,3 +426,22 @@ def test_a_guard_that_starts_watching_latency_times_the_calls_from_then_on() -> 
     assert sum(on.histogram.values()) == on.calls - sum(
         client.variant_of("canary", u) == "on" for u in USERS[:50]
     )
+
+
+def test_a_lazily_loaded_file_guards_without_compiling_the_other_flags(
+    tmp_path: pathlib.Path,
+) -> None:
+    """Loading a file compiles nothing; the client finds the guarded flag from validation."""
+    document = _document()
+    for i in range(20):
+        document["flags"][f"other-{i}"] = {"variants": {"on": True, "off": False}, "default": "on"}
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps(document))
+    client = flagkit.Client.from_file(path, guard_interval=0)
+    flags = client.snapshot.flags
+    assert isinstance(flags, LazyFlags)
+    assert ["canary"] == [g.flag_key for g in client.status().guards]
+    assert 1 == flags.compiled_count()  # the guarded flag alone
+    toggle = _failing_toggle(client, treated=0.20, control=0.01)
+    _drive(toggle, USERS[:5000])
+    assert client.get_bool_details("canary", True, USERS[0]).rule == "guard:rollback"

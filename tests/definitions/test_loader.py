@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import flagkit
 from flagkit import DefinitionError, SourceError
-from flagkit._definitions.parse import MAX_DOCUMENT_BYTES
+from flagkit._definitions.parse import MAX_DOCUMENT_BYTES, read_bytes
 
 JSON_DOC = {
     "flags": {
@@ -125,3 +128,46 @@ def test_deeply_nested_file_is_a_definition_error(tmp_path: Path) -> None:
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(flagkit.DefinitionError):
         flagkit.Client.from_file(path)
+
+
+def _finishes(call: Callable[[], object], timeout: float = 60.0) -> BaseException | None:
+    """Run ``call`` in a daemon thread; return what it raised, failing if it never returns.
+
+    A read that blocks (a FIFO without a writer) would hang the test run;
+    the generous timeout only turns such a regression into a failure.
+    """
+    raised: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the test, which asserts on it
+            raised.append(exc)
+        else:
+            raised.append(None)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    assert not worker.is_alive(), "the call blocked"
+    return raised[0]
+
+
+def test_a_fifo_at_the_flag_path_is_refused_without_blocking(tmp_path: Path) -> None:
+    """validate, load and the file source refuse a FIFO at once: it has no writer, never ends."""
+    path = tmp_path / "flags.json"
+    os.mkfifo(path)
+    for call in (
+        lambda: flagkit.Client.from_file(path),
+        lambda: flagkit.FileSource(path, watch=False),
+        lambda: read_bytes(path),
+    ):
+        error = _finishes(call)
+        assert isinstance(error, SourceError)
+        assert f"{path}: not a regular file; refused" == str(error)
+
+
+def test_a_directory_at_the_flag_path_is_refused(tmp_path: Path) -> None:
+    """Any non-regular file is refused by name, a directory included."""
+    with pytest.raises(SourceError, match="not a regular file"):
+        read_bytes(tmp_path)

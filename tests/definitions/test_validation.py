@@ -75,6 +75,18 @@ def _flag(**fields: Any) -> dict[str, Any]:
         (
             _flag(
                 rules=[
+                    {
+                        "when": [{"attribute": "a", "op": "matches", "value": "a{99999999999}"}],
+                        "serve": "on",
+                    }
+                ]
+            ),
+            "f|rules[0].when[0].value|pattern 'a{99999999999}' refused: invalid regular "
+            "expression: the repetition number is too large",
+        ),
+        (
+            _flag(
+                rules=[
                     {"when": [{"attribute": "v", "op": "semver_gt", "value": "one"}], "serve": "on"}
                 ]
             ),

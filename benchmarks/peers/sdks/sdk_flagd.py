@@ -19,50 +19,12 @@ from openfeature.contrib.provider.flagd import FlagdProvider
 from openfeature.contrib.provider.flagd.config import ResolverType
 from openfeature.evaluation_context import EvaluationContext
 
-from peers.workload import RULE_COUNTRIES, SPLIT_WEIGHTS, User, extra_rules
+from peers.workload import User
 
 from .base import Evaluator, write_json
+from .sdk_flagd_document import document
 
-_ON_OFF = {"on": True, "off": False}
 _domains = itertools.count()
-
-
-def _rule_flag(countries: tuple[str, ...], plan: str) -> dict[str, Any]:
-    condition = {
-        "and": [
-            {"in": [{"var": "country"}, list(countries)]},
-            {"==": [{"var": "plan"}, plan]},
-        ]
-    }
-    return {
-        "state": "ENABLED",
-        "variants": _ON_OFF,
-        "defaultVariant": "off",
-        "targeting": {"if": [condition, "on", "off"]},
-    }
-
-
-def document(total_flags: int) -> dict[str, Any]:
-    """Return the flagd flag definition document for the workload."""
-    flags: dict[str, Any] = {
-        "constant": {"state": "ENABLED", "variants": _ON_OFF, "defaultVariant": "on"},
-        "rollout-10": {
-            "state": "ENABLED",
-            "variants": _ON_OFF,
-            "defaultVariant": "off",
-            "targeting": {"fractional": [["on", 10], ["off", 90]]},
-        },
-        "rule": _rule_flag(RULE_COUNTRIES, "pro"),
-        "split": {
-            "state": "ENABLED",
-            "variants": {name: name for name, _ in SPLIT_WEIGHTS},
-            "defaultVariant": "a",
-            "targeting": {"fractional": [[name, weight] for name, weight in SPLIT_WEIGHTS]},
-        },
-    }
-    for extra in extra_rules(total_flags):
-        flags[extra.key] = _rule_flag(extra.countries, extra.plan)
-    return {"$schema": "https://flagd.dev/schema/v0/flags.json", "flags": flags}
 
 
 def _context(user: User) -> EvaluationContext:

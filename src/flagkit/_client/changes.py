@@ -34,8 +34,9 @@ def diff_snapshots(previous: Snapshot, current: Snapshot) -> ChangeEvent:
     old, new = previous.flags, current.flags
     added = frozenset(k for k in new if k not in old)
     removed = frozenset(k for k in old if k not in new)
+    # Digests, not compiled flags: a lazily compiled snapshot answers without compiling.
     modified = frozenset(
-        k for k, flag in new.items() if k in old and old[k].fingerprint != flag.fingerprint
+        k for k in new if k in old and previous.fingerprint(k) != current.fingerprint(k)
     )
     return ChangeEvent(added, removed, modified, previous, current)
 

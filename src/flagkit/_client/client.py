@@ -300,7 +300,10 @@ class Client(Getters):
             self._snapshot = live
             self._near = {}
             self._misses_logged = set()
-            event = diff_snapshots(previous, live)
+            # The diff digests every flag: compute it only when someone hears it.
+            heard = self._change_listeners or self._status_listeners
+            wanted = heard or logger.isEnabledFor(logging.INFO)
+            event = diff_snapshots(previous, live) if wanted else None
             if event:
                 _notify(self._change_listeners, event, "change")
             if not self._announced_ready:

@@ -319,7 +319,11 @@ class Guards:
         its flag's definition (fingerprint) is unchanged, so its trip and
         its samples survive unrelated reloads; any change starts over.
         """
-        guarded = {key: flag for key, flag in snapshot.flags.items() if flag.plan.guard is not None}
+        # Lazily compiled flags say which are guarded, so the others stay uncompiled.
+        known = getattr(snapshot.flags, "guarded_keys", None)
+        flags = snapshot.flags
+        candidates = flags.items() if known is None else ((key, flags[key]) for key in known)
+        guarded = {key: flag for key, flag in candidates if flag.plan.guard is not None}
         if not guarded and not self.monitors:
             return snapshot
         outcomes = self._outcomes_for() if guarded else None

@@ -9,10 +9,13 @@ evaluation only reads attributes, hashes and compares.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from flagkit._core import rollouts
 from flagkit._core.bucketing import bucketing_key
@@ -38,21 +41,24 @@ from flagkit._core.plan import (
     Split,
 )
 from flagkit._core.snapshot import CompiledFlag, FlagMeta, Resolution, Snapshot, ValueType
-from flagkit._definitions.model import (
-    Condition,
-    Document,
-    Flag,
-    GuardMetric,
-    Rollout,
-    Segment,
-    ServeRollout,
-    ServeVariant,
-)
-from flagkit._definitions.model import Serve as ServeModel
-from flagkit._definitions.validate import value_type_of
+from flagkit._definitions.validate import variants_type
 from flagkit._types import Clock, ContextLike
 
-__all__ = ["compile_document", "compile_flags", "compile_segments"]
+if TYPE_CHECKING:  # the models need pydantic, which the fast load path never loads
+    from flagkit._definitions.model import Document
+
+__all__ = [
+    "FlagCompiler",
+    "compile_document",
+    "compile_flags",
+    "compile_segments",
+    "definition_text",
+    "fingerprint_of",
+]
+
+#: A flag definition: the pydantic model (``_definitions.model.Flag``) or the
+#: C-decoded shape (``_definitions.shapes.Flag``); both have the same fields.
+FlagDefinition = Any
 
 MakeResolution = Callable[[str | None, Reason, str | None], Resolution]
 
@@ -85,22 +91,23 @@ def compile_document(
 
 
 def compile_flags(
-    flags: Mapping[str, Flag],
-    segments: Mapping[str, Segment],
+    flags: Mapping[str, FlagDefinition],
+    segments: Mapping[str, Any],
     *,
     clock: Clock = time.time,
     keep_definitions: bool = True,
 ) -> dict[str, CompiledFlag]:
     """Compile flags (in prerequisite order) against their segments."""
-    return _Compiler(segments, clock, keep_definitions).compile_all(flags)
+    return FlagCompiler(segments, clock, keep_definitions).compile_all(flags)
 
 
-def compile_segments(segments: Mapping[str, Segment]) -> dict[str, Predicate]:
+def compile_segments(segments: Mapping[str, Any]) -> dict[str, Predicate]:
     """Compile segments alone into membership predicates."""
-    return dict(_Compiler(segments, time.time, keep=False).segments)
+    return dict(FlagCompiler(segments, time.time, keep=False).segments)
 
 
-def _metric(metric: GuardMetric) -> Metric:
+def _metric(metric: Any) -> Metric:
+    """Return a guard metric (model or shape) as the plan's ``Metric``."""
     return Metric(
         kind=metric.metric,
         effect=metric.effect,
@@ -110,22 +117,68 @@ def _metric(metric: GuardMetric) -> Metric:
     )
 
 
-class _Compiler:
-    """One compile pass: shares identical operand sets and predicates across flags."""
+def definition_text(definition: Any) -> bytes:
+    """Return a definition (model or shape) as canonical JSON, for change digests."""
+    dump = getattr(definition, "model_dump_json", None)
+    if dump is not None:
+        return dump().encode()  # type: ignore[no-any-return]
+    return msgspec.json.encode(definition)
 
-    def __init__(self, segments: Mapping[str, Segment], clock: Clock, keep: bool) -> None:
+
+def fingerprint_of(text: bytes, segments: Iterable[bytes], prerequisites: Iterable[str]) -> str:
+    """Digest everything a flag's behaviour depends on.
+
+    Its own definition's text, the segments it uses, and its prerequisites'
+    digests: a change to any of them is a change to this flag, so change
+    listeners hear about it.
+    """
+    digest = hashlib.blake2b(text, digest_size=12)
+    for segment in segments:
+        digest.update(segment)
+    for prerequisite in prerequisites:
+        digest.update(prerequisite.encode())
+    return digest.hexdigest()
+
+
+def segments_used(flag: FlagDefinition) -> list[str]:
+    """Return the segment names a flag's rules refer to, in order."""
+    return [
+        str(name)
+        for rule in flag.rules
+        for cond in rule.when
+        if cond.op == "in_segment"
+        for name in cond.operands()
+    ]
+
+
+class FlagCompiler:
+    """One compile pass: shares identical operand sets and predicates across flags.
+
+    ``segment_texts`` are the segments' texts for change digests (by
+    default their canonical JSON).
+    """
+
+    def __init__(
+        self,
+        segments: Mapping[str, Any],
+        clock: Clock,
+        keep: bool,
+        segment_texts: Mapping[str, bytes] | None = None,
+    ) -> None:
         self.clock = clock
         self.keep_definitions = keep
         self.predicates: dict[tuple[Any, ...], Predicate] = {}
         self.operand_sets: dict[tuple[str, ...], frozenset[str]] = {}
         self.segments: dict[str, Predicate] = {}
-        self.segment_json: dict[str, bytes] = {}
+        self.segment_texts: dict[str, bytes] = {}
         # Segment rules cannot refer to segments (validation), so order is free.
         for name, seg in segments.items():
             self.segments[name] = self.segment(seg)
-            self.segment_json[name] = seg.model_dump_json().encode()
+            self.segment_texts[name] = (
+                segment_texts[name] if segment_texts is not None else definition_text(seg)
+            )
 
-    def compile_all(self, flags: Mapping[str, Flag]) -> dict[str, CompiledFlag]:
+    def compile_all(self, flags: Mapping[str, FlagDefinition]) -> dict[str, CompiledFlag]:
         """Compile every flag, each after its prerequisites.
 
         A loop with an explicit stack, not a recursive closure: a closure
@@ -152,7 +205,7 @@ class _Compiler:
                 stack.pop()
         return {key: compiled[key] for key in flags}
 
-    def segment(self, segment: Segment) -> Predicate:
+    def segment(self, segment: Any) -> Predicate:
         get = attribute_getter(segment.by)
         included = match_in(segment.include)
         excluded = match_in(segment.exclude)
@@ -168,7 +221,7 @@ class _Compiler:
 
         return in_segment
 
-    def predicate(self, cond: Condition) -> Predicate:
+    def predicate(self, cond: Any) -> Predicate:
         operands = cond.operands()
         cache_key = (cond.attribute, cond.op, cond.negate, *operands)
         found = self.predicates.get(cache_key)
@@ -177,7 +230,7 @@ class _Compiler:
             self.predicates[cache_key] = found
         return found
 
-    def check(self, cond: Condition) -> Check:
+    def check(self, cond: Any) -> Check:
         """Return the cheapest check that tests a condition."""
         operands = tuple(cond.operands())
         attribute = "" if cond.op == "in_segment" else cond.attribute or "targetingKey"
@@ -206,11 +259,16 @@ class _Compiler:
         return Check(kind, operand, attribute, getter, cond.op, operands, cond.negate, segments)
 
     def flag(
-        self, key: str, flag: Flag, prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]]
+        self,
+        key: str,
+        flag: FlagDefinition,
+        prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
+        *,
+        text: bytes | None = None,
     ) -> CompiledFlag:
+        """Compile one flag whose prerequisites are compiled; ``text`` is its digest's source."""
         variants: dict[str, Any] = dict(flag.variants)
-        types = {value_type_of(v) for v in variants.values()}
-        value_type: ValueType = "float" if types == {"int", "float"} else types.pop()  # type: ignore[assignment]
+        value_type: ValueType = variants_type(variants)  # type: ignore[assignment]
         if value_type == "float":
             variants = {k: float(v) for k, v in variants.items()}
 
@@ -225,39 +283,39 @@ class _Compiler:
             self.plan(key, flag, prerequisites, resolution),
             value_type=value_type,
             variants=variants,
-            meta=FlagMeta(flag.description, flag.kind, flag.owner, flag.expires, tuple(flag.tags)),
+            meta=FlagMeta(
+                flag.description,
+                flag.kind,
+                flag.owner,
+                None if flag.expires is None else dt.date(*flag.expires.timetuple()[:3]),
+                tuple(flag.tags),
+            ),
             track_exposure=(
                 flag.track_exposure
                 if flag.track_exposure is not None
                 else flag.kind == "experiment"
             ),
             definition=flag if self.keep_definitions else None,
-            fingerprint=self.fingerprint(flag, prerequisites),
+            fingerprint=self.fingerprint(flag, prerequisites, text),
         )
 
     def fingerprint(
-        self, flag: Flag, prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]]
+        self,
+        flag: FlagDefinition,
+        prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
+        text: bytes | None = None,
     ) -> str:
-        """Digest everything the flag's behaviour depends on.
-
-        Its own definition, the segments it uses, and its prerequisites'
-        digests: a change to any of them is a change to this flag, so
-        change listeners hear about it.
-        """
-        digest = hashlib.blake2b(flag.model_dump_json().encode(), digest_size=12)
-        for rule in flag.rules:
-            for cond in rule.when:
-                if cond.op == "in_segment":
-                    for name in cond.operands():
-                        digest.update(self.segment_json.get(str(name), b""))
-        for prerequisite, _ in prerequisites:
-            digest.update(prerequisite.fingerprint.encode())
-        return digest.hexdigest()
+        """Digest the flag's text, the segments it uses and its prerequisites' digests."""
+        return fingerprint_of(
+            definition_text(flag) if text is None else text,
+            (self.segment_texts.get(name, b"") for name in segments_used(flag)),
+            (prerequisite.fingerprint for prerequisite, _ in prerequisites),
+        )
 
     def plan(
         self,
         key: str,
-        flag: Flag,
+        flag: FlagDefinition,
         prerequisites: Sequence[tuple[CompiledFlag, frozenset[str]]],
         resolution: MakeResolution,
     ) -> Plan:
@@ -285,13 +343,14 @@ class _Compiler:
             gates = tuple(Gate(pre, allowed, failed) for pre, allowed in prerequisites)
         return Plan(key, default=default, rules=rules, gates=gates, guard=self.guard(flag))
 
-    def guard(self, flag: Flag) -> Guard | None:
+    def guard(self, flag: FlagDefinition) -> Guard | None:
         """Return the guard of the flag's guarded rollout (validation allows one), or None."""
         serves = [*(rule.serve for rule in flag.rules), flag.default]
         for index, serve in enumerate(serves):
-            if not isinstance(serve, ServeRollout) or serve.rollout.guard is None:
+            rollout = None if type(serve) is str else getattr(serve, "rollout", None)
+            if rollout is None or rollout.guard is None:
                 continue
-            rollout, guard = serve.rollout, serve.rollout.guard
+            guard = rollout.guard
             served = dict.fromkeys(rollout.weights)
             for step in rollout.schedule:
                 served.update(dict.fromkeys(step.weights))
@@ -309,19 +368,21 @@ class _Compiler:
     def serve(
         self,
         key: str,
-        serve: ServeModel,
+        serve: Any,
         resolution: MakeResolution,
         reason: Reason,
         rule: str | None,
     ) -> Serve:
-        if isinstance(serve, str | ServeVariant):
-            name = serve if isinstance(serve, str) else serve.variant
-            return resolution(name, reason, rule).outcome
-        assert isinstance(serve, ServeRollout)
-        return self.rollout(key, serve.rollout, resolution, rule)
+        if type(serve) is str:
+            return resolution(serve, reason, rule).outcome
+        # A model is ServeVariant or ServeRollout; a shape has both fields, one set.
+        rollout = getattr(serve, "rollout", None)
+        if rollout is None:
+            return resolution(serve.variant, reason, rule).outcome
+        return self.rollout(key, rollout, resolution, rule)
 
     def rollout(
-        self, key: str, rollout: Rollout, resolution: MakeResolution, rule: str | None
+        self, key: str, rollout: Any, resolution: MakeResolution, rule: str | None
     ) -> Split | Ramp:
         missing = Resolution(
             key,

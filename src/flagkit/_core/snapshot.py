@@ -27,11 +27,13 @@ __all__ = [
     "VALUE_TYPES",
     "CompiledFlag",
     "Evaluator",
+    "EvaluatorTables",
     "FlagMeta",
     "Outcome",
     "Resolution",
     "Snapshot",
     "ValueType",
+    "install_entry",
     "keep_last_good",
 ]
 
@@ -221,6 +223,29 @@ class CompiledFlag:
         return f"CompiledFlag({self.key!r}, {self.value_type}, variants={list(self.variants)})"
 
 
+#: Per value type (``VALUE_TYPES`` order), flag key -> evaluator or constant resolution.
+EvaluatorTables = tuple[dict[str, "Evaluator | Resolution"], ...]
+_INDEX = {name: i for i, name in enumerate(VALUE_TYPES)}
+
+
+def install_entry(tables: EvaluatorTables, flag: CompiledFlag) -> None:
+    """Put ``flag``'s entries in the tables a typed getter reads (``Snapshot``'s rules)."""
+    constant = flag.constant
+    if constant is not None and not constant.has_value:
+        # Served as the caller's default whatever the getter (``served``).
+        for table in tables:
+            table[flag.key] = constant
+        return
+    entry = flag.evaluate if constant is None else constant
+    tables[_INDEX[flag.value_type]][flag.key] = entry
+    if flag.value_type == "int":
+        tables[_INDEX["float"]][flag.key] = entry
+    elif flag.value_type == "float":
+        as_int = integer_view(flag)
+        if as_int is not None:
+            tables[_INDEX["int"]][flag.key] = as_int
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """An immutable, compiled flag set and where it came from.
@@ -233,6 +258,10 @@ class Snapshot:
     are numbers, so int flags are in the float table too, and a float flag
     with an integral variant has an int view in the int table. A flag
     missing from a table serves the caller's default to that getter.
+
+    ``flags`` may compile each flag on first use (``_core.lazy.LazyFlags``,
+    which brings its own tables, holding stubs until then); the answers are
+    the same either way.
     """
 
     flags: Mapping[str, CompiledFlag]
@@ -247,29 +276,22 @@ class Snapshot:
     refused: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     #: Refused flags that serve their last good definition from an earlier snapshot.
     kept: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
-    evaluators: tuple[dict[str, Evaluator | Resolution], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    evaluators: EvaluatorTables = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        tables: dict[str, dict[str, Evaluator | Resolution]] = {name: {} for name in VALUE_TYPES}
-        every = tuple(tables.values())
-        for key, flag in self.flags.items():
-            constant = flag.constant
-            if constant is not None and not constant.has_value:
-                # Served as the caller's default whatever the getter (``served``).
-                for table in every:
-                    table[key] = constant
-                continue
-            entry = flag.evaluate if constant is None else constant
-            tables[flag.value_type][key] = entry
-            if flag.value_type == "int":
-                tables["float"][key] = entry
-            elif flag.value_type == "float":
-                as_int = integer_view(flag)
-                if as_int is not None:
-                    tables["int"][key] = as_int
-        object.__setattr__(self, "evaluators", tuple(tables[name] for name in VALUE_TYPES))
+        tables: EvaluatorTables | None = getattr(self.flags, "evaluator_tables", None)
+        if tables is None:
+            tables = tuple({} for _ in VALUE_TYPES)
+            for flag in self.flags.values():
+                install_entry(tables, flag)
+        object.__setattr__(self, "evaluators", tables)
+
+    def fingerprint(self, key: str) -> str:
+        """Return the change digest of flag ``key`` (equal digests: an unchanged flag)."""
+        lazy = getattr(self.flags, "fingerprint", None)
+        if lazy is not None:
+            return lazy(key)  # type: ignore[no-any-return]
+        return self.flags[key].fingerprint
 
     def get(self, key: str) -> CompiledFlag | None:
         """Return the compiled flag ``key``, or None."""

@@ -4,18 +4,20 @@ Validation reports every problem at once. The whole document is validated in
 one pydantic call (fast, in Rust); only when that fails is each flag and
 segment validated on its own, so that a structural error in one flag does
 not hide a cross-reference error in another. Problems are reported in the
-order their places appear in the file, whichever check found them.
+order their places appear in the file, whichever check found them. (Sources
+try the C-decoded shapes first, ``_sources.native``; this is the path that
+reports every problem, and the one the tools use.)
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from flagkit._definitions import limits
 from flagkit._definitions.model import SERVE_TAGS, Document, Flag, Segment
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
 from flagkit._definitions.validate import check_document
@@ -36,21 +38,9 @@ def load_file(path: PathLike, syntax: Syntax | None = None) -> Document:
 def load_bytes(data: bytes | str, syntax: Syntax, *, source: str | None = None) -> Document:
     """Parse and validate a document's text; raise DefinitionError with every problem.
 
-    JSON goes straight to pydantic's Rust parser, which skips building the
-    intermediate Python objects; only a document that fails is parsed again
-    to report each problem with its location.
+    Always through ``parse_bytes``: it finds repeated keys (which pydantic's
+    own JSON parser would drop silently) and applies the caps (``limits``).
     """
-    if syntax == "json":
-        try:
-            document = Document.model_validate_json(data)
-        except ValidationError:
-            pass
-        else:
-            try:
-                return _checked(document, source)
-            except DefinitionError as exc:  # rare: parse again, only to order the report
-                ordered = in_file_order(exc.problems, json.loads(data))
-                raise DefinitionError(ordered, source) from None
     return validate_document(
         parse_bytes(data, syntax, source=source or "<document>"), source=source
     )
@@ -58,6 +48,7 @@ def load_bytes(data: bytes | str, syntax: Syntax, *, source: str | None = None) 
 
 def validate_document(raw: Any, *, source: str | None = None) -> Document:
     """Validate parsed data as a native document; raise DefinitionError with every problem."""
+    limits.check_document_counts(raw, source=source)
     try:
         document = Document.model_validate(raw)
     except ValidationError:

@@ -8,8 +8,7 @@ these models: ``_compile`` turns them into plain frozen objects.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +20,12 @@ from pydantic import (
     StrictStr,
     Tag,
     WithJsonSchema,
+)
+
+from flagkit._definitions.vocabulary import (
+    OPERATORS,
+    Operator,
+    check_variant_value,
 )
 
 __all__ = [
@@ -42,32 +47,8 @@ __all__ = [
     "ServeRollout",
     "ServeVariant",
     "VariantValue",
+    "check_variant_value",
 ]
-
-Operator = Literal[
-    "equals",
-    "not_equals",
-    "in",
-    "not_in",
-    "contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "semver_eq",
-    "semver_lt",
-    "semver_lte",
-    "semver_gt",
-    "semver_gte",
-    "before",
-    "after",
-    "exists",
-    "in_segment",
-]
-OPERATORS: tuple[str, ...] = get_args(Operator)
 
 
 def _check_scalar(value: Any) -> Any:
@@ -76,50 +57,6 @@ def _check_scalar(value: Any) -> Any:
     if isinstance(value, dt.date):  # an unquoted YAML/TOML date-time
         return value.isoformat()
     raise ValueError("must be a string, number or boolean")
-
-
-#: Bounds on variant values: 64-bit integers, finite floats, objects nested
-#: at most this deep (values are copied for every caller, recursively).
-MAX_VARIANT_DEPTH = 32
-_INT_LIMIT = 2**63
-
-
-def _check_variant_value(value: Any) -> Any:
-    if isinstance(value, str | bool | int | float):
-        _check_number(value)
-        return value
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        _check_json(value)
-        return value
-    raise ValueError("must be a boolean, string, number or JSON object")
-
-
-def _check_number(value: Any) -> None:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int) and not -_INT_LIMIT <= value < _INT_LIMIT:
-        raise ValueError("integers must fit in 64 bits")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("numbers must be finite")
-
-
-def _check_json(value: Any) -> None:
-    """Check a JSON object iteratively: bounded depth, bounded numbers, string keys."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_VARIANT_DEPTH:
-            raise ValueError(f"objects may nest at most {MAX_VARIANT_DEPTH} levels deep")
-        if isinstance(node, dict):
-            if not all(isinstance(k, str) for k in node):
-                raise ValueError("object keys must be strings")
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-        elif isinstance(node, int | float):
-            _check_number(node)
-        elif node is not None and not isinstance(node, str):
-            raise ValueError(f"{type(node).__name__} is not a JSON value")
 
 
 # One validator each instead of a union: a wrong value gets one clear error,
@@ -131,7 +68,7 @@ Scalar = Annotated[
 ]
 VariantValue = Annotated[
     Any,
-    AfterValidator(_check_variant_value),
+    AfterValidator(check_variant_value),
     WithJsonSchema({"type": ["boolean", "string", "number", "object"]}),
 ]
 Key = Annotated[str, Field(min_length=1, max_length=256)]

@@ -8,7 +8,7 @@ not form a cycle. Every problem is collected; nothing stops at the first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -17,19 +17,11 @@ from flagkit._core.bucketing import encodes_as_utf8
 from flagkit._core.safe_regex import UnsafePatternError
 from flagkit._core.semver import parse_version
 from flagkit._core.timeutil import timestamp_of
-from flagkit._definitions.model import (
-    Condition,
-    Flag,
-    Guard,
-    Rollout,
-    Segment,
-    Serve,
-    ServeRollout,
-    ServeVariant,
-)
+from flagkit._definitions.limits import MAX_OPERANDS
+from flagkit._definitions.vocabulary import check_variant_value
 from flagkit._errors import Problem
 
-__all__ = ["check_document", "value_type_of"]
+__all__ = ["DocumentChecker", "check_document", "value_type_of", "variants_type"]
 
 Path = tuple[str | int, ...]
 
@@ -53,8 +45,8 @@ def value_type_of(value: Any) -> str:
 
 
 def check_document(
-    flags: Mapping[str, Flag],
-    segments: Mapping[str, Segment],
+    flags: Mapping[str, Any],
+    segments: Mapping[str, Any],
     *,
     known_flags: Iterable[str] = (),
     known_segments: Iterable[str] = (),
@@ -64,42 +56,124 @@ def check_document(
     ``known_flags`` / ``known_segments`` name entries that exist but failed
     structural validation: references to them are not reported again.
     """
-    problems: list[Problem] = []
-    segment_names = set(segments) | set(known_segments)
-    for name, segment in segments.items():
-        problems += _check_segment(("segments", name), segment)
+    checker = DocumentChecker(segments, known_segments=known_segments)
     for key, flag in flags.items():
-        problems += _check_flag(("flags", key), flag, segment_names)
-    problems += _check_prerequisites(flags, set(flags) | set(known_flags))
-    return problems
+        checker.check_flag(key, flag)
+    return checker.finish(known_flags=known_flags)
 
 
-def _check_segment(path: Path, segment: Segment) -> list[Problem]:
-    problems: list[Problem] = []
+class DocumentChecker:
+    """The cross-checks of one document, a flag at a time, then across flags.
+
+    A load checks each flag as it decodes it (``check_flag``) and drops the
+    definition; only what the checks across flags need is kept: each flag's
+    variant names (a prerequisite names them) and the prerequisites of the
+    flags that have any. ``finish`` then checks prerequisites and cycles.
+    The definitions may be the pydantic models or the C-decoded shapes
+    (``shapes``): the checks read the fields both share.
+    """
+
+    def __init__(self, segments: Mapping[str, Any], *, known_segments: Iterable[str] = ()) -> None:
+        self.problems: list[Problem] = []
+        self.segment_names = set(segments) | set(known_segments)
+        self._variants: dict[str, Collection[str]] = {}
+        self._prerequisites: dict[str, list[Any]] = {}
+        #: The flags with a guarded rollout (found without compiling anything).
+        self.guarded: list[str] = []
+        for name, segment in segments.items():
+            self.problems += _check_segment(("segments", name), segment)
+
+    def check_flag(self, key: str, flag: Any) -> str:
+        """Check one flag, keeping its problems in ``problems``; return its value type.
+
+        The common shape (boolean or string variants, rules of plain string
+        conditions, variant-name serves) is proven fine inline, on the hot
+        path of loading; anything else, or any doubt, gets the full checks.
+        """
+        variants = flag.variants
+        kind = _PLAIN_TYPES.get(frozenset(map(type, variants.values())))
+        plain = kind is not None and key.isascii()
+        if plain and flag.off_variant is not None:
+            plain = flag.off_variant in variants
+        if plain:
+            for rule in flag.rules:
+                serve = rule.serve
+                if type(serve) is not str or serve not in variants:
+                    plain = False
+                    break
+                for cond in rule.when:
+                    values = cond.values
+                    if (
+                        cond.op not in _PLAIN_OPS
+                        or not cond.attribute
+                        or (cond.value is None) == (values is None)
+                        or values == []
+                        or (values is not None and len(values) > MAX_OPERANDS)
+                    ):
+                        plain = False
+                        break
+                if not plain:
+                    break
+            else:
+                serve = flag.default
+                plain = type(serve) is str and serve in variants
+        if not plain:  # a plain flag serves variant names only: no rollout, no guard
+            found = _check_flag(key, flag, self.segment_names)
+            if found:
+                self.problems += found
+            if any(
+                _guard_of(s) is not None for s in (flag.default, *(r.serve for r in flag.rules))
+            ):
+                self.guarded.append(key)
+            if kind is None:
+                kind = variants_type(variants) if not found else "object"
+        self._variants[key] = variants
+        if flag.prerequisites:
+            self._prerequisites[key] = flag.prerequisites
+        return kind or "object"  # (always set above: plain flags have a kind, others got one)
+
+    def finish(self, *, known_flags: Iterable[str] = ()) -> list[Problem]:
+        """Check prerequisites across flags; return every problem found."""
+        if self._prerequisites:
+            self.problems += _check_prerequisites(
+                self._prerequisites, self._variants, set(self._variants) | set(known_flags)
+            )
+        return self.problems
+
+
+def _check_segment(path: Path, segment: Any) -> list[Problem]:
+    problems: list[Problem] = [
+        Problem((*path, field), f"more than {MAX_OPERANDS:,} keys; refused (see Limits)")
+        for field in ("include", "exclude")
+        if len(getattr(segment, field)) > MAX_OPERANDS
+    ]
     for r, rule in enumerate(segment.rules):
         for c, cond in enumerate(rule.when):
             where = (*path, "rules", r, "when", c)
             if cond.op == "in_segment":
                 problems.append(Problem((*where, "op"), "a segment cannot refer to a segment"))
             else:
-                problems += _check_condition(where, cond, set())
+                found = _check_condition(cond, set())
+                problems += [Problem((*where, *field), message) for field, message in found]
     return problems
 
 
-def _check_flag(path: Path, flag: Flag, segment_names: set[str]) -> list[Problem]:
+def _check_flag(key: str, flag: Any, segment_names: set[str]) -> list[Problem]:
+    path: Path = ("flags", key)
     problems: list[Problem] = []
-    if not encodes_as_utf8(str(path[-1])):
+    if not key.isascii() and not encodes_as_utf8(key):
         problems.append(Problem(path, "the flag key is not valid Unicode (a lone surrogate)"))
     variants = flag.variants
-    types = {value_type_of(v) for v in variants.values()}
-    if len(types - {"int", "float"}) + (1 if types & {"int", "float"} else 0) > 1:
-        shown = ", ".join(f"{name}: {value_type_of(v)}" for name, v in variants.items())
-        problems.append(Problem((*path, "variants"), f"variant values differ in type ({shown})"))
+    if _variant_types(variants) is None:
+        problems += _variant_problems(path, variants)
     if flag.off_variant is not None and flag.off_variant not in variants:
         problems.append(_unknown_variant((*path, "off_variant"), flag.off_variant, variants))
     for i, rule in enumerate(flag.rules):
         for c, cond in enumerate(rule.when):
-            problems += _check_condition((*path, "rules", i, "when", c), cond, segment_names)
+            found = _check_condition(cond, segment_names)
+            if found:
+                where = (*path, "rules", i, "when", c)
+                problems += [Problem((*where, *field), message) for field, message in found]
         problems += _check_serve((*path, "rules", i, "serve"), rule.serve, variants)
     problems += _check_serve((*path, "default"), flag.default, variants)
     guarded = [
@@ -108,7 +182,7 @@ def _check_flag(path: Path, flag: Flag, segment_names: set[str]) -> list[Problem
             *(((*path, "rules", i, "serve"), rule.serve) for i, rule in enumerate(flag.rules)),
             ((*path, "default"), flag.default),
         ]
-        if isinstance(serve, ServeRollout) and serve.rollout.guard is not None
+        if _guard_of(serve) is not None
     ]
     problems += [
         Problem((*where, "rollout", "guard"), "a flag may have one guarded rollout")
@@ -117,22 +191,69 @@ def _check_flag(path: Path, flag: Flag, segment_names: set[str]) -> list[Problem
     return problems
 
 
+def _guard_of(serve: Any) -> Any:
+    """Return a serve's rollout guard (model or shape), or None."""
+    rollout = None if type(serve) is str else getattr(serve, "rollout", None)
+    return None if rollout is None else rollout.guard
+
+
+_PLAIN_TYPES = {frozenset({bool}): "bool", frozenset({str}): "str"}
+
+
+def _variant_types(variants: Mapping[str, Any]) -> str | None:
+    """Return the one value type of boolean or string variants, None for anything else."""
+    return _PLAIN_TYPES.get(frozenset(map(type, variants.values())))
+
+
+def variants_type(variants: Mapping[str, Any]) -> str:
+    """Return the value type of a flag's checked variants: bool, str, int, float or object.
+
+    Integers and floats together make a float flag.
+    """
+    kind = _variant_types(variants)
+    if kind is not None:
+        return kind
+    types = {value_type_of(v) for v in variants.values()}
+    return "float" if types == {"int", "float"} else types.pop()
+
+
+def _variant_problems(path: Path, variants: Mapping[str, Any]) -> list[Problem]:
+    """Check variant values (bounded, JSON) and that they share one type."""
+    problems: list[Problem] = []
+    for name, value in variants.items():
+        try:
+            check_variant_value(value)
+        except ValueError as exc:
+            problems.append(Problem((*path, "variants", name), str(exc)))
+    if problems:
+        return problems
+    types = {value_type_of(v) for v in variants.values()}
+    if len(types - {"int", "float"}) + (1 if types & {"int", "float"} else 0) > 1:
+        shown = ", ".join(f"{name}: {value_type_of(v)}" for name, v in variants.items())
+        problems.append(Problem((*path, "variants"), f"variant values differ in type ({shown})"))
+    return problems
+
+
 def _unknown_variant(path: Path, name: str, variants: Mapping[str, Any]) -> Problem:
     return Problem(path, f"unknown variant {name!r} (variants: {', '.join(variants)})")
 
 
-def _check_serve(path: Path, serve: Serve, variants: Mapping[str, Any]) -> list[Problem]:
-    if isinstance(serve, str):
+def _check_serve(path: Path, serve: Any, variants: Mapping[str, Any]) -> list[Problem]:
+    if type(serve) is str:
         return [] if serve in variants else [_unknown_variant(path, serve, variants)]
-    if isinstance(serve, ServeVariant):
-        if serve.variant in variants:
+    # A model is ServeVariant or ServeRollout; a shape (``shapes.ServeObject``) has both fields.
+    variant = getattr(serve, "variant", None)
+    rollout = getattr(serve, "rollout", None)
+    if (variant is None) == (rollout is None):
+        return [Problem(path, "give exactly one of 'variant' or 'rollout'")]
+    if variant is not None:
+        if variant in variants:
             return []
-        return [_unknown_variant((*path, "variant"), serve.variant, variants)]
-    assert isinstance(serve, ServeRollout)
-    return _check_rollout((*path, "rollout"), serve.rollout, variants)
+        return [_unknown_variant((*path, "variant"), variant, variants)]
+    return _check_rollout((*path, "rollout"), rollout, variants)
 
 
-def _check_rollout(path: Path, rollout: Rollout, variants: Mapping[str, Any]) -> list[Problem]:
+def _check_rollout(path: Path, rollout: Any, variants: Mapping[str, Any]) -> list[Problem]:
     problems = _check_weights((*path, "weights"), rollout.weights, variants)
     if not rollout.by:
         problems.append(Problem((*path, "by"), "the bucketing attribute must not be empty"))
@@ -157,7 +278,7 @@ def _check_rollout(path: Path, rollout: Rollout, variants: Mapping[str, Any]) ->
 
 
 def _check_guard(
-    path: Path, guard: Guard, rollout: Rollout, variants: Mapping[str, Any]
+    path: Path, guard: Any, rollout: Any, variants: Mapping[str, Any]
 ) -> list[Problem]:
     """Check a guard: a control in the rollout, something to compare, coherent metrics."""
     problems: list[Problem] = []
@@ -203,33 +324,43 @@ def _check_weights(
     return problems
 
 
-def _check_condition(path: Path, cond: Condition, segment_names: set[str]) -> list[Problem]:
-    problems: list[Problem] = []
+#: Operators whose operands need no check beyond their shape.
+_PLAIN_OPS = frozenset({"equals", "not_equals", "in", "not_in", "contains"})
+
+
+def _check_condition(cond: Any, segment_names: set[str]) -> list[tuple[tuple[str, ...], str]]:
+    """Return a condition's problems as (field, message) pairs (usually none)."""
     op = cond.op
+    value, values = cond.value, cond.values
+    many = values is not None and len(values) > MAX_OPERANDS
+    plain = op in _PLAIN_OPS and cond.attribute and (value is None) != (values is None)
+    if plain and values != [] and not many:
+        return []
+    problems: list[tuple[tuple[str, ...], str]] = []
+    if many:
+        return [(("values",), f"more than {MAX_OPERANDS:,} operands; refused (see Limits)")]
     operands = cond.operands()
-    if cond.value is not None and cond.values is not None:
-        problems.append(Problem(path, "give either 'value' or 'values', not both"))
+    if value is not None and values is not None:
+        problems.append(((), "give either 'value' or 'values', not both"))
     if op == "in_segment":
         if not operands:
-            problems.append(Problem((*path, "values"), "in_segment needs segment names"))
+            problems.append((("values",), "in_segment needs segment names"))
         for name in operands:
             if name not in segment_names:
                 known = ", ".join(sorted(segment_names)) or "none"
-                problems.append(
-                    Problem((*path, "values"), f"unknown segment {name!r} (segments: {known})")
-                )
+                problems.append((("values",), f"unknown segment {name!r} (segments: {known})"))
         return problems
     if cond.attribute is None or not cond.attribute:
-        problems.append(Problem((*path, "attribute"), f"{op} needs an attribute"))
+        problems.append((("attribute",), f"{op} needs an attribute"))
     if op == "exists":
         return problems
-    field = "values" if cond.values is not None else "value"
+    field = "values" if values is not None else "value"
     if not operands:
-        problems.append(Problem((*path, field), f"{op} needs a 'value' or 'values'"))
+        problems.append(((field,), f"{op} needs a 'value' or 'values'"))
     for operand in operands:
         problem = _check_operand(op, operand)
         if problem:
-            problems.append(Problem((*path, field), problem))
+            problems.append(((field,), problem))
     return problems
 
 
@@ -252,43 +383,56 @@ def _check_operand(op: str, operand: Any) -> str | None:
     return None
 
 
-def _check_prerequisites(flags: Mapping[str, Flag], known: set[str]) -> list[Problem]:
+def _check_prerequisites(
+    prerequisites: Mapping[str, list[Any]],
+    variants: Mapping[str, Collection[str]],
+    known: set[str],
+) -> list[Problem]:
     problems: list[Problem] = []
-    for key, flag in flags.items():
-        for i, pre in enumerate(flag.prerequisites):
+    for key, listed in prerequisites.items():
+        for i, pre in enumerate(listed):
             path: Path = ("flags", key, "prerequisites", i)
             if pre.flag not in known:
                 problems.append(Problem((*path, "flag"), f"unknown flag {pre.flag!r}"))
                 continue
-            target = flags.get(pre.flag)
+            target = variants.get(pre.flag)
             if target is None:
                 continue
             for name in pre.variants:
-                if name not in target.variants:
+                if name not in target:
                     problems.append(
                         Problem(
                             (*path, "variants"),
                             f"flag {pre.flag!r} has no variant {name!r} "
-                            f"(variants: {', '.join(target.variants)})",
+                            f"(variants: {', '.join(target)})",
                         )
                     )
-    problems += _find_cycles(flags)
+    problems += _find_cycles(prerequisites, variants)
     return problems
 
 
-def _find_cycles(flags: Mapping[str, Flag]) -> list[Problem]:
-    """Report each prerequisite cycle once, at the flag that closes it."""
+def _find_cycles(
+    prerequisites: Mapping[str, list[Any]], flags: Mapping[str, object]
+) -> list[Problem]:
+    """Report each prerequisite cycle once, at the flag that closes it.
+
+    Only flags with prerequisites can be on a cycle, so only they are walked.
+    """
+
+    def deps(key: str) -> list[str]:
+        return [p.flag for p in prerequisites.get(key, ()) if p.flag in flags]
+
     problems: list[Problem] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: done
-    for root in flags:
+    for root in prerequisites:
         if state.get(root):
             continue
-        stack: list[tuple[str, Iterator[str]]] = [(root, iter(_deps(flags, root)))]
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(deps(root)))]
         path = [root]
         state[root] = 1
         while stack:
-            node, deps = stack[-1]
-            nxt = next(deps, None)
+            node, pending = stack[-1]
+            nxt = next(pending, None)
             if nxt is None:
                 state[node] = 2
                 stack.pop()
@@ -305,10 +449,5 @@ def _find_cycles(flags: Mapping[str, Flag]) -> list[Problem]:
             elif not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)
-                stack.append((nxt, iter(_deps(flags, nxt))))
+                stack.append((nxt, iter(deps(nxt))))
     return problems
-
-
-def _deps(flags: Mapping[str, Flag], key: str) -> list[str]:
-    flag = flags.get(key)
-    return [] if flag is None else [p.flag for p in flag.prerequisites if p.flag in flags]

@@ -21,6 +21,8 @@ import re
 import tempfile
 import time
 
+from flagkit._definitions.parse import read_regular_file
+
 __all__ = ["STALE_TEMP_AGE", "read_cache", "remove_stale_temp_files", "write_cache"]
 
 logger = logging.getLogger("flagkit")
@@ -36,17 +38,14 @@ _OLD_TEMP_NAME = re.compile(r"\.flagkit-[a-z0-9_]{8}\.tmp")
 def read_cache(path: str, *, max_bytes: int) -> bytes | None:
     """Return the cached document's bytes, or None (with a warning) when unusable."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        # A regular file only, opened non-blocking: a FIFO or a device at the
+        # cache path must not block the source's constructor.
+        return read_regular_file(path, max_bytes)
     except FileNotFoundError:
         return None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         logger.warning("flagkit: cache %s is unreadable, ignoring it: %s", path, exc)
         return None
-    if len(data) > max_bytes:
-        logger.warning("flagkit: cache %s is larger than %d bytes, ignoring it", path, max_bytes)
-        return None
-    return data
 
 
 def write_cache(path: str, data: bytes) -> None:

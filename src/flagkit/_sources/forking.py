@@ -16,6 +16,8 @@ import threading
 import weakref
 from typing import Protocol
 
+from flagkit._sources import gc as gc_pause
+
 __all__ = ["Rearmable", "register"]
 
 logger = logging.getLogger("flagkit")
@@ -51,3 +53,13 @@ def _after_fork_in_child() -> None:
             obj.after_fork_in_child()
         except Exception:  # a child must start even if one object cannot re-arm
             logger.exception("flagkit: re-arming %r after fork failed", obj)
+
+
+def _restore_collector_in_child() -> None:
+    gc_pause.after_fork_in_child()
+
+
+# Registered at import, not on first ``register``: a child must get its
+# collector back even when no client or source registered anything.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_restore_collector_in_child)

@@ -1,9 +1,11 @@
 """From a document's bytes or data to a live snapshot, in one pass.
 
-Sources and the client call these: parse, validate and compile happen with
-the garbage collector paused once, around the whole pass, and the pydantic
-document is dropped before it resumes, so the collector never has to walk
-the definitions (see ``gc``).
+Sources and the client call these. A native document takes the fast path
+first (``native``: decoded in C, checked a flag at a time, compiled on
+first use); only a document it refuses goes through the pydantic models,
+which accept it, isolate its broken flags, or report every problem at once.
+Tools that need the models themselves (``keep_definitions=True``) always
+take that path. Only a ``FlagkitError`` leaves a load (``_translated``).
 
 pydantic (the models, the loader) and the compiler are imported on the
 first load, not with this module: ``import flagkit`` stays cheap, and a
@@ -15,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.parse import parse_bytes, read_bytes, syntax_of
-from flagkit._errors import DefinitionError, SourceError
+from flagkit._errors import DefinitionError, FlagkitError, SourceError
 from flagkit._sources.gc import gc_paused
 from flagkit._types import (
     DOCUMENT_FORMATS,
@@ -83,44 +87,40 @@ def snapshot_from_bytes(
     """
     check_document_format(format)
     revision = hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
-    with gc_paused():
-        if format == "native":
-            from flagkit._definitions.load import load_bytes  # pydantic: on first load
+    with _translated(origin):
+        if format == "native" and syntax == "json" and not keep_definitions:
+            from flagkit._sources import native  # the shapes and pydantic: on first load
 
-            # JSON goes straight to pydantic's Rust parser (see load_bytes).
-            try:
-                document = load_bytes(data, syntax, source=origin)
-            except DefinitionError as exc:
-                if not isolate:
-                    raise
-                from flagkit._sources.isolate import isolated_native
-
-                return isolated_native(
-                    parse_bytes(data, syntax, source=origin),
-                    exc,
-                    origin=origin,
-                    revision=revision,
-                    clock=clock or time.time,
-                    keep_definitions=keep_definitions,
-                )
-            return _compiled(
-                document,
-                origin=origin,
-                revision=revision,
-                clock=clock,
-                keep_definitions=keep_definitions,
+            fast = native.snapshot_from_json(
+                data, origin=origin, revision=revision, clock=clock or time.time
             )
+            if fast is not None:
+                return fast
         raw = parse_bytes(data, syntax, source=origin)
-    return _snapshot_from_raw(
-        raw,
-        format=format,
-        origin=origin,
-        revision=revision,
-        clock=clock,
-        keep_definitions=keep_definitions,
-        isolate=isolate,
-        flagd_hashing=flagd_hashing,
-    )
+        return _snapshot_from_raw(
+            raw,
+            format=format,
+            origin=origin,
+            revision=revision,
+            clock=clock,
+            keep_definitions=keep_definitions,
+            isolate=isolate,
+            flagd_hashing=flagd_hashing,
+            fast_tried=format == "native" and syntax == "json",
+        )
+
+
+@contextmanager
+def _translated(origin: str) -> Iterator[None]:
+    """Let only FlagkitError out of a load: a hostile document must not crash a source."""
+    try:
+        yield
+    except FlagkitError:
+        raise
+    except RecursionError as exc:
+        raise SourceError(f"{origin}: cannot load: nested too deeply") from exc
+    except Exception as exc:
+        raise SourceError(f"{origin}: cannot load: {type(exc).__name__}: {exc}") from exc
 
 
 def _snapshot_from_raw(
@@ -133,7 +133,16 @@ def _snapshot_from_raw(
     keep_definitions: bool,
     isolate: bool,
     flagd_hashing: FlagdHashing,
+    fast_tried: bool = False,
 ) -> Snapshot:
+    if format == "native" and not keep_definitions and not fast_tried:
+        from flagkit._sources import native  # the shapes and pydantic: on first load
+
+        fast = native.snapshot_from_parsed(
+            raw, origin=origin, revision=revision, clock=clock or time.time
+        )
+        if fast is not None:
+            return fast
     with gc_paused():
         if format in ("unleash", "auto"):
             # Imported here: a foreign compiler is only loaded by those who use it.
@@ -238,13 +247,15 @@ def snapshot_from_data(
     flagd_hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Validate and compile a document already parsed into Python data."""
-    return _snapshot_from_raw(
-        data,
-        format=check_document_format(format),
-        origin=origin,
-        revision="",
-        clock=clock,
-        keep_definitions=keep_definitions,
-        isolate=isolate,
-        flagd_hashing=flagd_hashing,
-    )
+    check_document_format(format)
+    with _translated(origin):
+        return _snapshot_from_raw(
+            data,
+            format=format,
+            origin=origin,
+            revision="",
+            clock=clock,
+            keep_definitions=keep_definitions,
+            isolate=isolate,
+            flagd_hashing=flagd_hashing,
+        )
