@@ -16,7 +16,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DefinitionError", "EvaluationError", "FlagkitError", "Problem", "SourceError", "dotted"]
+__all__ = [
+    "DefinitionError",
+    "EvaluationError",
+    "FlagkitError",
+    "Problem",
+    "SourceError",
+    "describe",
+    "dotted",
+]
+
+
+def describe(exc: BaseException) -> str:
+    """Return ``Type: message`` for an exception, even one whose ``__str__`` raises."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:
+        return f"{type(exc).__name__}: (unprintable)"
 
 
 def dotted(path: Iterable[str | int]) -> str:

@@ -194,11 +194,27 @@ def test_number_targeting_result_names_a_variant() -> None:
     assert expected == actual
 
 
+class _EmailRaises(dict[str, Any]):
+    """A context whose ``email`` cannot be read."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "email":
+            raise RuntimeError("no email today")
+        return super().get(key, default)
+
+
 def test_runtime_failure_is_general_error() -> None:
-    """A rule failing at runtime is ERROR / GENERAL with the caller's default."""
-    actual = resolve("color", {"tier": "broken", "email": "\ud800"}, expected="string")
+    """A rule failing at runtime is ERROR / GENERAL with the caller's default, named."""
+    actual = CLIENT.get_str_details("color", "DEFAULT", _EmailRaises(tier="broken"))
     expected = ("DEFAULT", None, "ERROR", "GENERAL")
-    assert expected == (actual.value, actual.variant, actual.reason, actual.error_code)
+    assert expected == (actual.value, actual.variant, actual.reason.value, actual.error_code)
+    assert "RuntimeError: no email today" in (actual.error_message or "")
+
+
+def test_unencodable_bucketing_value_is_missing() -> None:
+    """A bucketing value UTF-8 cannot encode (a lone surrogate) is null: the default variant."""
+    expected = Resolved("#FF0000", "red", "DEFAULT")
+    assert expected == resolve("color", {"tier": "broken", "email": "\ud800"}, expected="string")
 
 
 @pytest.mark.parametrize(

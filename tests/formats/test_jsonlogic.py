@@ -563,10 +563,16 @@ def test_runtime_failure_is_a_value() -> None:
     assert expected == rule(Hostile())
 
 
-def test_unencodable_bucketing_value_is_a_failure() -> None:
-    """A string murmur3 cannot encode (a lone surrogate) fails softly."""
+def test_unencodable_bucketing_value_is_null() -> None:
+    """Text UTF-8 cannot encode (a lone surrogate) has no bucket: null, as a missing value."""
     rule = compile_logic({"fractional": [{"var": "k"}, ["a", 1]]}, flag_key="f")
-    assert isinstance(rule({"k": "\ud800"}), EvaluationFailure)
+    unsalted = compile_logic({"fractional": [["a", 1]]}, flag_key="f\udfff")
+    assert [None, "a", None, None] == [
+        rule({"k": "\ud800"}),
+        rule({"k": "x"}),
+        unsalted({"targetingKey": "x"}),
+        compile_logic({"fractional": [["a", 1]]}, flag_key="f")({"targetingKey": "\ud800"}),
+    ]
 
 
 def test_constant_rules_are_folded() -> None:

@@ -27,6 +27,7 @@ from flagkit._core.conditions import (
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Check, CheckKind, Gate, Plan, Ramp, Rule, Serve, Split
 from flagkit._core.snapshot import CompiledFlag, FlagMeta, Resolution, Snapshot, ValueType
+from flagkit._core.values import plain
 from flagkit._definitions.model import (
     Condition,
     Document,
@@ -137,7 +138,7 @@ class _Compiler:
         rules = tuple(all_of([self.predicate(c) for c in rule.when]) for rule in segment.rules)
 
         def in_segment(ctx: ContextLike) -> bool:
-            key = get(ctx)
+            key = plain(get(ctx))  # tested by what it is made of, as conditions are
             if excluded(key):
                 return False
             if included(key):

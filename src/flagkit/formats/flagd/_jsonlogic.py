@@ -29,7 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from flagkit._errors import Problem
+from flagkit._core.values import PLAIN_TYPES, plain
+from flagkit._errors import Problem, describe
 from flagkit._types import Clock
 from flagkit.formats._problems import Path, definition_error
 from flagkit.formats.flagd._jsvalues import (
@@ -112,7 +113,7 @@ class CompiledLogic:
                 }
             return self._node(data)
         except Exception as exc:  # evaluation never raises (DESIGN invariant 1)
-            return EvaluationFailure(f"{type(exc).__name__}: {exc}")
+            return EvaluationFailure(describe(exc))
 
 
 def compile_logic(
@@ -267,6 +268,7 @@ def _comparison(*, or_equal: bool, flipped: bool) -> _Builder:
 
 
 def _js_in(needle: Any, haystack: Any) -> bool:
+    needle, haystack = plain(needle), plain(haystack)
     if isinstance(haystack, str):
         return js_string(needle) in haystack
     if is_array(haystack):
@@ -285,7 +287,7 @@ def _build_in(_c: _Compiler, args: list[_Compiled]) -> _Compiled:
         # against strings only ever holds for a string, so one set lookup does.
         members = frozenset(haystack.value)
         needle = _as_node(args[0])
-        return lambda d: isinstance(value := needle(d), str) and value in members
+        return lambda d: type(value := plain(needle(d))) is str and value in members
     return _binary(_js_in)(_c, args)
 
 
@@ -531,7 +533,10 @@ class _Compiler:
         if isinstance(key, str) and key and "." not in key:
             # The common case, {"var": "email"}: one dictionary read.
             def var_simple(data: Any) -> Any:
-                value = data.get(key) if isinstance(data, Mapping) else lookup(data, key, None)
+                if not isinstance(data, Mapping):
+                    value = lookup(data, key, None)
+                elif type(value := data.get(key)) not in PLAIN_TYPES:
+                    value = plain(value)  # as ``lookup`` does: see its docstring
                 return default(data) if value is None else value
 
             return var_simple
@@ -578,7 +583,7 @@ class _Compiler:
                 rest = static_values if static else [node(data) for node in spec_nodes]
                 parsed = parse_buckets([value, *rest])
                 value = None
-            elif value is not None and not isinstance(value, str):
+            elif value is not None and not issubclass(type(value), str):
                 return None  # a non-string bucketing value: flagd returns null
             elif static:
                 parsed = fixed
@@ -587,10 +592,10 @@ class _Compiler:
             if parsed is None:
                 return None
             if value is not None:
+                # A string UTF-8 cannot encode has no bucket: null, like a non-string.
                 return pick_bucket("", value, *parsed)
             targeting_key = data.get("targetingKey") if isinstance(data, Mapping) else None
-            if not isinstance(targeting_key, str):
-                return None  # no bucketing value and no targeting key: null
+            # No bucketing value and no (encodable) string targeting key: null.
             return pick_bucket(salt, targeting_key, *parsed)
 
         return fractional

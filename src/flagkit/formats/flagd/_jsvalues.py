@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from flagkit._core.values import plain
+
 __all__ = [
     "MAX_EXACT_INTEGER",
     "NAN",
@@ -81,6 +83,7 @@ def number_string(value: float) -> str:
 
 def js_string(value: Any) -> str:
     """Return JavaScript's ``String(value)`` for a JSON-like value."""
+    value = plain(value)
     if isinstance(value, str):
         return value
     if value is None:
@@ -101,9 +104,11 @@ def js_string(value: Any) -> str:
     return str(value)
 
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only, as JavaScript reads numbers: Python's \d (and float(),
+# int()) would also accept other scripts' digits ("\u0661" is not 1 in JS).
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _RADIX = re.compile(r"0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+")
-_FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+_FLOAT_PREFIX = re.compile(r"[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)", re.ASCII)
 NAN = float("nan")
 
 
@@ -115,6 +120,7 @@ def to_primitive(value: Any) -> Any:
 
 def js_number(value: Any) -> float | int:
     """Return JavaScript's ``Number(value)``; integers stay Python ints."""
+    value = plain(value)
     if value is None or value is False:
         return 0
     if value is True:
@@ -163,6 +169,7 @@ def to_integer(value: Any) -> int:
 
 def loose_equals(left: Any, right: Any) -> bool:
     """Return JavaScript's ``left == right`` for JSON-like values."""
+    left, right = plain(left), plain(right)
     if left is None or right is None:
         return left is None and right is None
     left_object = is_array(left) or isinstance(left, Mapping)
@@ -176,7 +183,12 @@ def loose_equals(left: Any, right: Any) -> bool:
 
 
 def strict_equals(left: Any, right: Any) -> bool:
-    """Return JavaScript's ``left === right`` for JSON-like values."""
+    """Return JavaScript's ``left === right`` for JSON-like values.
+
+    Both sides are read as plain values first, so a subclass whose ``__eq__``
+    always answers True equals only what its value equals.
+    """
+    left, right = plain(left), plain(right)
     if isinstance(left, bool) or isinstance(right, bool):
         return left is right
     if is_number(left) and is_number(right):
@@ -189,7 +201,7 @@ def strict_equals(left: Any, right: Any) -> bool:
 
 
 def js_less(left: Any, right: Any, *, or_equal: bool) -> bool:
-    left, right = to_primitive(left), to_primitive(right)
+    left, right = to_primitive(plain(left)), to_primitive(plain(right))
     if isinstance(left, str) and isinstance(right, str):
         return left <= right if or_equal else left < right
     x, y = js_number(left), js_number(right)
@@ -221,15 +233,20 @@ def js_subtract(left: Any, right: Any) -> float | int:
 
 
 def lookup(data: Any, path: Any, default: Any) -> Any:
-    """Resolve a ``var`` path (dotted string or number) against ``data``."""
+    """Resolve a ``var`` path (dotted string or number) against ``data``.
+
+    What it finds is returned as a plain value (``values.plain``): context
+    data enters a rule here, so no operator ever sees a subclass's own
+    methods (a ``__eq__`` that always answers True, a lying ``__len__``).
+    """
     if path is None or path == "" or (is_array(path) and not path):
-        return data
+        return plain(data)
     current = data
     for part in js_string(path).split("."):
         if isinstance(current, Mapping):
-            current = current.get(part)
-        elif is_array(current) and part.isdigit() and int(part) < len(current):
-            current = current[int(part)]
+            current = plain(current.get(part))
+        elif is_array(current) and part.isascii() and part.isdigit() and int(part) < len(current):
+            current = plain(current[int(part)])
         else:
             return default
         if current is None:

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeAlias
 
 from flagkit._core import rollouts
-from flagkit._core.bucketing import bucket_of
+from flagkit._core.bucketing import bucket_or_none, string_key
 from flagkit._core.semver import Version, parse_version
+from flagkit._core.values import plain
 from flagkit.formats.flagd._jsvalues import is_array, is_number
 
 __all__ = [
@@ -48,8 +49,13 @@ ends_with = _string_test(str.endswith)
 
 
 def _parse_semver(text: Any) -> Version | None:
-    """Parse a version the core's way: ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``."""
-    return _parse_version_cached(text) if isinstance(text, str) else None
+    """Parse a version the core's way: ``[v]MAJOR[.MINOR[.PATCH]][-PRE][+BUILD]``.
+
+    Only an exact string reaches the cache: a str subclass's own ``__hash__``
+    and ``__eq__`` could otherwise pick another string's entry.
+    """
+    text = plain(text)
+    return _parse_version_cached(text) if type(text) is str else None
 
 
 #: Version strings are few per application (one per release), so a small
@@ -113,12 +119,17 @@ def parse_buckets(specs: Sequence[Any]) -> tuple[tuple[Bucket, ...], int] | None
     return tuple(buckets), total
 
 
-def pick_bucket(salt: str, value: str, buckets: tuple[Bucket, ...], total: int) -> Any:
-    """Return the variant of the bucket ``value`` falls in (fractional v2).
+def pick_bucket(salt: str, value: Any, buckets: tuple[Bucket, ...], total: int) -> Any:
+    """Return the variant of the bucket ``value`` falls in (fractional v2), or None.
 
     ``(murmur3_32(salt + value) * total) >> 32``, then the first bucket whose
     running weight sum exceeds it: the core's ``bucket_of`` and rollout
-    bounds. Text UTF-8 cannot encode raises ValueError (reported as a
-    runtime failure by the compiled rule).
+    bounds. A value with no bucketing key (not a string, or text UTF-8
+    cannot encode, in the value or the salt) is null, as flagd answers for
+    a missing bucketing value.
     """
-    return rollouts.pick(rollouts.cumulative(buckets), bucket_of(salt, value, total))
+    key = string_key(value)
+    bucket = None if key is None else bucket_or_none(salt, key, total)
+    if bucket is None:
+        return None
+    return rollouts.pick(rollouts.cumulative(buckets), bucket)
