@@ -45,6 +45,7 @@ from openfeature.provider import AbstractProvider, Metadata
 from flagkit._client.changes import ChangeEvent
 from flagkit._client.client import Client
 from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._errors import describe
 from flagkit._types import DocumentFormat
 
 __all__ = ["FlagkitProvider"]
@@ -65,10 +66,16 @@ _ERROR_CODES: dict[ErrorCode, OpenFeatureErrorCode] = {
 
 
 def _context_of(evaluation_context: EvaluationContext | None) -> dict[str, Any]:
-    """Map OpenFeature's context onto flagkit's: attributes plus ``targetingKey``."""
+    """Map OpenFeature's context onto flagkit's: attributes plus ``targetingKey``.
+
+    Raises whatever reading the attributes raises (the caller reports it).
+    """
     if evaluation_context is None:
         return {}
-    context = dict(evaluation_context.attributes)
+    attributes = evaluation_context.attributes
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"attributes are not a mapping but a {type(attributes).__name__}")
+    context = dict(attributes)
     if evaluation_context.targeting_key is not None:
         context["targetingKey"] = evaluation_context.targeting_key
     return context
@@ -183,6 +190,30 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
             self._translated[key] = (details, result)
         return result
 
+    def _resolve(
+        self,
+        getter: str,
+        flag_key: str,
+        default_value: Any,
+        evaluation_context: EvaluationContext | None,
+        *,
+        reusable: bool = True,
+    ) -> FlagResolutionDetails[Any]:
+        """Evaluate through the client's details getter; never raise (OpenFeature's rule).
+
+        A context whose attributes cannot be read is INVALID_CONTEXT; anything
+        else that goes wrong is GENERAL, naming the exception, with the default.
+        """
+        try:
+            context = _context_of(evaluation_context)
+        except Exception as exc:
+            return _failure(default_value, OpenFeatureErrorCode.INVALID_CONTEXT, describe(exc))
+        try:
+            details = getattr(self.client, getter)(flag_key, default_value, context)
+            return self._resolution(details, reusable=reusable)
+        except Exception as exc:  # the client never raises; translating must not either
+            return _failure(default_value, OpenFeatureErrorCode.GENERAL, describe(exc))
+
     def resolve_boolean_details(
         self,
         flag_key: str,
@@ -190,8 +221,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[bool]:
         """Resolve a boolean flag."""
-        context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_bool_details(flag_key, default_value, context))
+        return self._resolve("get_bool_details", flag_key, default_value, evaluation_context)
 
     def resolve_string_details(
         self,
@@ -200,8 +230,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[str]:
         """Resolve a string flag."""
-        context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_str_details(flag_key, default_value, context))
+        return self._resolve("get_str_details", flag_key, default_value, evaluation_context)
 
     def resolve_integer_details(
         self,
@@ -210,8 +239,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[int]:
         """Resolve an integer flag."""
-        context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_int_details(flag_key, default_value, context))
+        return self._resolve("get_int_details", flag_key, default_value, evaluation_context)
 
     def resolve_float_details(
         self,
@@ -220,10 +248,10 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[float]:
         """Resolve a float flag (integer flags widen to float)."""
-        context = _context_of(evaluation_context)
         # Float and object details are fresh copies on every call: not worth caching.
-        details = self.client.get_float_details(flag_key, default_value, context)
-        return self._resolution(details, reusable=False)
+        return self._resolve(
+            "get_float_details", flag_key, default_value, evaluation_context, reusable=False
+        )
 
     def resolve_object_details(
         self,
@@ -232,6 +260,17 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[Sequence[FlagValueType] | Mapping[str, FlagValueType]]:
         """Resolve an object flag."""
-        context = _context_of(evaluation_context)
-        details = self.client.get_object_details(flag_key, default_value, context)
-        return self._resolution(details, reusable=False)
+        return self._resolve(
+            "get_object_details", flag_key, default_value, evaluation_context, reusable=False
+        )
+
+
+def _failure(
+    default_value: Any, code: OpenFeatureErrorCode, message: str
+) -> FlagResolutionDetails[Any]:
+    return FlagResolutionDetails(
+        value=default_value,
+        error_code=code,
+        error_message=message,
+        reason=OpenFeatureReason.ERROR,
+    )

@@ -9,6 +9,7 @@ import pytest
 
 import flagkit
 from flagkit import ErrorCode, ExposureEvent, Reason
+from tests.hostile import Liar, PosingAsDict, torture
 
 BOOL = {"on": True, "off": False}
 EXPERIMENT = {"flags": {"exp": {"kind": "experiment", "variants": BOOL, "default": "on"}}}
@@ -188,8 +189,8 @@ class ClassRaises(dict[str, Any]):
         raise RuntimeError("no class for you")
 
 
-HOSTILE_KEYS = [None, 42, ["f"], UnhashableName("f")]
-HOSTILE_KEY_IDS = ["none", "int", "list", "raising-hash"]
+HOSTILE_KEYS = [None, 42, ["f"], b"f"]
+HOSTILE_KEY_IDS = ["none", "int", "list", "bytes"]
 SERVES_ON = {"flags": {"f": {"variants": BOOL, "default": "on"}}}
 
 
@@ -208,25 +209,45 @@ def _observed() -> flagkit.Client:
 @pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
 @pytest.mark.parametrize("key", HOSTILE_KEYS, ids=HOSTILE_KEY_IDS)
 def test_a_hostile_flag_key_returns_the_default(make: Any, key: Any) -> None:
-    """None, an int, a list or a str whose hash raises: the default, never an exception."""
+    """None, an int, a list or bytes: the default and FLAG_NOT_FOUND, never an exception."""
     client = make()
     details = client.get_bool_details(key, False)
-    assert (False, False, Reason.ERROR) == (
+    assert (False, False, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND) == (
         client.get_bool(key, False),
         details.value,
         details.reason,
+        details.error_code,
     )
+    assert f"<{type(key).__name__}>" == details.flag_key
 
 
 @pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
-def test_a_context_whose_class_raises_returns_the_default(make: Any) -> None:
-    """A context object whose __class__ property raises: the default, never an exception."""
+def test_a_str_subclass_key_is_read_by_its_value(make: Any) -> None:
+    """A str subclass key finds the flag its value names, whatever its hash or eq do."""
+    client = make()
+    keys = [UnhashableName("f"), Liar("f"), torture(str, "raise", "f"), torture(str, "lie", "f")]
+    assert [True] * 4 == [client.get_bool(key, False) for key in keys]
+    details = [client.get_bool_details(key, False) for key in keys]
+    assert [("f", True, Reason.STATIC)] * 4 == [(d.flag_key, d.value, d.reason) for d in details]
+    assert all(type(d.flag_key) is str for d in details)
+
+
+@pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
+def test_a_context_whose_class_raises_is_read_as_what_it_is(make: Any) -> None:
+    """A dict whose __class__ property raises is still a dict: ``type()`` is what counts."""
     client = make()
     hostile = ClassRaises(targetingKey="u1")
     details = client.get_bool_details("f", False, hostile)
-    assert (False, False, Reason.ERROR) == (
+    assert (True, True, Reason.STATIC) == (
         client.get_bool("f", False, hostile),
         details.value,
         details.reason,
+    )
+    posing = PosingAsDict()  # not a mapping, though its __class__ says dict
+    details = client.get_bool_details("f", False, posing)  # type: ignore[arg-type]
+    assert (False, False, ErrorCode.INVALID_CONTEXT) == (
+        client.get_bool("f", False, posing),  # type: ignore[arg-type]
+        details.value,
+        details.error_code,
     )
     assert True is client.get_bool("f", False)  # and the client still works

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from flagkit._client import overrides
 from flagkit._client.changes import ChangeEvent, diff_snapshots
-from flagkit._client.context import current_context, merge_contexts
-from flagkit._client.counters import Counters, CountKey
+from flagkit._client.context import UnusableContext, current_context, merge_contexts
+from flagkit._client.counters import Counters, CountKey, label_of
 from flagkit._client.decorators import ContextFactory, dispatch, feature
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._client.getters import Getters
 from flagkit._client.hooks import Hook
-from flagkit._client.observed import error_details, evaluate, label_of
+from flagkit._client.observed import error_details, evaluate
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._core.details import Details, ErrorCode
 from flagkit._core.snapshot import EMPTY, Snapshot
@@ -274,23 +274,29 @@ class Client(Getters):
         snapshot, even during a reload.
         """
         snapshot = self._snapshot
+        # Keys as exact strings (a foreign document held in memory may have
+        # str subclasses as keys); evaluate() itself never raises.
         return {
-            key: evaluate(
+            label_of(key): evaluate(
                 self, key, None, context, None, details=True, snapshot=snapshot, record=False
             )
             for key in snapshot.flags
         }
 
-    def _context_for(self, context: ContextLike | None) -> Mapping[str, Any] | None:
+    def _context_for(
+        self, context: ContextLike | None
+    ) -> tuple[Mapping[str, Any] | None, str | None]:
         """Return the effective context (the client's under the call's or the scoped one).
 
-        None when the given context is not a mapping.
+        ``(None, why)`` when the given (or scoped) context cannot be used.
         """
         if context is None:
             context = current_context()
-        elif not isinstance(context, Mapping):
-            return None
-        return merge_contexts(self._client_context, context)
+            if type(context) is UnusableContext:
+                return None, context.reason
+        elif not issubclass(type(context), Mapping):  # the real type: __class__ can pose
+            return None, f"the context is not a mapping but a {type(context).__name__}"
+        return merge_contexts(self._client_context, context), None
 
     def _fail(
         self, flag_key: str, default: Any, code: ErrorCode, message: str | None = None
@@ -299,15 +305,6 @@ class Client(Getters):
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
         return error_details(flag_key, default, code, message)
-
-    def _fail_quietly(self, flag_key: object, default: Any) -> Any:
-        """Return ``default`` for the fast path's failure, counted, never raising."""
-        try:
-            if self._counters is not None:
-                self._counters.add_error(label_of(flag_key), ErrorCode.GENERAL)
-        except Exception:  # pragma: no cover - counting must not turn into a failure
-            logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
-        return default
 
     def _why_missing(self, flag_key: str) -> ErrorCode:
         return (

@@ -100,12 +100,18 @@ def run_before_hooks(
     for hook in hooks:
         try:
             extra = hook.before(hook_context, hook_context.hints)
+            # What a hook returns is merged here too: a hook returning something
+            # that is not a mapping is a failing hook, not a failed evaluation.
+            if extra is None or ctx is None:
+                continue
+            if not issubclass(type(extra), Mapping):
+                raise TypeError(f"before() returned a {type(extra).__name__}, not a mapping")
+            merged = merge_contexts(ctx, extra)
         except Exception:
             log_hook_failure(hook, "before", hook_context.flag_key)
             continue
-        if extra and ctx is not None:
-            ctx = merge_contexts(ctx, extra)
-            hook_context = hook_context.with_context(ctx)
+        ctx = merged
+        hook_context = hook_context.with_context(ctx)
     return ctx, hook_context
 
 

@@ -7,6 +7,8 @@ client context or overrides are active. One function, in this order:
 
 1. **guard**: any exception (a hostile context, key or hook target) becomes
    the caller's default with reason ERROR (GENERAL, naming the exception);
+   the flag key is read as an exact string (a str subclass by its value; a
+   key that is no string at all is FLAG_NOT_FOUND);
 2. **context**: the call's (or the scoped) context over the client's; not a
    mapping is INVALID_CONTEXT;
 3. **before hooks**, which may add context;
@@ -20,18 +22,31 @@ client context or overrides are active. One function, in this order:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagkit._client.context import EMPTY_CONTEXT
+from flagkit._client.counters import label_of
 from flagkit._client.hooks import HookContext, run_after_hooks, run_before_hooks
 from flagkit._core.details import Details, ErrorCode, Reason
-from flagkit._core.snapshot import NO_VALUE, CompiledFlag, Outcome, Snapshot, ValueType
+from flagkit._core.snapshot import (
+    NO_VALUE,
+    CompiledFlag,
+    Outcome,
+    Resolution,
+    Snapshot,
+    ValueType,
+)
+from flagkit._errors import describe
 
 if TYPE_CHECKING:
     from flagkit._client.client import Client
+    from flagkit._client.exposure import ExposureLog
 
-__all__ = ["convert", "copy_json", "describe", "error_details", "evaluate", "fits", "label_of"]
+__all__ = ["convert", "copy_json", "error_details", "evaluate", "fits"]
+
+logger = logging.getLogger("flagkit")
 
 _MESSAGES = {
     ErrorCode.FLAG_NOT_FOUND: "no such flag",
@@ -68,21 +83,6 @@ def fits(value: Any, value_type: ValueType) -> bool:
     return isinstance(value, dict)
 
 
-def describe(exc: BaseException) -> str:
-    """Return ``Type: message`` for an exception, even one whose ``__str__`` raises."""
-    try:
-        return f"{type(exc).__name__}: {exc}"
-    except Exception:
-        return f"{type(exc).__name__}: (unprintable)"
-
-
-def label_of(flag_key: object) -> str:
-    """Return a flag key fit for counts, logs and details: itself, or its type in brackets."""
-    if issubclass(type(flag_key), str):
-        return str.__str__(flag_key)
-    return f"<{type(flag_key).__name__}>"
-
-
 def evaluate(
     client: Client,
     flag_key: str,
@@ -99,32 +99,49 @@ def evaluate(
     ``snapshot`` pins the generation (``all_flags`` reads every flag from
     one); ``record=False`` skips hooks, counters and exposure events.
     """
+    key = flag_key  # the key as an exact str: nothing of a subclass's runs from here on
     try:
-        ctx = client._context_for(context)
+        if type(key) is not str:
+            key = label_of(flag_key)
+        fail = client._fail if record else error_details
+        ctx, unusable = client._context_for(context)
         hooks = client._hooks if record else ()
         hook_context: HookContext | None = None
         if hooks:
             hook_context = HookContext(
-                flag_key, value_type, default, EMPTY_CONTEXT if ctx is None else ctx, client.name
+                key, value_type, default, EMPTY_CONTEXT if ctx is None else ctx, client.name
             )
             ctx, hook_context = run_before_hooks(hooks, hook_context, ctx)
         if ctx is None:
-            result: Details | Outcome = client._fail(flag_key, default, ErrorCode.INVALID_CONTEXT)
+            result: Details | Outcome = fail(key, default, ErrorCode.INVALID_CONTEXT, unusable)
+        elif not issubclass(type(flag_key), str):
+            message = f"a flag key is a string, not {type(flag_key).__name__}"
+            result = fail(key, default, ErrorCode.FLAG_NOT_FOUND, message)
         else:
             current = client._snapshot if snapshot is None else snapshot
-            result = _resolve(client, current, flag_key, default, ctx, value_type, record)
+            result = _resolve(client, current, key, default, ctx, value_type, record)
         if hook_context is None and not details:
             if isinstance(result, Details):
                 return result.value
             value = result[0].value
             return default if value is NO_VALUE else convert(value, value_type)
-        full = _details(result, flag_key, default, value_type)
+        full = _details(result, key, default, value_type)
         if hook_context is not None:
             run_after_hooks(hooks, hook_context, full)
         return full if details else full.value
     except Exception as exc:  # the one guard of the observed path: never raise
-        failed = client._fail(label_of(flag_key), default, ErrorCode.GENERAL, describe(exc))
-        return failed if details else default
+        return _failed(client, key, default, describe(exc), details=details)
+
+
+def _failed(client: Client, key: object, default: Any, message: str, *, details: bool) -> Any:
+    """Return the default, or its Details, for an evaluation that raised (counted once)."""
+    label = key if type(key) is str else label_of(key)
+    try:
+        failed = client._fail(label, default, ErrorCode.GENERAL, message)
+    except Exception:  # counting must not turn into a failure of its own
+        logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
+        failed = error_details(label, default, ErrorCode.GENERAL, message)
+    return failed if details else default
 
 
 def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
@@ -157,10 +174,17 @@ def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
             counters.add(resolution)
         exposures = client._exposures
         if exposures is not None and flag.track_exposure and resolution.has_value:
-            exposures.record(
-                flag_key, resolution.variant, ctx.get("targetingKey"), resolution.reason.value
-            )
+            _expose(exposures, flag_key, resolution, ctx)
     return outcome
+
+
+def _expose(exposures: ExposureLog, flag_key: str, resolution: Resolution, ctx: Any) -> None:
+    """Record an exposure; a context that cannot be read, or a full log, changes no result."""
+    try:
+        target = ctx.get("targetingKey")
+        exposures.record(flag_key, resolution.variant, target, resolution.reason.value)
+    except Exception:
+        logger.debug("flagkit: recording an exposure of %r failed", flag_key, exc_info=True)
 
 
 def _details(
@@ -193,7 +217,7 @@ def _forced(  # noqa: PLR0917 - the pipeline's one internal step
         variant, value = forced, flag.variants[forced]
     elif flag is not None:
         variant = next(
-            (name for name, v in flag.variants.items() if v == value and type(v) is type(value)),
+            (name for name, v in flag.variants.items() if type(v) is type(value) and v == value),
             None,
         )
     if value_type is not None and not fits(value, value_type):

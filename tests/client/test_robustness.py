@@ -1,0 +1,271 @@
+"""Every public evaluation entry point answers the caller's default on anything hostile.
+
+The regression tests of issue 17's "evaluation raises" items, one place each
+used to escape: the scoped context helpers, hooks, exposure recording,
+counters, ``all_flags``, the decorators and the OpenFeature provider.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from openfeature.evaluation_context import EvaluationContext
+from openfeature.exception import ErrorCode as OpenFeatureErrorCode
+
+import flagkit
+from flagkit import ErrorCode, Reason
+from flagkit._client.counters import MAX_ERROR_KEYS, MAX_KEY_CHARS, OTHER_KEYS
+from flagkit.openfeature import FlagkitProvider
+from tests.hostile import (
+    ENTRY_POINTS,
+    Generator,
+    Hostile,
+    PosingAsDict,
+    RaisingMapping,
+    check_call,
+    native_document,
+    torture,
+)
+
+BOOL = {"on": True, "off": False}
+DOCUMENT = {
+    "flags": {
+        "f": {"variants": BOOL, "default": "on"},
+        "split": {"variants": BOOL, "default": {"rollout": {"weights": {"on": 50, "off": 50}}}},
+        "seen": {"variants": BOOL, "default": "on", "kind": "experiment"},
+    }
+}
+
+#: Scoped contexts set_context cannot use (pytest cannot hold some as parameters).
+UNUSABLE = {
+    "int": lambda: 1,
+    "str": lambda: "ctx",
+    "none": lambda: None,
+    "posing-as-dict": PosingAsDict,
+    "raising-keys": lambda: RaisingMapping("keys", {"a": 1}),
+    "raising-getitem": lambda: RaisingMapping("__getitem__", {"a": 1}),
+    "torture-dict": lambda: torture(dict, "raise", {"a": 1}),
+}
+#: Keys that are no flag key, or a str subclass whose every method raises.
+HOSTILE_KEYS = {
+    "none": lambda: None,
+    "int": lambda: 42,
+    "list": lambda: ["f"],
+    "torture-str": lambda: torture(str, "raise", "f"),
+}
+
+
+@pytest.fixture(params=["fast", "observed"])
+def client(request: pytest.FixtureRequest) -> flagkit.Client:
+    """A client on the fast path, or one observed by a hook."""
+    hooks = [flagkit.Hook()] if request.param == "observed" else []
+    made = flagkit.Client.from_dict(DOCUMENT, hooks=hooks, counters=True)
+    assert made._observed is (request.param == "observed")
+    return made
+
+
+@pytest.mark.parametrize("make", UNUSABLE.values(), ids=UNUSABLE.keys())
+def test_set_context_never_raises_and_the_scope_is_invalid(
+    client: flagkit.Client, make: Any
+) -> None:
+    """Something set_context cannot use makes the scope's evaluations INVALID_CONTEXT."""
+    outer = flagkit.set_context({"targetingKey": "u"})
+    token = flagkit.set_context(make())
+    try:
+        details = client.get_bool_details("f", False)
+        assert (False, False) == (client.get_bool("f", False), details.value)
+        assert (Reason.ERROR, ErrorCode.INVALID_CONTEXT) == (details.reason, details.error_code)
+        assert "scoped context" in (details.error_message or "")
+        # An explicit context still works inside the broken scope.
+        assert True is client.get_bool("f", False, {})
+    finally:
+        flagkit.reset_context(token)
+        flagkit.reset_context(outer)
+    assert True is client.get_bool("f", False)
+
+
+def test_scoped_context_block_never_raises(client: flagkit.Client) -> None:
+    """``with scoped_context(x)`` enters and leaves for any x; evaluations see INVALID_CONTEXT."""
+    for make in UNUSABLE.values():
+        with flagkit.scoped_context(make()):
+            assert False is client.get_bool("f", False)
+    assert flagkit.current_context() == {}
+
+
+def test_counters_count_each_failure_once(client: flagkit.Client) -> None:
+    """A context whose get raises is counted once, as GENERAL, on either path."""
+    client.get_bool("split", False, RaisingMapping("get", {"targetingKey": "u"}))
+    counts = client.counters()
+    assert {("split", None, "ERROR", "GENERAL"): 1} == {tuple(key): n for key, n in counts.items()}
+
+
+def test_counter_tables_are_bounded_under_unique_missing_keys(client: flagkit.Client) -> None:
+    """A million-key loop would grow the tables: past MAX_ERROR_KEYS, keys share OTHER_KEYS."""
+    total = MAX_ERROR_KEYS + 500
+    for number in range(total):
+        client.get_bool(f"missing-{number}", False)
+    client.get_bool("x" * (MAX_KEY_CHARS + 1), False)
+    counts = client.counters()
+    assert MAX_ERROR_KEYS + 1 >= len(counts)
+    assert total + 1 == sum(counts.values())
+    other = counts[flagkit.CountKey(OTHER_KEYS, None, "ERROR", "FLAG_NOT_FOUND")]
+    assert other >= 501
+    client.reset_counters()
+    client.get_bool("missing-again", False)
+    assert [flagkit.CountKey("missing-again", None, "ERROR", "FLAG_NOT_FOUND")] == list(
+        client.counters()
+    )
+
+
+def test_counters_name_non_string_keys_by_type(client: flagkit.Client) -> None:
+    """A key that is no string is counted as ``<type>``, never as the object itself."""
+    for key in (None, 42, ["f"], b"f"):
+        client.get_bool(key, False)  # type: ignore[arg-type]
+    labels = {key.flag_key for key in client.counters()}
+    assert {"<NoneType>", "<int>", "<list>", "<bytes>"} == labels
+
+
+class AddsJunk(flagkit.Hook):
+    """A hook whose ``before`` returns something that is not a mapping."""
+
+    def before(self, hook_context: flagkit.HookContext, hints: Mapping[str, Any]) -> Any:
+        return 42
+
+
+class Seer(flagkit.Hook):
+    """A hook remembering the flag key it was shown."""
+
+    def __init__(self) -> None:
+        self.keys: list[Any] = []
+
+    def before(self, hook_context: flagkit.HookContext, hints: Mapping[str, Any]) -> None:
+        self.keys.append(hook_context.flag_key)
+
+
+def test_a_hook_returning_junk_is_a_failed_hook_not_a_failed_evaluation(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The junk is logged and ignored; the flag is served."""
+    client = flagkit.Client.from_dict(DOCUMENT, hooks=[AddsJunk()])
+    with caplog.at_level(logging.WARNING, logger="flagkit"):
+        details = client.get_bool_details("f", False, {})
+    assert (True, None) == (details.value, details.error_code)
+    assert any("AddsJunk.before raised" in r.getMessage() for r in caplog.records)
+
+
+def test_hooks_see_the_flag_key_as_an_exact_string() -> None:
+    """A str subclass key reaches hooks (and Details) as the plain string it is."""
+    seer = Seer()
+    client = flagkit.Client.from_dict(DOCUMENT, hooks=[seer])
+    details = client.get_bool_details(torture(str, "raise", "f"), False)
+    assert [("f", str)] == [(key, type(key)) for key in seer.keys]
+    assert (str, True) == (type(details.flag_key), details.value)
+
+
+def test_exposure_recording_cannot_fail_an_evaluation() -> None:
+    """A constant experiment flag is served even when the context cannot give a targeting key."""
+    events: list[Any] = []
+    client = flagkit.Client.from_dict(DOCUMENT, exposures=events.extend)
+    details = client.get_bool_details("seen", False, RaisingMapping("get", {}))
+    client.flush()
+    assert (True, None, []) == (details.value, details.error_code, events)
+    client.close()
+
+
+def test_all_flags_answers_every_flag_for_any_context() -> None:
+    """A hostile context makes each flag ERROR with the default; keys are strings."""
+    client = flagkit.Client.from_dict(DOCUMENT)
+    for make in (*UNUSABLE.values(), lambda: RaisingMapping("get", {})):
+        result = client.all_flags(make())
+        assert set(DOCUMENT["flags"]) == set(result)
+        for details in result.values():
+            assert details.reason in (Reason.ERROR, Reason.STATIC), details
+            if details.reason == Reason.ERROR:
+                assert details.value is None
+
+
+@pytest.mark.parametrize("make", HOSTILE_KEYS.values(), ids=HOSTILE_KEYS.keys())
+def test_decorators_fall_back_on_any_key_and_context(client: flagkit.Client, make: Any) -> None:
+    """feature and dispatch call the fallback (or the served variant), never raise."""
+    key = make()
+
+    @client.feature(key, fallback=lambda: "old", context=lambda: RaisingMapping("get", {}))
+    def new() -> str:
+        return "new"
+
+    chosen = client.dispatch(key, {"on": lambda: "on"}, fallback=lambda: "old", context=lambda: 7)
+    # A str subclass names flag "f" by its value: on, whatever the context (it is not read).
+    expected = ("new", "old") if issubclass(type(key), str) else ("old", "old")
+    assert expected == (new(), chosen())
+
+
+def test_mistyped_defaults_come_back_as_given(client: flagkit.Client) -> None:
+    """A default of another type (a hostile one included) is returned, never inspected."""
+    defaults = [torture(str, "raise", "d"), torture(int, "raise", 1), [1], object()]
+    for default in defaults:
+        for getter in (client.get_object, client.get_str, client.get_int, client.get_float):
+            assert default is getter("missing", default, {})
+            assert default is getter("f", default, RaisingMapping("get", {}))
+
+
+def test_provider_answers_the_default_for_unreadable_attributes() -> None:
+    """OpenFeature's rule: a resolve method never raises; unreadable attributes are INVALID."""
+    provider = FlagkitProvider(flagkit.Client.from_dict(DOCUMENT))
+    context = EvaluationContext(attributes=RaisingMapping("keys", {"a": 1}))  # type: ignore[arg-type]
+    result = provider.resolve_boolean_details("f", False, context)
+    assert (False, OpenFeatureErrorCode.INVALID_CONTEXT) == (result.value, result.error_code)
+    assert "Hostile" in (result.error_message or "")
+    junk = EvaluationContext(attributes=42)  # type: ignore[arg-type]
+    assert provider.resolve_string_details("f", "d", junk).value == "d"
+
+
+@pytest.mark.parametrize("make", HOSTILE_KEYS.values(), ids=HOSTILE_KEYS.keys())
+def test_provider_answers_any_key(make: Any) -> None:
+    """A key that is no string is FLAG_NOT_FOUND; a str subclass is read by its value."""
+    key = make()
+    provider = FlagkitProvider(flagkit.Client.from_dict(DOCUMENT))
+    result = provider.resolve_boolean_details(key, False, EvaluationContext())
+    found = issubclass(type(key), str)
+    assert (found, None if found else OpenFeatureErrorCode.FLAG_NOT_FOUND) == (
+        result.value,
+        result.error_code,
+    )
+
+
+def test_every_entry_point_survives_a_sample_of_hostile_calls() -> None:
+    """A seeded sample through every entry point: no exception, defaults on error."""
+    import random
+
+    document = native_document()
+    client = flagkit.Client.from_dict(document, counters=True)
+    generator = Generator(random.Random(17), tuple(document["flags"]))
+    problems = []
+    for name, (_, value_type) in ENTRY_POINTS.items():
+        for _ in range(40):
+            default = generator.default(value_type or "bool")
+            problem = check_call(name, client, generator.key(), default, generator.context())
+            if problem is not None:
+                problems.append(problem)
+    assert [] == problems
+
+
+def test_hostile_raises_inside_a_getter_are_named_in_details() -> None:
+    """GENERAL errors name the exception type, even when its message cannot be printed."""
+
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise Hostile("no message either")
+
+    class Raises(dict[str, Any]):
+        def get(self, key: str, default: Any = None) -> Any:
+            raise Unprintable
+
+    client = flagkit.Client.from_dict(DOCUMENT)
+    details = client.get_bool_details("split", False, Raises())
+    assert (ErrorCode.GENERAL, "Unprintable: (unprintable)") == (
+        details.error_code,
+        details.error_message,
+    )
