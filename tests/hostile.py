@@ -17,16 +17,25 @@ Evaluation must never raise, crash or hang, whatever a caller passes
 ``Generator`` draws them from a ``random.Random`` (Hypothesis tests pass
 ``st.randoms()``); the crash test and the fuzz benchmark use seeded ones.
 ``check_call`` runs one public entry point and returns what is wrong with
-its answer (None when nothing is).
+its answer (None when nothing is); ``fuzz`` runs many, each under a time
+limit, and tallies what went wrong.
 """
 
 from __future__ import annotations
 
 import enum
+import faulthandler
 import functools
 import itertools
+import logging
 import math
+import os
 import random
+import sys
+import threading
+import time
+import weakref
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal
 
@@ -38,7 +47,9 @@ __all__ = [
     "Hostile",
     "Liar",
     "check_call",
+    "clients_for",
     "flagd_document",
+    "fuzz",
     "native_document",
     "torture",
 ]
@@ -587,17 +598,23 @@ def _dispatch(client: flagkit.Client, key: Any, _default: Any, context: Any) -> 
         return chosen()
 
 
+_providers: weakref.WeakKeyDictionary[flagkit.Client, Any] = weakref.WeakKeyDictionary()
+
+
 def _provider(method: str) -> Callable[..., Any]:
     def call(client: flagkit.Client, key: Any, default: Any, context: Any) -> Any:
         from openfeature.evaluation_context import EvaluationContext
 
         from flagkit.openfeature import FlagkitProvider
 
+        provider = _providers.get(client)
+        if provider is None:
+            provider = _providers[client] = FlagkitProvider(client)
         evaluation_context = EvaluationContext(
             targeting_key=context.get("targetingKey") if type(context) is dict else None,
             attributes=context,
         )
-        return getattr(FlagkitProvider(client), method)(key, default, evaluation_context)
+        return getattr(provider, method)(key, default, evaluation_context)
 
     return call
 
@@ -682,3 +699,135 @@ def check_call(
     if result.error_code is not None and result.value is not default:
         return "provider error without the default"
     return None
+
+
+# -- the fuzz loop (the crash test and benchmarks/fuzz.py run it in subprocesses) --
+
+
+class _Recorder(flagkit.Hook):
+    """A hook that looks at everything it is shown, as real observability code does."""
+
+    def before(self, hook_context: flagkit.HookContext, hints: Mapping[str, Any]) -> Any:
+        return {"hooked": len(hook_context.flag_key)}
+
+    def after(self, hook_context: flagkit.HookContext, details: Any, hints: Any) -> None:
+        details.to_dict()
+
+
+def clients_for(document: Mapping[str, Any], format: str = "native") -> list[flagkit.Client]:
+    """Return clients over ``document`` on the fast path and on every observed one."""
+
+    def build(**options: Any) -> flagkit.Client:
+        return flagkit.Client.from_dict(document, format=format, counters=True, **options)
+
+    overridden = build()
+    first = next(iter(document["flags"]))
+    # Entered and never left: the overrides stay active for the client's life.
+    overridden.override({first: "nonsense", "missing": "on"}).__enter__()
+    assert overridden._observed
+    return [
+        build(),
+        build(hooks=[_Recorder()], exposures=lambda events: None),
+        build(context={"targetingKey": "client", "country": torture(str, "lie", "NL")}),
+        overridden,
+    ]
+
+
+class _FormatOnly(logging.Handler):
+    """Format every flagkit log record (as a real handler would) and keep nothing.
+
+    A record that cannot be formatted (a hostile object in its arguments)
+    is counted as a problem instead of printed.
+    """
+
+    def __init__(self, tally: Counter[str]) -> None:
+        super().__init__()
+        self.tally = tally
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.format(record)
+        except Exception:
+            self.handleError(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.tally["a log record could not be formatted"] += 1
+
+
+#: The exit status of a fuzzing process whose call ran past its time limit.
+HANG_EXIT = 3
+
+
+class Watchdog:
+    """End the process, with every thread's traceback, when one call runs too long.
+
+    ``faulthandler.dump_traceback_later`` per call would cost more than the
+    call (cancelling it wakes its thread): the fuzz loop only stamps when a
+    call starts, and this thread looks every quarter of the limit.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.started: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="fuzz-watchdog", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.limit / 4):
+            started = self.started
+            if started is not None and time.monotonic() - started > self.limit:
+                sys.stderr.write(f"a call ran past {self.limit} s: hung\n")
+                faulthandler.dump_traceback(all_threads=True)
+                os._exit(HANG_EXIT)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def fuzz(
+    clients: list[flagkit.Client],
+    rng: random.Random,
+    calls: int,
+    *,
+    time_limit: float,
+) -> Counter[str]:
+    """Make ``calls`` hostile calls; return the tally of what went wrong, plus timings.
+
+    A ``Watchdog`` ends the process (exit status ``HANG_EXIT``, with every
+    thread's traceback) when one call runs past ``time_limit`` seconds.
+    flagkit's log records are formatted and discarded. The tally has
+    ``calls``, the slowest call in microseconds (``slowest_us``), and one
+    entry per problem found.
+    """
+    names = list(ENTRY_POINTS)
+    keys = tuple({key for client in clients for key in client.flag_keys()})
+    generator = Generator(rng, keys)
+    tally: Counter[str] = Counter()
+    slowest = 0
+    logger = logging.getLogger("flagkit")
+    handler = _FormatOnly(tally)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    watchdog = Watchdog(time_limit)
+    try:
+        for _ in range(calls):
+            client = rng.choice(clients)
+            name = rng.choice(names)
+            default = generator.default(ENTRY_POINTS[name][1] or "bool")
+            key, context = generator.key(), generator.context()
+            watchdog.started = time.monotonic()
+            started = time.perf_counter_ns()
+            problem = check_call(name, client, key, default, context)
+            slowest = max(slowest, time.perf_counter_ns() - started)
+            watchdog.started = None
+            tally["calls"] += 1
+            if problem is not None:
+                tally[problem] += 1
+    finally:
+        watchdog.stop()
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    tally["slowest_us"] = slowest // 1000
+    return tally

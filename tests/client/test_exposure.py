@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import flagkit
-from flagkit import ExposureEvent, ExposureLog
+from flagkit import CallbackSink, ExposureEvent, ExposureLog
 
 EXPERIMENT = {
     "flags": {
@@ -145,3 +145,15 @@ def test_exposure_records_integer_keys_as_text() -> None:
     with flagkit.Client.from_dict(EXPERIMENT, exposures=events.extend) as client:
         client.get_bool("exp", False, {"targetingKey": 42})
     assert ["42"] == [e.targeting_key for e in events]
+
+
+def test_huge_targeting_keys_are_dropped_and_counted() -> None:
+    """A key over max_key_chars is not queued or remembered: memory stays bounded."""
+    delivered: list[ExposureEvent] = []
+    log = ExposureLog(CallbackSink(delivered.extend), max_key_chars=8)
+    log.record("f", "on", "x" * 9, "SPLIT")
+    log.record("f", "on", "x" * 8, "SPLIT")
+    log.flush()
+    assert (["x" * 8], 1) == ([e.targeting_key for e in delivered], log.stats()["dropped"])
+    assert 1 == len(log._seen)
+    log.close()

@@ -269,3 +269,51 @@ def test_hostile_raises_inside_a_getter_are_named_in_details() -> None:
         details.error_code,
         details.error_message,
     )
+
+
+class CountingMapping(Mapping[str, Any]):
+    """A context that counts how often it is iterated (what a merge does)."""
+
+    copies = 0
+
+    def __init__(self, **data: Any) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Any:
+        CountingMapping.copies += 1
+        return iter(self._data)
+
+
+def test_all_flags_merges_the_context_once() -> None:
+    """One merge for all flags: reading many flags is not flags x context size."""
+    document = {"flags": {f"f{i}": {"variants": BOOL, "default": "on"} for i in range(50)}}
+    client = flagkit.Client.from_dict(document, context={"app": "x"})
+    CountingMapping.copies = 0
+    result = client.all_flags(CountingMapping(targetingKey="u"))
+    assert (50, 1) == (len(result), CountingMapping.copies)
+
+
+@pytest.mark.parametrize("behaviour", ["raise", "lie"])
+def test_forced_values_are_read_as_plain_values(behaviour: Any) -> None:
+    """An override forcing a subclass is read by value, like a context value."""
+    client = flagkit.Client.from_dict(
+        {"flags": {"text": {"variants": {"a": "a", "b": "b"}, "default": "a"}}}
+    )
+    with client.override(
+        {"text": torture(str, behaviour, "b"), "ratio": torture(float, behaviour, 0.5)}
+    ):
+        text = client.get_str_details("text", "d")
+        ratio = client.get_float_details("ratio", 1.0)
+    assert ("b", str, "b", Reason.OVERRIDE) == (
+        text.value,
+        type(text.value),
+        text.variant,
+        text.reason,
+    )
+    assert (0.5, float, Reason.OVERRIDE) == (ratio.value, type(ratio.value), ratio.reason)

@@ -273,11 +273,23 @@ class Client(Getters):
         snapshot, even during a reload.
         """
         snapshot = self._snapshot
+        try:  # merge the context once, not once per flag
+            prepared = self._context_for(context)
+        except Exception:  # each flag's evaluation reports it
+            prepared = None
         # Keys as exact strings (a foreign document held in memory may have
         # str subclasses as keys); evaluate() itself never raises.
         return {
             label_of(key): evaluate(
-                self, key, None, context, None, details=True, snapshot=snapshot, record=False
+                self,
+                key,
+                None,
+                context,
+                None,
+                details=True,
+                snapshot=snapshot,
+                record=False,
+                prepared=prepared,
             )
             for key in snapshot.flags
         }

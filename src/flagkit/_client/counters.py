@@ -35,6 +35,7 @@ __all__ = [
     "Counters",
     "Tally",
     "label_of",
+    "shown_key",
     "tally_of",
 ]
 
@@ -55,6 +56,12 @@ def label_of(flag_key: object) -> str:
     if issubclass(type(flag_key), str):
         return str.__str__(flag_key)
     return f"<{type(flag_key).__name__}>"
+
+
+def shown_key(flag_key: object) -> str:
+    """Return ``label_of(flag_key)`` cut to ``MAX_KEY_CHARS`` characters, for log messages."""
+    label = label_of(flag_key)
+    return label if len(label) <= MAX_KEY_CHARS else f"{label[:MAX_KEY_CHARS]}..."
 
 
 class CountKey(NamedTuple):

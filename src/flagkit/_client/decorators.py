@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from flagkit._client.counters import shown_key
+
 if TYPE_CHECKING:
     from flagkit._client.client import Client
 
@@ -42,7 +44,9 @@ def _context_of(factory: ContextFactory | None, flag_key: str, args: Any, kwargs
         return factory(*args, **kwargs)
     except Exception:
         logger.warning(
-            "flagkit: context function for %r raised; calling the fallback", flag_key, exc_info=True
+            "flagkit: context function for %r raised; calling the fallback",
+            shown_key(flag_key),
+            exc_info=True,
         )
         return _BROKEN  # not a mapping: the evaluation errors, so the fallback runs
 

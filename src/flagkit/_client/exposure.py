@@ -3,8 +3,9 @@
 The caller's thread does the least possible: a deduplication check in a
 bounded LRU (cachetools) and an append to a bounded queue. A background
 thread delivers batches to the sink. A full queue drops the event and
-counts it; nothing here ever blocks an evaluation (the dedupe lock is only
-tried, never waited for).
+counts it, and so does a targeting key longer than ``max_key_chars``
+(memory is bounded in entries *and* in their size); nothing here ever
+blocks an evaluation (the dedupe lock is only tried, never waited for).
 """
 
 from __future__ import annotations
@@ -121,10 +122,12 @@ class ExposureLog:
         dedupe_size: int = 100_000,
         batch_size: int = 500,
         flush_interval: float = 1.0,
+        max_key_chars: int = 1024,
         clock: Clock = time.time,
     ) -> None:
         self.sink = sink
         self.max_queue = max_queue
+        self.max_key_chars = max_key_chars
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._clock = clock
@@ -150,6 +153,11 @@ class ExposureLog:
         if self._closed:
             return
         target = bucketing_key(targeting_key)  # a str or 64-bit int key, as text; else None
+        if target is not None and len(target) > self.max_key_chars:
+            # Kept events and dedupe entries hold the key: a huge one must not
+            # multiply into the queue's and the LRU's bounds.
+            self.dropped += 1
+            return
         key = (flag_key, target, variant)
         if self._seen_lock.acquire(blocking=False):
             try:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flagkit._client.context import merge_contexts
+from flagkit._client.counters import shown_key
 from flagkit._core.details import Details
 
 __all__ = ["Hook", "HookContext", "HookHints", "run_after_hooks", "run_before_hooks"]
@@ -88,7 +89,7 @@ def log_hook_failure(hook: Hook, stage: str, flag_key: str) -> None:
         "flagkit: %s.%s raised while evaluating %r; ignored",
         type(hook).__name__,
         stage,
-        flag_key,
+        shown_key(flag_key),  # the caller's key: cut, so a huge one cannot flood the log
         exc_info=True,
     )
 

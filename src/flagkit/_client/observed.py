@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagkit._client.context import EMPTY_CONTEXT
-from flagkit._client.counters import label_of
+from flagkit._client.counters import label_of, shown_key
 from flagkit._client.hooks import HookContext, run_after_hooks, run_before_hooks
 from flagkit._core.details import Details, ErrorCode, Reason
 from flagkit._core.snapshot import (
@@ -38,6 +38,7 @@ from flagkit._core.snapshot import (
     Snapshot,
     ValueType,
 )
+from flagkit._core.values import plain
 from flagkit._errors import describe
 
 if TYPE_CHECKING:
@@ -55,32 +56,39 @@ _MESSAGES = {
 
 
 def copy_json(value: Any) -> Any:
-    """Return a deep copy of JSON data, so a caller cannot mutate the snapshot."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
+    """Return a deep copy of JSON data, so a caller cannot mutate the snapshot.
+
+    Containers are read through ``dict``'s and ``list``'s own methods (a
+    subclass's ``items`` or ``__iter__`` does not run); data nested past the
+    interpreter's recursion limit raises RecursionError (the guard's GENERAL).
+    """
+    kind = type(value)
+    if kind is dict or issubclass(kind, dict):
+        return {k: copy_json(v) for k, v in dict.items(value)}
+    if kind is list or issubclass(kind, list):
+        return [copy_json(v) for v in list.copy(value)]
     return value
 
 
 def convert(value: Any, value_type: ValueType | None) -> Any:
     """Return a served value as the caller receives it: float for a float getter, objects copied."""
     if value_type == "float":
-        return float(value)
+        return float(value)  # a flag's int or float, or a plain forced one: see _forced
     return copy_json(value) if type(value) is dict else value
 
 
 def fits(value: Any, value_type: ValueType) -> bool:
-    """Return True when ``value`` is of ``value_type`` (ints count as floats, bools as neither)."""
+    """Return True when a plain ``value`` is of ``value_type`` (ints are floats, bools neither)."""
+    kind = type(value)
     if value_type == "bool":
-        return isinstance(value, bool)
+        return kind is bool
     if value_type == "str":
-        return isinstance(value, str)
+        return kind is str
     if value_type == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return kind is int
     if value_type == "float":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, dict)
+        return kind is int or kind is float
+    return kind is dict
 
 
 def evaluate(
@@ -93,18 +101,20 @@ def evaluate(
     details: bool,
     snapshot: Snapshot | None = None,
     record: bool = True,
+    prepared: tuple[Mapping[str, Any] | None, str | None] | None = None,
 ) -> Any:
     """Evaluate with everything observing it; return Details, or just the value.
 
     ``snapshot`` pins the generation (``all_flags`` reads every flag from
-    one); ``record=False`` skips hooks, counters and exposure events.
+    one); ``record=False`` skips hooks, counters and exposure events;
+    ``prepared`` is ``client._context_for(context)`` already computed.
     """
     key = flag_key  # the key as an exact str: nothing of a subclass's runs from here on
     try:
         if type(key) is not str:
             key = label_of(flag_key)
         fail = client._fail if record else error_details
-        ctx, unusable = client._context_for(context)
+        ctx, unusable = client._context_for(context) if prepared is None else prepared
         hooks = client._hooks if record else ()
         hook_context: HookContext | None = None
         if hooks:
@@ -184,7 +194,9 @@ def _expose(exposures: ExposureLog, flag_key: str, resolution: Resolution, ctx: 
         target = ctx.get("targetingKey")
         exposures.record(flag_key, resolution.variant, target, resolution.reason.value)
     except Exception:
-        logger.debug("flagkit: recording an exposure of %r failed", flag_key, exc_info=True)
+        logger.debug(
+            "flagkit: recording an exposure of %r failed", shown_key(flag_key), exc_info=True
+        )
 
 
 def _details(
@@ -210,18 +222,22 @@ def _forced(  # noqa: PLR0917 - the pipeline's one internal step
     default: Any,
     value_type: ValueType | None,
 ) -> Details:
-    """Return the Details of a forced variant name or value (TYPE_MISMATCH if it does not fit)."""
+    """Return the Details of a forced variant name or value (TYPE_MISMATCH if it does not fit).
+
+    The forced value is read as the plain built-in it is made of, like a
+    context value (``values.plain``).
+    """
     variant: str | None = None
-    value = forced
-    if flag is not None and isinstance(forced, str) and forced in flag.variants:
-        variant, value = forced, flag.variants[forced]
+    value = plain(forced)
+    if flag is not None and type(value) is str and value in flag.variants:
+        variant, value = value, flag.variants[value]
     elif flag is not None:
         variant = next(
             (name for name, v in flag.variants.items() if type(v) is type(value) and v == value),
             None,
         )
     if value_type is not None and not fits(value, value_type):
-        message = f"override {forced!r} is not a {value_type}"
+        message = f"override of type {type(forced).__name__} is not a {value_type}"
         return client._fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
     return Details(flag_key, convert(value, value_type), variant, Reason.OVERRIDE, rule="override")
 
