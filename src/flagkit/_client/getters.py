@@ -36,9 +36,9 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
     it stays flat (no shared helper call), and identical for every type. One
     dict lookup in the snapshot's per-type table finds the flag and proves
     its type at once. The ``try`` costs nothing unless something raises;
-    then, and for keys that are not exact strings and a scoped context
-    ``set_context`` could not use, the observed path (which reads them
-    safely, and counts and reports the error) answers instead.
+    then, and for a scoped context ``set_context`` could not use, the
+    observed path (which reads the input safely, and counts and reports the
+    error) answers instead.
     """
     index = VALUE_TYPES.index(value_type)
     simple = value_type not in ("object", "float")
@@ -53,8 +53,6 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
         try:
             entry = self._tables[index].get(flag_key)
             if entry is None:
-                if type(flag_key) is not str:  # a str subclass is looked up by its value
-                    return evaluate(self, flag_key, default, context, value_type, details=False)
                 if self._counters is not None:
                     self._counters.add_error(flag_key, self._why_missing(flag_key))
                 return default

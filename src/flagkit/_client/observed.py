@@ -7,8 +7,8 @@ client context or overrides are active. One function, in this order:
 
 1. **guard**: any exception (a hostile context, key or hook target) becomes
    the caller's default with reason ERROR (GENERAL, naming the exception);
-   the flag key is read as an exact string (a str subclass by its value; a
-   key that is no string at all is FLAG_NOT_FOUND);
+   a key that is no string at all is FLAG_NOT_FOUND, and a key is reported
+   (details, hooks, counters) as an exact string;
 2. **context**: the call's (or the scoped) context over the client's; not a
    mapping is INVALID_CONTEXT;
 3. **before hooks**, which may add context;
@@ -109,7 +109,7 @@ def evaluate(
     one); ``record=False`` skips hooks, counters and exposure events;
     ``prepared`` is ``client._context_for(context)`` already computed.
     """
-    key = flag_key  # the key as an exact str: nothing of a subclass's runs from here on
+    key = flag_key  # the key as reported: an exact str, whatever the caller passed
     try:
         if type(key) is not str:
             key = label_of(flag_key)
@@ -129,7 +129,7 @@ def evaluate(
             result = fail(key, default, ErrorCode.FLAG_NOT_FOUND, message)
         else:
             current = client._snapshot if snapshot is None else snapshot
-            result = _resolve(client, current, key, default, ctx, value_type, record)
+            result = _resolve(client, current, key, flag_key, default, ctx, value_type, record)
         if hook_context is None and not details:
             if isinstance(result, Details):
                 return result.value
@@ -158,17 +158,24 @@ def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
     client: Client,
     snapshot: Snapshot,
     flag_key: str,
+    lookup: Any,
     default: Any,
     ctx: Mapping[str, Any],
     value_type: ValueType | None,
     record: bool,
 ) -> Details | Outcome:
-    """Return an override's or an error's Details, or the flag's outcome (recorded)."""
+    """Return an override's or an error's Details, or the flag's outcome (recorded).
+
+    ``lookup`` is the key as the caller passed it: it names a flag by its own
+    hash and equality, as in any dict, and as the fast path looks it up, so
+    both paths agree on which flag a str subclass names. ``flag_key`` is its
+    exact string, for everything reported.
+    """
     fail = client._fail if record else error_details
-    flag = snapshot.flags.get(flag_key)
+    flag = snapshot.flags.get(lookup)
     overrides = client._overrides
     if overrides.any_active():
-        found, forced = overrides.lookup(flag_key)
+        found, forced = overrides.lookup(lookup)
         if found:
             return _forced(client, flag_key, flag, forced, default, value_type)
     if flag is None:
