@@ -43,6 +43,7 @@ import flagkit
 
 __all__ = [
     "ENTRY_POINTS",
+    "Agreeable",
     "Generator",
     "Hostile",
     "Liar",
@@ -178,6 +179,15 @@ class Liar(str):
 
     def __hash__(self) -> int:
         return 0
+
+
+class Agreeable:
+    """An object (of no built-in type) whose ``__eq__`` answers True to everything."""
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = object.__hash__
 
 
 class _BareHostile:
@@ -335,7 +345,9 @@ class Generator:
         if choice == 2:
             return self.rng.choice((None, True, False, b"user-1", Tenant.ACME, Plan.PRO))
         if choice == 3:
-            return self.rng.choice((Tenant.GLOBEX, Plan.FREE, _BareHostile(), PosingAsDict()))
+            return self.rng.choice(
+                (Tenant.GLOBEX, Plan.FREE, _BareHostile(), PosingAsDict(), Agreeable())
+            )
         if choice in (4, 5, 6):
             base = self.rng.choice((str, str, int, float))
             value: Any = self.text()

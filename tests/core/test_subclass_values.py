@@ -19,7 +19,15 @@ import pytest
 import flagkit
 from flagkit import ErrorCode
 from flagkit._core.semver import parse_version
-from tests.hostile import ATTRIBUTES, Liar, Plan, Tenant, native_document, torture
+from tests.hostile import (
+    ATTRIBUTES,
+    Agreeable,
+    Liar,
+    Plan,
+    Tenant,
+    native_document,
+    torture,
+)
 
 CLIENT = flagkit.Client.from_dict(native_document())
 
@@ -85,12 +93,6 @@ def test_a_nested_mapping_is_read_through_its_get(behaviour: Any) -> None:
 
 def test_equals_ignores_an_eq_that_always_answers_true() -> None:
     """Single-value equals, in, contains and numeric comparisons compare values, not objects."""
-
-    class Agreeable:
-        def __eq__(self, other: object) -> bool:
-            return True
-
-        __hash__ = object.__hash__
 
     hostile = {"country": Agreeable(), "age": Agreeable(), "tags": [Agreeable()]}
     served = {k: d.value for k, d in CLIENT.all_flags(hostile).items() if d.value == "yes"}

@@ -17,7 +17,7 @@ import pytest
 import flagkit
 from flagkit.formats.flagd._jsonlogic import compile_logic
 from flagkit.formats.flagd._jsvalues import js_number, lookup
-from tests.hostile import ATTRIBUTES, Liar, flagd_document, torture
+from tests.hostile import ATTRIBUTES, Agreeable, Liar, flagd_document, torture
 
 CLIENT = flagkit.Client.from_dict(flagd_document(), format="flagd")
 
@@ -67,12 +67,6 @@ def test_a_liar_targeting_key_buckets_by_its_characters() -> None:
 
 def test_eq_that_always_answers_true_matches_nothing() -> None:
     """==, === and in compare values: an object agreeing with everything is unequal to "NL"."""
-
-    class Agreeable:
-        def __eq__(self, other: object) -> bool:
-            return True
-
-        __hash__ = object.__hash__
 
     context = {"country": Agreeable(), "age": Agreeable(), "tags": [Agreeable()]}
     served = {
