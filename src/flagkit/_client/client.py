@@ -305,7 +305,7 @@ class Client(Getters):
             context = current_context()
             if type(context) is UnusableContext:
                 return None, context.reason
-        elif not issubclass(type(context), Mapping):  # the real type: __class__ can pose
+        elif not isinstance(context, Mapping):  # as the fast path checks it (may raise)
             return None, f"the context is not a mapping but a {type(context).__name__}"
         return merge_contexts(self._client_context, context), None
 

@@ -131,7 +131,7 @@ def set_context(context: Mapping[str, Any]) -> Token[Mapping[str, Any]]:
     scope report INVALID_CONTEXT (see ``UnusableContext``).
     """
     try:
-        if not issubclass(type(context), Mapping):  # the real type: __class__ can pose
+        if not isinstance(context, Mapping):
             raise TypeError(f"the scoped context is not a mapping but a {type(context).__name__}")
         merged: Mapping[str, Any] = {**_current.get(), **context}
     except Exception as exc:

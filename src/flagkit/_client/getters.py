@@ -60,7 +60,7 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
                 context = read_scoped()
                 if context.__class__ is unusable:  # set_context got something unusable
                     return evaluate(self, flag_key, default, None, value_type, details=False)
-            elif (kind := type(context)) is not dict and not issubclass(kind, Mapping):
+            elif context.__class__ is not dict and not isinstance(context, Mapping):
                 if self._counters is not None:
                     self._counters.add_error(flag_key, ErrorCode.INVALID_CONTEXT)
                 return default
