@@ -13,6 +13,7 @@ def test_flagkit_all_is_pinned() -> None:
     """flagkit.__all__ lists exactly these names, sorted, each importable."""
     assert [
         "AsyncHTTPSource",
+        "AsyncUnleashSource",
         "CallbackSink",
         "ChangeEvent",
         "Client",
@@ -39,6 +40,8 @@ def test_flagkit_all_is_pinned() -> None:
         "Source",
         "SourceError",
         "SourceStatus",
+        "UnleashSource",
+        "Variant",
         "bucket_of",
         "current_context",
         "json_schema",

@@ -19,7 +19,7 @@ from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, J
 from flagkit._client.hooks import Hook, HookContext
 from flagkit._client.overrides import OverrideScope
 from flagkit._core.bucketing import bucket_of
-from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
 from flagkit._errors import (
@@ -33,9 +33,11 @@ from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import AsyncHTTPSource, HTTPSource
 from flagkit._sources.memory import MemorySource
+from flagkit._sources.unleash import AsyncUnleashSource, UnleashSource
 
 __all__ = [
     "AsyncHTTPSource",
+    "AsyncUnleashSource",
     "CallbackSink",
     "ChangeEvent",
     "Client",
@@ -62,6 +64,8 @@ __all__ = [
     "Source",
     "SourceError",
     "SourceStatus",
+    "UnleashSource",
+    "Variant",
     "bucket_of",
     "current_context",
     "json_schema",

@@ -2,7 +2,7 @@
 
 ``Syntax`` is how a document is *written* (JSON, TOML or YAML);
 ``DocumentFormat`` is what it *means* (flagkit's native format, a flagd
-document, or either, detected from the content). The two are separate
+document, an Unleash document, or any of them, detected from the content). The two are separate
 choices: a flagd document may be written in YAML.
 """
 
@@ -30,8 +30,8 @@ Clock: TypeAlias = Callable[[], float]
 #: How a document is written.
 Syntax: TypeAlias = Literal["json", "toml", "yaml"]
 SYNTAXES: tuple[Syntax, ...] = get_args(Syntax)
-#: What a document means: native flags, a flagd document, or auto (detected).
-DocumentFormat: TypeAlias = Literal["native", "flagd", "auto"]
+#: What a document means: native flags, a flagd or an Unleash document, or auto (detected).
+DocumentFormat: TypeAlias = Literal["native", "flagd", "unleash", "auto"]
 DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = get_args(DocumentFormat)
 #: A field path inside a document, e.g. ``("flags", "banner", "rules", 0, "when")``.
 FieldPath: TypeAlias = tuple[str | int, ...]

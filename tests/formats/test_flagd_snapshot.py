@@ -137,7 +137,7 @@ def test_snapshot_from_bytes_dispatch() -> None:
     native = '{"flags": {"f": {"variants": {"on": true}, "default": "on"}}}'
     assert "native" == snapshot_from_bytes(native, "json", format="auto").format
     with pytest.raises(flagkit.SourceError, match="unknown document format"):
-        snapshot_from_bytes(text, "json", format="unleash")  # type: ignore[arg-type]
+        snapshot_from_bytes(text, "json", format="launchdarkly")  # type: ignore[arg-type]
     with pytest.raises(flagkit.DefinitionError):
         snapshot_from_bytes(text, "json")  # a flagd document is not a native one
 

@@ -394,3 +394,27 @@ def test_parametrization_wins_over_a_module_level_flags_marker(
     result.stdout.fnmatch_lines_random(
         ["*SERVED control", "*SERVED treatment-a", "*SERVED treatment-b"]
     )
+
+
+def test_the_plugin_reads_an_unleash_file(pytester: pytest.Pytester, run_pytest: RunPytest) -> None:
+    """The plugin's flag file may be an Unleash document; markers force its features."""
+    pytester.makefile(".json", unleash=(ROOT / "examples" / "unleash.json").read_text())
+    pytester.makeini("[pytest]\nflagkit_file = unleash.json\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_file(flagkit_client):
+            assert not flagkit_client.get_bool("kill-switch", True, {})
+
+        @pytest.mark.flags({"kill-switch": "enabled"})
+        def test_forced(flagkit_client):
+            assert flagkit_client.get_bool("kill-switch", False, {})
+
+        @pytest.mark.flag_states("beta-banner", states=["on", "off"])
+        def test_states(flagkit_client, flagkit_state, request):
+            on = flagkit_client.get_bool("beta-banner", None, {})
+            assert on is (request.node.callspec.id == "all-on")
+        """
+    )
+    run_pytest().assert_outcomes(passed=4)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
+from flagkit._core.snapshot import Snapshot
 from flagkit._core.timeutil import timestamp_of
 from flagkit._definitions.load import validate_document
 from flagkit._definitions.model import Document
 from flagkit._definitions.parse import read_file
 from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._types import Clock, Syntax
+from flagkit._sources.pipeline import snapshot_from_file
+from flagkit._types import DOCUMENT_FORMATS, Clock, DocumentFormat, Syntax
 
 __all__ = [
     "EXIT_EVAL_ERROR",
@@ -23,9 +26,11 @@ __all__ = [
     "EXIT_USAGE",
     "EXIT_WARNINGS",
     "CommandError",
+    "add_format_option",
     "clock_at",
     "context_from",
     "load_document",
+    "load_snapshot",
     "parse_value",
     "read_contexts",
     "set_path",
@@ -60,6 +65,33 @@ def load_document(path: str, syntax: Syntax | None = None) -> Document:
     """Read and validate a flag file; raise CommandError (exit 1) listing every problem."""
     try:
         return validate_document(read_file(path, syntax), source=path)
+    except DefinitionError as exc:
+        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
+    except FlagkitError as exc:
+        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
+
+
+def add_format_option(parser: argparse.ArgumentParser, *, syntax: bool = True) -> None:
+    """Add ``--format`` (what the file means) and, by default, ``--syntax`` (how it is written)."""
+    if syntax:
+        parser.add_argument(
+            "--syntax", choices=["json", "toml", "yaml"], help="the file's syntax (default: suffix)"
+        )
+    parser.add_argument(
+        "--format",
+        choices=list(DOCUMENT_FORMATS),
+        default="native",
+        help="native flagkit flags, a flagd or an Unleash document, or auto to detect "
+        "(default: native)",
+    )
+
+
+def load_snapshot(
+    path: str, fmt: DocumentFormat, *, syntax: Syntax | None = None, clock: Clock | None = None
+) -> Snapshot:
+    """Read, validate and compile a flag file of any format; raise CommandError (exit 1)."""
+    try:
+        return snapshot_from_file(path, syntax, format=fmt, clock=clock, keep_definitions=True)
     except DefinitionError as exc:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
     except FlagkitError as exc:

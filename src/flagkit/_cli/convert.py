@@ -1,4 +1,7 @@
-"""``flagkit convert``: turn a flagd document into the native format, and say what did not fit."""
+"""``flagkit convert``: turn a flagd or Unleash document into the native format.
+
+It says what did not fit: exit 0 only when every flag converted exactly.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from flagkit._definitions.parse import read_file, syntax_of
 from flagkit._errors import DefinitionError, FlagkitError
 from flagkit.formats.flagd._convert import convert_flagd
 from flagkit.formats.flagd._snapshot import looks_like_flagd
+from flagkit.formats.unleash._convert import convert_unleash
+from flagkit.formats.unleash._snapshot import looks_like_unleash
 
 __all__ = ["register"]
 
@@ -21,9 +26,12 @@ __all__ = ["register"]
 def register(commands: Any) -> None:
     """Add the convert sub-command."""
     convert = commands.add_parser(
-        "convert", help="convert a flagd flag file to the native format, explaining what cannot be"
+        "convert",
+        help="convert a flagd or Unleash flag file to the native format, explaining what cannot be",
     )
-    convert.add_argument("file", metavar="FILE", help="a flagd flag-definition document")
+    convert.add_argument(
+        "file", metavar="FILE", help="a flagd flag-definition or Unleash client API document"
+    )
     convert.add_argument(
         "--to", choices=["native"], default="native", help="the target format (native)"
     )
@@ -45,9 +53,12 @@ def register(commands: Any) -> None:
 def _convert(args: argparse.Namespace) -> int:
     try:
         raw = read_file(args.file, args.syntax)
-        if not looks_like_flagd(raw):
-            raise usage_error(f"{args.file} does not look like a flagd document")
-        conversion = convert_flagd(raw, source=args.file)
+        if looks_like_unleash(raw):
+            conversion = convert_unleash(raw, source=args.file)
+        elif looks_like_flagd(raw):
+            conversion = convert_flagd(raw, source=args.file)
+        else:
+            raise usage_error(f"{args.file} looks like neither a flagd nor an Unleash document")
     except DefinitionError as exc:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
     except FlagkitError as exc:
@@ -81,7 +92,7 @@ def _convert(args: argparse.Namespace) -> int:
             + ("" if not conversion.inexact else f", {len(conversion.inexact)} approximately"),
             file=sys.stderr,
         )
-    # 0 only when the native file serves what flagd serves for every context.
+    # 0 only when the native file serves what the source format serves for every context.
     return EXIT_OK if conversion.exact else EXIT_PARTIAL
 
 

@@ -12,9 +12,11 @@ from flagkit._cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     CommandError,
+    add_format_option,
     clock_at,
     context_from,
     load_document,
+    load_snapshot,
     read_contexts,
     usage_error,
 )
@@ -24,38 +26,9 @@ from flagkit._client.client import Client
 from flagkit._core.compile import compile_document
 from flagkit._core.details import Details
 from flagkit._core.explain import explain
-from flagkit._core.snapshot import Snapshot
 from flagkit._definitions.schema import json_schema
-from flagkit._errors import DefinitionError, FlagkitError
-from flagkit._sources.pipeline import snapshot_from_file
-from flagkit._types import DOCUMENT_FORMATS, Clock
 
-__all__ = ["add_format_option", "register"]
-
-
-def add_format_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--syntax`` (when the suffix does not say) and ``--format`` (what the file means)."""
-    parser.add_argument(
-        "--syntax", choices=["json", "toml", "yaml"], help="the file's syntax (default: suffix)"
-    )
-    parser.add_argument(
-        "--format",
-        choices=list(DOCUMENT_FORMATS),
-        default="native",
-        help="native flagkit flags, a flagd document, or auto to detect (default: native)",
-    )
-
-
-def _foreign_snapshot(path: str, args: argparse.Namespace, clock: Clock | None) -> Snapshot:
-    """Load a flag file of ``--format flagd`` or ``auto``; raise CommandError on problems."""
-    try:
-        return snapshot_from_file(
-            path, args.syntax, format=args.format, clock=clock, keep_definitions=True
-        )
-    except DefinitionError as exc:
-        raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
-    except FlagkitError as exc:
-        raise CommandError(EXIT_INVALID, [str(exc)]) from exc
+__all__ = ["register"]
 
 
 def register(commands: Any) -> None:
@@ -106,7 +79,7 @@ def _validate(args: argparse.Namespace) -> int:
                 document = load_document(path, args.syntax)
                 flags, segments, kind = len(document.flags), len(document.segments), "native"
             else:
-                snapshot = _foreign_snapshot(path, args, None)
+                snapshot = load_snapshot(path, args.format, syntax=args.syntax)
                 native = snapshot.format == "native"
                 flags, kind = len(snapshot.flags), snapshot.format
                 segments = len(snapshot.document.segments) if native else 0
@@ -153,7 +126,7 @@ def _eval(args: argparse.Namespace) -> int:
         document = load_document(args.file, args.syntax)
         snapshot = compile_document(document, origin=args.file, clock=clock or time.time)
     else:
-        snapshot = _foreign_snapshot(args.file, args, clock)
+        snapshot = load_snapshot(args.file, args.format, syntax=args.syntax, clock=clock)
     client = Client(snapshot, clock=clock)
     if args.contexts is not None:
         return _eval_batch(client, args.flag, args.contexts, context)

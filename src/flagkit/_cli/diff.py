@@ -10,11 +10,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flagkit._cli.common import EXIT_IMPACT, EXIT_OK, clock_at, load_document, usage_error
+from flagkit._cli.common import (
+    EXIT_IMPACT,
+    EXIT_OK,
+    add_format_option,
+    clock_at,
+    load_document,
+    load_snapshot,
+    usage_error,
+)
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
 from flagkit._cli.simulate import variant_label
 from flagkit._core.compile import compile_document
+from flagkit._core.snapshot import CompiledFlag
 from flagkit._definitions.model import Document, Flag
 
 __all__ = ["register"]
@@ -28,6 +37,7 @@ def register(commands: Any) -> None:
     parser.add_argument("old", metavar="OLD")
     parser.add_argument("new", metavar="NEW")
     add_population_options(parser)
+    add_format_option(parser, syntax=False)
     parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
     parser.add_argument(
         "--fail-above",
@@ -100,16 +110,28 @@ def find_changes(old: Document, new: Document) -> dict[str, FlagChange]:
     return dict(sorted(changes.items()))
 
 
+def find_plan_changes(
+    old: Mapping[str, CompiledFlag], new: Mapping[str, CompiledFlag]
+) -> dict[str, FlagChange]:
+    """Return the flags in both flag sets whose compiled definitions differ (foreign formats).
+
+    A flag's fingerprint digests its definition and everything it depends on
+    (segments, prerequisites), so a changed fingerprint is a change.
+    """
+    return {
+        key: FlagChange(key, ["definition"], [])
+        for key in sorted(old.keys() & new.keys())
+        if old[key].fingerprint != new[key].fingerprint
+    }
+
+
 def measure(
-    old: Document,
-    new: Document,
+    before: Mapping[str, CompiledFlag],
+    after: Mapping[str, CompiledFlag],
     changes: Mapping[str, FlagChange],
     args: argparse.Namespace,
-    now: float,
 ) -> int:
     """Evaluate every changed flag both ways over the population; return its size."""
-    before = compile_document(old, clock=lambda: now).flags
-    after = compile_document(new, clock=lambda: now).flags
     pairs = [(changes[key], before[key].evaluate, after[key].evaluate) for key in changes]
     unique = bucketing_attributes(f.plan for f in [*before.values(), *after.values()])
     users = 0
@@ -135,10 +157,19 @@ def _diff(args: argparse.Namespace) -> int:
     now = clock() if clock is not None else time.time()
     if args.fail_above is not None and not 0 <= args.fail_above <= 100:
         raise usage_error(f"--fail-above expects a percentage 0-100, got {args.fail_above}")
-    old, new = load_document(args.old), load_document(args.new)
-    changes = find_changes(old, new)
-    users = measure(old, new, changes, args, now) if changes else 0
-    report = _report(args, old, new, changes, users)
+    before: Mapping[str, CompiledFlag]
+    after: Mapping[str, CompiledFlag]
+    if args.format == "native":
+        old, new = load_document(args.old), load_document(args.new)
+        changes = find_changes(old, new)
+        before = compile_document(old, clock=lambda: now).flags
+        after = compile_document(new, clock=lambda: now).flags
+    else:  # foreign formats: compare compiled plans and their fingerprints
+        before = load_snapshot(args.old, args.format, clock=lambda: now).flags
+        after = load_snapshot(args.new, args.format, clock=lambda: now).flags
+        changes = find_plan_changes(before, after)
+    users = measure(before, after, changes, args) if changes else 0
+    report = _report(args, before, after, changes, users)
     if args.json:
         print_json(report, sys.stdout)
     else:
@@ -148,8 +179,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _report(
     args: argparse.Namespace,
-    old: Document,
-    new: Document,
+    old: Mapping[str, CompiledFlag],
+    new: Mapping[str, CompiledFlag],
     changes: Mapping[str, FlagChange],
     users: int,
 ) -> dict[str, Any]:
@@ -158,7 +189,7 @@ def _report(
 
     modified: list[dict[str, Any]] = []
     for change in changes.values():
-        declared = [*new.flags[change.flag].variants, *old.flags[change.flag].variants]
+        declared = [*new[change.flag].variants, *old[change.flag].variants]
         moved = change.off.keys() | change.onto.keys()
         variants = [name for name in dict.fromkeys(declared) if name in moved]
         variants += sorted(moved - set(variants))
@@ -185,8 +216,8 @@ def _report(
         "new": args.new,
         "source": args.contexts or "synthetic",
         "users": users,
-        "added": sorted(new.flags.keys() - old.flags.keys()),
-        "removed": sorted(old.flags.keys() - new.flags.keys()),
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
         "modified": modified,
         "fail_above": threshold,
         "exceeded": [

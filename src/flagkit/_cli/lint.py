@@ -11,6 +11,9 @@ field path). The codes are documented in ``docs/cli.md``:
 * FK303 warning: a rollout that serves one variant to everybody (from now on).
 * FK304 info: a disabled flag without ``off_variant`` (callers get their own default).
 * FK401 warning: a flag key that no file under ``--code DIR`` mentions as a string literal.
+
+With ``--format flagd`` or ``unleash`` the findings come from the compiled
+plans instead (``plan_lint``: FK201, FK303, FK304 and FK501), and FK401.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -29,7 +32,9 @@ from flagkit._cli.common import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_WARNINGS,
+    add_format_option,
     load_document,
+    load_snapshot,
     usage_error,
 )
 from flagkit._cli.output import colour_enabled, print_json, render_table
@@ -80,6 +85,7 @@ def register(commands: Any) -> None:
         "--strict", action="store_true", help=f"exit {EXIT_WARNINGS} when there are warnings"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    add_format_option(parser, syntax=False)
     parser.set_defaults(handler=_lint)
 
 
@@ -95,12 +101,20 @@ def _lint(args: argparse.Namespace) -> int:
         now = dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC).timestamp()
     if args.code is not None and not os.path.isdir(args.code):
         raise usage_error(f"--code expects a directory, got {args.code!r}")
-    document = load_document(args.file)
-    findings = lint_document(
-        document, file=args.file, today=today, now=now, expiry_days=args.expiry_warning_days
-    )
+    if args.format == "native":
+        document = load_document(args.file)
+        keys = list(document.flags)
+        findings = lint_document(
+            document, file=args.file, today=today, now=now, expiry_days=args.expiry_warning_days
+        )
+    else:  # foreign formats: what their compiled plans show
+        from flagkit._cli.plan_lint import lint_snapshot
+
+        snapshot = load_snapshot(args.file, args.format, clock=lambda: now)
+        keys = list(snapshot.flags)
+        findings = lint_snapshot(snapshot, file=args.file, now=now)
     if args.code is not None:
-        findings += find_unreferenced(document, file=args.file, code_dir=Path(args.code))
+        findings += find_unreferenced(keys, file=args.file, code_dir=Path(args.code))
     worst = max((_RANK[f.severity] for f in findings), default=-1)
     if args.json:
         print_json([asdict(f) for f in findings], sys.stdout)
@@ -337,13 +351,13 @@ def _code_files(root: Path, skip: Path | None) -> Iterator[str]:
             yield data.decode("utf-8", errors="replace")
 
 
-def find_unreferenced(document: Document, *, file: str, code_dir: Path) -> list[Finding]:
+def find_unreferenced(keys: Iterable[str], *, file: str, code_dir: Path) -> list[Finding]:
     """Return FK401 for each flag whose key no file under ``code_dir`` quotes.
 
     A reference is the key as a string literal: in double, single or back quotes.
     The flag file itself does not count.
     """
-    missing = {key: (f'"{key}"', f"'{key}'", f"`{key}`") for key in document.flags}
+    missing = {key: (f'"{key}"', f"'{key}'", f"`{key}`") for key in keys}
     for text in _code_files(code_dir, Path(file).resolve()):
         missing = {
             key: quoted

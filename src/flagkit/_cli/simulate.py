@@ -8,7 +8,14 @@ import time
 from collections import Counter
 from typing import Any
 
-from flagkit._cli.common import EXIT_OK, clock_at, load_document, usage_error
+from flagkit._cli.common import (
+    EXIT_OK,
+    add_format_option,
+    clock_at,
+    load_document,
+    load_snapshot,
+    usage_error,
+)
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
 from flagkit._core.compile import compile_document
@@ -25,6 +32,7 @@ def register(commands: Any) -> None:
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("flag", metavar="FLAG")
     add_population_options(parser)
+    add_format_option(parser, syntax=False)
     parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=_simulate)
@@ -55,10 +63,12 @@ def decided_by(resolution: Resolution) -> str:
 def _simulate(args: argparse.Namespace) -> int:
     clock = clock_at(args.at)
     now = clock() if clock is not None else time.time()
-    document = load_document(args.file)
-    if args.flag not in document.flags:
+    if args.format == "native":
+        snapshot = compile_document(load_document(args.file), origin=args.file, clock=lambda: now)
+    else:  # everything below reads plans, which every format compiles to
+        snapshot = load_snapshot(args.file, args.format, clock=lambda: now)
+    if args.flag not in snapshot.flags:
         raise usage_error(f"no flag {args.flag!r} in {args.file}")
-    snapshot = compile_document(document, origin=args.file, clock=lambda: now)
     compiled = snapshot.flags[args.flag]
     evaluate = compiled.evaluate
     variants: Counter[str] = Counter()

@@ -30,13 +30,15 @@ from flagkit._client.getters import Getters
 from flagkit._client.hooks import Hook
 from flagkit._client.observed import error_details, evaluate
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
-from flagkit._core.details import Details, ErrorCode
+from flagkit._client.variants import view_of, view_of_details
+from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
 from flagkit._core.snapshot import EMPTY, Snapshot
 from flagkit._sources import forking
 from flagkit._sources.base import Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
+from flagkit._sources.unleash import UnleashSource
 from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
 
 if TYPE_CHECKING:
@@ -188,6 +190,25 @@ class Client(Getters):
         mine = {key: given.pop(key) for key in ClientOptions.__optional_keys__ if key in given}
         return cls(HTTPSource(url, clock=clock, **given), clock=clock, **mine)
 
+    @classmethod
+    def from_unleash(
+        cls,
+        url: str,
+        *,
+        token: str | None,
+        app_name: str,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> Client:
+        """Follow an Unleash server (``UnleashSource``'s options and the client's).
+
+        Counting is on, so the server receives usage metrics; see docs/unleash.md.
+        """
+        mine = {key: options.pop(key) for key in ClientOptions.__optional_keys__ if key in options}
+        mine.setdefault("counters", True)
+        source = UnleashSource(url, token=token, app_name=app_name, clock=clock, **options)
+        return cls(source, clock=clock, **mine)
+
     # -- the snapshot -------------------------------------------------------
 
     @property
@@ -264,6 +285,42 @@ class Client(Getters):
         """Return the variant ``flag_key`` serves for ``context`` (None on any problem)."""
         details: Details = evaluate(self, flag_key, None, context, None, details=True)
         return details.variant
+
+    def get_variant(self, flag_key: str, context: ContextLike | None = None) -> Variant:
+        """Return the variant ``flag_key`` serves, as Unleash's ``get_variant`` reports it.
+
+        The variant's name (``"disabled"`` when none is served), whether a
+        variant was served, whether the flag is on, and the variant's
+        payload. Never raises: any problem is the disabled variant.
+        """
+        if self._observed:
+            return self._observed_variant(flag_key, context)
+        try:
+            flag = self._snapshot.flags.get(flag_key)
+            if flag is None:
+                if self._counters is not None:
+                    self._counters.add_error(flag_key, ErrorCode.FLAG_NOT_FOUND)
+                return DISABLED_VARIANT
+            if context is None:
+                context = current_context()
+            elif context.__class__ is not dict and not isinstance(context, Mapping):
+                return self._observed_variant(flag_key, context)
+            constant = flag.constant
+            resolution = constant if constant is not None else flag.evaluate(context)[0]
+            if self._counters is not None:
+                self._counters.add(resolution)
+            view = resolution.view
+            return view if view is not None else view_of(resolution)
+        except Exception:  # a hostile key or context: still never raise
+            self._fail_quietly(flag_key, None)
+            return DISABLED_VARIANT
+
+    def _observed_variant(self, flag_key: str, context: Any) -> Variant:
+        details: Details = evaluate(self, flag_key, None, context, None, details=True)
+        try:
+            return view_of_details(self._snapshot.flags.get(details.flag_key), details)
+        except Exception:  # pragma: no cover - a hostile key; never raise
+            return DISABLED_VARIANT
 
     def all_flags(self, context: ContextLike | None = None) -> dict[str, Details]:
         """Return the details of every flag for one context (e.g. for a front end).
@@ -358,6 +415,11 @@ class Client(Getters):
         """Stop running ``hook`` (added with ``add_hook`` or at construction)."""
         self._hooks = tuple(h for h in self._hooks if h is not hook)
         self._refresh_mode()
+
+    @property
+    def counting(self) -> bool:
+        """Return True when this client counts its evaluations (``counters=True``)."""
+        return self._counters is not None
 
     def counters(self) -> dict[CountKey, int]:
         """Return evaluation counts per (flag, variant, reason, error code)."""

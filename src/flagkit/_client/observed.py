@@ -217,7 +217,13 @@ def _details(
         return details
     value = convert(details.value, value_type)
     return Details(
-        flag_key, value, details.variant, details.reason, rule=details.rule, bucket=bucket
+        flag_key,
+        value,
+        details.variant,
+        details.reason,
+        rule=details.rule,
+        bucket=bucket,
+        payload=details.payload,
     )
 
 

@@ -119,13 +119,16 @@ class _Shape:
             ("salt", serve.salt),
             ("total", serve.total),
             ("missing", serve.missing),
+            ("seed", serve.seed),
+            ("fallback", serve.fallback),
         ):
             self.bind(f"{name}_{role}", value)
         bounds = serve.bounds
         for i, (bound, resolution) in enumerate(bounds):
             self.bind(f"{name}_b{i}", bound)
             self.bind(f"{name}_v{i}", resolution if serve.report_bucket else resolution.outcome)
-        return ("split", flat, len(bounds), serve.report_bucket, name)
+        shape = (serve.report_bucket, serve.modulo, serve.fallback is not None)
+        return ("split", flat, len(bounds), *shape, name)
 
 
 class _Renderer:
@@ -166,14 +169,22 @@ class _Renderer:
             self.split(indent, token)
 
     def split(self, indent: int, token: Token) -> None:
-        _, flat, bounds, report, name = token
+        _, flat, bounds, report, modulo, fallback, name = token
         self.emit(indent, f"k = {self.read(flat, name)}")
         self.emit(indent, "if type(k) is not str:")
-        self.emit(indent + 4, f"k = {name}_key(k)")
+        if fallback:  # an absent attribute reads the fallback instead
+            self.emit(indent + 4, f"k = {name}_key(k) if k is not None else {name}_fallback(ctx)")
+        else:
+            self.emit(indent + 4, f"k = {name}_key(k)")
         self.emit(indent + 4, "if k is None:")
         self.emit(indent + 8, f"return {name}_missing")
         self.emit(indent, "try:")
-        self.emit(indent + 4, f"b = (_hash(({name}_salt + k).encode()) * {name}_total) >> 32")
+        if modulo:  # Unleash's normalisation: the hash with its seed, modulo the total
+            self.emit(
+                indent + 4, f"b = _hash(({name}_salt + k).encode(), {name}_seed) % {name}_total"
+            )
+        else:
+            self.emit(indent + 4, f"b = (_hash(({name}_salt + k).encode()) * {name}_total) >> 32")
         self.emit(indent, "except UnicodeEncodeError:")
         self.emit(indent + 4, f"return {name}_missing")
         for i in range(bounds):
@@ -193,7 +204,8 @@ class _Renderer:
                 self.emit(8, f"return {name}_failed")
             elif token[0] == "rule":
                 checks = [self.check(next(items)) for _ in range(token[1])]
-                self.emit(4, f"if {' and '.join(checks)}:")
+                # A rule without checks (a foreign format's unconditional rule) always holds.
+                self.emit(4, f"if {' and '.join(checks) or 'True'}:")
                 self.serve(8, next(items))
             elif token[0] == "test":
                 self.emit(4, f"return {self.check(token[1])}")

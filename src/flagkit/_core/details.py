@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flagkit._errors import EvaluationError
 
-__all__ = ["Details", "ErrorCode", "Reason"]
+__all__ = ["DISABLED_VARIANT", "Details", "ErrorCode", "Reason", "Variant"]
 
 
 class Reason(enum.StrEnum):
@@ -55,6 +55,8 @@ class Details:
     ``rule`` names the targeting rule that matched (its ``name``, or
     ``rules[i]``); ``bucket`` is the user's bucket (0-9999) when a rollout
     decided. On error, ``value`` is the caller's default and ``variant`` is None.
+    ``payload`` is what a variant carries besides the value, in formats that
+    have one (an Unleash variant's ``{"type": ..., "value": ...}``), else None.
     """
 
     flag_key: str
@@ -65,6 +67,7 @@ class Details:
     error_message: str | None = None
     rule: str | None = None
     bucket: int | None = None
+    payload: Any = None
 
     @property
     def is_error(self) -> bool:
@@ -93,4 +96,35 @@ class Details:
             "error_message": self.error_message,
             "rule": self.rule,
             "bucket": self.bucket,
+            "payload": self.payload,
         }
+
+
+class Variant(NamedTuple):
+    """A flag's variant as Unleash's ``get_variant`` reports it (``Client.get_variant``).
+
+    ``name`` is the variant served (``"disabled"`` when none is), ``enabled``
+    whether a variant was served, ``feature_enabled`` whether the flag is on
+    for the context, and ``payload`` the variant's payload (an Unleash
+    ``{"type": ..., "value": ...}``), or None.
+    """
+
+    name: str
+    enabled: bool
+    feature_enabled: bool
+    payload: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the dict Unleash's Python SDK returns (no ``payload`` key when none)."""
+        result: dict[str, Any] = {
+            "name": self.name,
+            "enabled": self.enabled,
+            "feature_enabled": self.feature_enabled,
+        }
+        if self.payload is not None:
+            result["payload"] = dict(self.payload)
+        return result
+
+
+#: The answer when no variant is served and the flag is off (or missing).
+DISABLED_VARIANT = Variant("disabled", enabled=False, feature_enabled=False)

@@ -246,6 +246,8 @@ def _rollout(
     split: Split, ctx: ContextLike, current: RampStep | None, upcoming: RampStep | None
 ) -> RolloutStep:
     value = _read(split.attribute, split.getter, ctx)
+    if split.fallback is not None and (value is None or value is MISSING):
+        value = split.fallback(ctx)
     # A format that does not report buckets (flagd) still has one: the same
     # template, rendered to report it, shows it in the trace.
     _, bucket = serve_function(replace(split, report_bucket=True))(ctx)

@@ -66,7 +66,11 @@ class Split:
     ``key_of(value)``; a value with no key serves ``missing``. ``weights``
     are the resolutions in declared order with their weights (out of
     ``total``); ``report_bucket`` is False where the format does not
-    report buckets (flagd).
+    report buckets (flagd). ``modulo`` and ``seed`` select Unleash's
+    normalisation instead, ``bucket = murmur3(utf8(salt + key), seed) % total``
+    (its ``normalizedHash`` minus the ``+ 1``): same hash, another reduction.
+    ``fallback`` reads the key when the attribute is absent (None): Unleash's
+    stickiness falls back from ``userId`` to ``sessionId`` to a random draw.
     """
 
     salt: str
@@ -77,6 +81,9 @@ class Split:
     total: int
     missing: Outcome
     report_bucket: bool = True
+    modulo: bool = False
+    seed: int = 0
+    fallback: Getter | None = None
 
     def __post_init__(self) -> None:
         # The generated code hashes ``(salt + key).encode()``: both must be

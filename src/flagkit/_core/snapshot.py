@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._types import ContextLike
 
 if TYPE_CHECKING:
@@ -62,11 +62,13 @@ class Resolution:
         "flag_key",
         "has_value",
         "outcome",
+        "payload",
         "reason",
         "rule",
         "tally",
         "value",
         "variant",
+        "view",
     )
 
     def __init__(
@@ -80,6 +82,8 @@ class Resolution:
         error_code: ErrorCode | None = None,
         error_message: str | None = None,
         has_value: bool = True,
+        payload: Any = None,
+        view: Variant | None = None,
     ) -> None:
         self.flag_key = flag_key
         self.value = value if has_value else NO_VALUE
@@ -89,6 +93,11 @@ class Resolution:
         self.error_code = error_code
         self.error_message = error_message
         self.has_value = has_value
+        #: What the variant carries besides the value (an Unleash variant's payload).
+        self.payload = payload
+        #: This resolution as ``Client.get_variant`` reports it (set by formats
+        #: that define it, Unleash; built on first use otherwise).
+        self.view = view
         self._details: Details | None = None
         self.outcome: Outcome = (self, None)
         #: The client's counting key for this resolution, set on first count.
@@ -113,6 +122,7 @@ class Resolution:
             self.error_message,
             self.rule,
             bucket,
+            self.payload,
         )
 
     def __repr__(self) -> str:
@@ -137,6 +147,7 @@ class FlagMeta(NamedTuple):
 
 
 _EMPTY_METADATA: Mapping[str, Any] = MappingProxyType({})
+_EMPTY_VIEWS: Mapping[str, Variant] = MappingProxyType({})
 #: The metadata of a flag that has none (foreign formats).
 NO_META = FlagMeta()
 
@@ -161,6 +172,7 @@ class CompiledFlag:
         "track_exposure",
         "value_type",
         "variants",
+        "views",
     )
 
     def __init__(
@@ -176,6 +188,7 @@ class CompiledFlag:
         definition: Any = None,
         fingerprint: str = "",
         metadata: Mapping[str, Any] | None = None,
+        views: Mapping[str, Variant] | None = None,
     ) -> None:
         self.key = key
         self.plan = plan
@@ -193,6 +206,11 @@ class CompiledFlag:
         #: Foreign-format flag metadata (flagd's flag-set and flag ``metadata``, merged).
         self.metadata: Mapping[str, Any] = (
             _EMPTY_METADATA if not metadata else MappingProxyType(dict(metadata))
+        )
+        #: Each variant as ``Client.get_variant`` reports it, for formats that
+        #: define that (Unleash); empty otherwise.
+        self.views: Mapping[str, Variant] = (
+            _EMPTY_VIEWS if not views else MappingProxyType(dict(views))
         )
 
     def __repr__(self) -> str:

@@ -87,8 +87,19 @@ def _snapshot_from_raw(
     keep_definitions: bool,
 ) -> Snapshot:
     with gc_paused():
+        if format in ("unleash", "auto"):
+            # Imported here: a foreign compiler is only loaded by those who use it.
+            from flagkit.formats.unleash._snapshot import looks_like_unleash, snapshot_from_unleash
+
+            if format == "unleash" or looks_like_unleash(raw):
+                return snapshot_from_unleash(
+                    raw,
+                    origin=origin,
+                    revision=revision,
+                    clock=clock,
+                    keep_definitions=keep_definitions,
+                )
         if format != "native":
-            # Imported here: the flagd compiler is only loaded by those who use it.
             from flagkit.formats.flagd._snapshot import looks_like_flagd, snapshot_from_flagd
 
         if format == "flagd" or (format == "auto" and looks_like_flagd(raw)):

@@ -48,9 +48,10 @@ def _snapshot(flags: FlagsLike, at: dt.datetime | None) -> Snapshot:
         if at is not None:
             raise ValueError("at= needs a document or a path (a client's clock is fixed)")
         return flags.snapshot if isinstance(flags, Client) else flags
+    # auto: native, flagd and Unleash documents all work.
     if isinstance(flags, Mapping):
-        return snapshot_from_data(flags, clock=clock, keep_definitions=True)
-    return snapshot_from_file(flags, clock=clock, keep_definitions=True)
+        return snapshot_from_data(flags, format="auto", clock=clock, keep_definitions=True)
+    return snapshot_from_file(flags, format="auto", clock=clock, keep_definitions=True)
 
 
 def _clock_at(at: dt.datetime) -> Clock:

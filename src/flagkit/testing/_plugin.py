@@ -107,7 +107,12 @@ def _file_snapshot(config: pytest.Config) -> Snapshot:
             path = (config.inipath.parent if config.inipath else config.rootpath) / str(setting)
         else:
             path = None
-        snapshot = EMPTY if path is None else snapshot_from_file(path, keep_definitions=True)
+        # auto: a native, flagd or Unleash file works as it is.
+        snapshot = (
+            EMPTY
+            if path is None
+            else snapshot_from_file(path, format="auto", keep_definitions=True)
+        )
         config.stash[_SNAPSHOT] = snapshot
     return snapshot
 
