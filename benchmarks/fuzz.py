@@ -9,8 +9,9 @@ that crashed (killed by a signal: a segmentation fault), processes that hung
 The calls are made in worker processes (this script, run with ``--worker``),
 each over a chunk of calls with its own seed: a crash or a hang ends one
 worker and is counted, and the others carry on. Every worker evaluates the
-two fixed documents of ``tests/hostile.py`` (every operator on every
-attribute, native and flagd, a flag key with a lone surrogate) and a few
+three fixed documents of ``tests/hostile.py`` (every operator on every
+attribute: native, flagd with a flag key holding a lone surrogate, and
+Unleash with every strategy and stickiness) and a few
 random valid documents from ``flagkit.testing.strategies``, each on the
 fast path and three observed ones (hooks and exposures, a client context,
 active overrides). The hostile keys, contexts and defaults, and the checks
@@ -68,9 +69,10 @@ def generated_documents(count: int, seed: int) -> list[dict[str, Any]]:
 
 def worker(seed: int, calls: int, time_limit: float) -> None:
     """Fuzz ``calls`` calls and print the tally as JSON (the parent reads it)."""
-    from tests.hostile import clients_for, flagd_document, fuzz, native_document
+    from tests.hostile import clients_for, flagd_document, fuzz, native_document, unleash_document
 
     clients = clients_for(native_document()) + clients_for(flagd_document(), "flagd")
+    clients += clients_for(unleash_document(), "unleash")
     for document in generated_documents(RANDOM_DOCUMENTS, seed):
         clients += clients_for(document)
     tally = fuzz(clients, random.Random(seed), calls, time_limit=time_limit)

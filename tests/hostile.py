@@ -53,6 +53,7 @@ __all__ = [
     "fuzz",
     "native_document",
     "torture",
+    "unleash_document",
 ]
 
 
@@ -313,7 +314,21 @@ ATTRIBUTES = (
     "when",
     "n",
 )
-TEXTS = ("user-1", "NL", "pro", "", SURROGATE, "\ud800", "1\u0662.0.0", "2.0.0", "a@x.io")
+#: Fields only Unleash documents read (its standard fields and ``properties``).
+UNLEASH_FIELDS = ("userId", "sessionId", "remoteAddress", "currentTime", "properties")
+TEXTS = (
+    "user-1",
+    "NL",
+    "pro",
+    "",
+    SURROGATE,
+    "\ud800",
+    "1\u0662.0.0",
+    "2.0.0",
+    "a@x.io",
+    "10.0.0.7",
+    "2030-01-01T00:00:00Z",
+)
 
 
 class Generator:
@@ -377,7 +392,8 @@ class Generator:
         return self.scalar()
 
     def attributes(self, depth: int = 0) -> dict[Any, Any]:
-        names = self.rng.sample(ATTRIBUTES, self.rng.randrange(len(ATTRIBUTES)))
+        fields = ATTRIBUTES + UNLEASH_FIELDS
+        names = self.rng.sample(fields, self.rng.randrange(len(fields)))
         data: dict[Any, Any] = {name: self.value(depth) for name in names}
         if self.rng.random() < 0.1:
             data[self.rng.choice((1, None, (1, 2), Tenant.ACME))] = self.scalar()
@@ -541,6 +557,97 @@ def flagd_document() -> dict[str, Any]:
     return {"flags": flags}
 
 
+_UNLEASH_CONSTRAINTS: tuple[tuple[str, str, list[str]], ...] = (
+    ("country", "IN", ["NL", "BE"]),
+    ("plan", "NOT_IN", ["free"]),
+    ("email", "STR_CONTAINS", ["@x"]),
+    ("email", "STR_STARTS_WITH", ["user-"]),
+    ("email", "STR_ENDS_WITH", ["X.IO"]),
+    ("age", "NUM_EQ", ["5"]),
+    ("age", "NUM_GT", ["1.5"]),
+    ("n", "NUM_LTE", ["3"]),
+    ("when", "DATE_AFTER", ["2020-01-01T00:00:00.000Z"]),
+    ("currentTime", "DATE_BEFORE", ["2030-01-01T00:00:00.000Z"]),
+    ("version", "SEMVER_EQ", ["2.0.0"]),
+    ("version", "SEMVER_GT", ["1.0.0"]),
+    ("version", "SEMVER_LT", ["12.0.0"]),
+    ("userId", "REGEX", ["^user-[0-9]+$"]),
+    ("remoteAddress", "IN_CIDR", ["10.0.0.0/8", "::1"]),
+)
+
+
+def unleash_document() -> dict[str, Any]:
+    """Return an Unleash document: every strategy, stickiness and constraint operator."""
+
+    def rollout(stickiness: str, **extra: Any) -> dict[str, Any]:
+        parameters = {"rollout": "50", "stickiness": stickiness, "groupId": "g"}
+        return {"name": "flexibleRollout", "parameters": parameters, **extra}
+
+    features: list[dict[str, Any]] = [
+        {"name": f"rollout-{s}", "enabled": True, "strategies": [rollout(s)]}
+        for s in ("default", "userId", "sessionId", "random", "country")
+    ]
+    features += [
+        {"name": "classic", "enabled": True, "strategies": strategies}
+        for strategies in (
+            [{"name": "userWithId", "parameters": {"userIds": "user-1, NL"}}],
+            [{"name": "gradualRolloutUserId", "parameters": {"percentage": "50", "groupId": "g"}}],
+            [{"name": "gradualRolloutSessionId", "parameters": {"percentage": "50"}}],
+            [{"name": "gradualRolloutRandom", "parameters": {"percentage": "50"}}],
+            [{"name": "remoteAddress", "parameters": {"IPs": "10.0.0.7, 192.168.0.0/16"}}],
+        )
+    ]
+    for index, feature in enumerate(features[5:]):
+        feature["name"] = f"classic-{index}"
+    for index, (field, operator, values) in enumerate(_UNLEASH_CONSTRAINTS):
+        for inverted in (False, True):
+            single = operator.startswith(("NUM_", "DATE_", "SEMVER_", "REGEX"))
+            constraint = {
+                "contextName": field,
+                "operator": operator,
+                **({"value": values[0]} if single else {"values": values}),
+                "inverted": inverted,
+                "caseInsensitive": index % 2 == 0,
+            }
+            features.append(
+                {
+                    "name": f"{operator.lower()}-{index}-{inverted}",
+                    "enabled": True,
+                    "strategies": [{"name": "default", "constraints": [constraint]}],
+                }
+            )
+    variants = [
+        {
+            "name": "a",
+            "weight": 500,
+            "stickiness": "country",
+            "payload": {"type": "json", "value": '{"price": 7}'},
+            "overrides": [{"contextName": "userId", "values": ["user-1"]}],
+        },
+        {"name": "b", "weight": 500, "stickiness": "country"},
+    ]
+    features += [
+        {
+            "name": "variants",
+            "enabled": True,
+            "strategies": [rollout("default")],
+            "variants": variants,
+        },
+        {
+            "name": "strategy-variants",
+            "enabled": True,
+            "strategies": [rollout("userId", variants=variants)],
+        },
+        {
+            "name": "child",
+            "enabled": True,
+            "strategies": [{"name": "default"}],
+            "dependencies": [{"feature": "variants", "variants": ["a"]}],
+        },
+    ]
+    return {"version": 2, "features": features}
+
+
 # -- entry points --------------------------------------------------------------
 
 ValueType = Literal["bool", "str", "int", "float", "object"]
@@ -588,6 +695,10 @@ def _set_context(client: flagkit.Client, key: Any, default: Any, context: Any) -
 
 def _variant_of(client: flagkit.Client, key: Any, _default: Any, context: Any) -> Any:
     return client.variant_of(key, context)
+
+
+def _get_variant(client: flagkit.Client, key: Any, _default: Any, context: Any) -> Any:
+    return client.get_variant(key, context)
 
 
 def _all_flags(client: flagkit.Client, _key: Any, _default: Any, context: Any) -> Any:
@@ -640,6 +751,7 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], ValueType | None]] = {
     "scoped get_object": (_scoped("object"), "object"),
     "set_context get_details": (_set_context, None),
     "variant_of": (_variant_of, None),
+    "get_variant": (_get_variant, None),
     "all_flags": (_all_flags, None),
     "feature": (_feature, None),
     "dispatch": (_dispatch, None),
@@ -689,6 +801,10 @@ def check_call(
         result = call(client, key, default, context)
     except Exception as exc:  # the point of the check
         return f"{name} raised {type(exc).__name__}"
+    if name == "get_variant":
+        if not isinstance(result, flagkit.Variant) or type(result.name) is not str:
+            return "get_variant did not answer a Variant named by a str"
+        return None
     if name.endswith("details") or name.startswith("set_context"):
         return _details_problem(result, default, value_type)
     if name.startswith(("get_", "scoped")):
@@ -733,7 +849,7 @@ def clients_for(document: Mapping[str, Any], format: str = "native") -> list[fla
         return flagkit.Client.from_dict(document, format=format, counters=True, **options)
 
     overridden = build()
-    first = next(iter(document["flags"]))
+    first = overridden.flag_keys()[0]
     # Entered and never left: the overrides stay active for the client's life.
     overridden.override({first: "nonsense", "missing": "on"}).__enter__()
     assert overridden._observed

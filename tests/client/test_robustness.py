@@ -317,3 +317,14 @@ def test_forced_values_are_read_as_plain_values(behaviour: Any) -> None:
         text.reason,
     )
     assert (0.5, float, Reason.OVERRIDE) == (ratio.value, type(ratio.value), ratio.reason)
+
+
+def test_get_variant_answers_disabled_for_anything(client: flagkit.Client) -> None:
+    """get_variant: the disabled variant for hostile keys, contexts and unusable scopes."""
+    disabled = flagkit.Variant("disabled", enabled=False, feature_enabled=False)
+    for make in HOSTILE_KEYS.values():
+        assert disabled == client.get_variant(make(), {})
+    assert disabled == client.get_variant("split", RaisingMapping("get", {}))
+    with flagkit.scoped_context(UNUSABLE["raising-keys"]()):
+        assert disabled == client.get_variant("f")
+    assert flagkit.Variant("on", enabled=True, feature_enabled=True) == client.get_variant("f", {})

@@ -40,13 +40,14 @@ def test_known_crashers_and_hangs_end_cleanly() -> None:
         """
         import json
         from tests.hostile import Liar, Tenant, clients_for, flagd_document, native_document
-        from tests.hostile import torture
+        from tests.hostile import torture, unleash_document
 
         fractional = {"fractional": [["on", 50], ["off", 50]]}
         flag = {"state": "ENABLED", "variants": {"on": True, "off": False}, "targeting": fractional}
         surrogate_key = {"flags": {"k\\ud800": flag}}
         clients = clients_for(surrogate_key, "flagd") + clients_for(native_document())
         clients += clients_for(flagd_document(), "flagd")
+        clients += clients_for(unleash_document(), "unleash")
         keys = [
             Liar("x\\ud800"), torture(str, "lie", "x\\ud800"), torture(str, "raise", "x\\ud800"),
             Tenant.ACME, Tenant.GLOBEX, torture(int, "lie", 2**64), torture(int, "raise", 7),
@@ -57,8 +58,10 @@ def test_known_crashers_and_hangs_end_cleanly() -> None:
             for flag in client.flag_keys():
                 for key in keys:
                     context = {"targetingKey": key, "email": key, "org": {"id": key}}
+                    context |= {"userId": key, "sessionId": key, "country": key}
                     answers.append(client.get_details(flag, None, context).reason.value)
                     answers.append(repr(client.get_bool(flag, False, context)))
+                    answers.append(client.get_variant(flag, context).name)
         print(json.dumps(len(answers)))
         """
     )
@@ -72,8 +75,10 @@ def test_a_seeded_fuzz_run_ends_cleanly_with_no_problem() -> None:
         """
         import json, random
         from tests.hostile import clients_for, flagd_document, fuzz, native_document
+        from tests.hostile import unleash_document
 
         clients = clients_for(native_document()) + clients_for(flagd_document(), "flagd")
+        clients += clients_for(unleash_document(), "unleash")
         tally = fuzz(clients, random.Random(20261130), 20_000, time_limit=60)
         print(json.dumps(tally))
         """

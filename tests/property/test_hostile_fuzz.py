@@ -1,8 +1,8 @@
 """Fuzz every public evaluation entry point with hostile keys, contexts and defaults.
 
 Documents come from ``flagkit.testing.strategies`` (random valid native
-documents) plus two fixed ones that use every operator on every attribute
-(native and flagd); keys, contexts and defaults from ``tests.hostile``
+documents) plus three fixed ones that use every operator on every attribute
+(native, flagd and Unleash); keys, contexts and defaults from ``tests.hostile``
 (torture subclasses, raising dunders, surrogates, huge and deep values).
 Each example must answer without an exception, with the caller's default on
 every error, and within a time limit: a hanging example ends the test run
@@ -34,13 +34,18 @@ from tests.hostile import (
     clients_for,
     flagd_document,
     native_document,
+    unleash_document,
 )
 
 #: Seconds one example may take before the run is ended as hung (CI machines are slow).
 TIME_LIMIT = 120.0
 CALLS_PER_ENTRY_POINT = 3
 
-FIXED = [clients_for(native_document()), clients_for(flagd_document(), "flagd")]
+FIXED = [
+    clients_for(native_document()),
+    clients_for(flagd_document(), "flagd"),
+    clients_for(unleash_document(), "unleash"),
+]
 
 
 @contextmanager
@@ -84,9 +89,9 @@ def test_generated_documents_answer_hostile_calls(document: dict[str, Any], seed
 
 
 @settings(max_examples=examples(10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(which=st.sampled_from([0, 1]), seed=SEEDS)
+@given(which=st.sampled_from(range(len(FIXED))), seed=SEEDS)
 def test_every_operator_answers_hostile_calls(which: int, seed: int) -> None:
-    """Every operator on every attribute (native and flagd): no exception, default on error."""
+    """Every operator on every attribute, in each format: no exception, default on error."""
     with time_limit(TIME_LIMIT):
         problems = problems_of(FIXED[which], random.Random(seed))
     assert [] == problems

@@ -303,6 +303,8 @@ class Client(Getters):
                 return DISABLED_VARIANT
             if context is None:
                 context = current_context()
+                if context.__class__ is UnusableContext:  # set_context got something unusable
+                    return self._observed_variant(flag_key, None)
             elif context.__class__ is not dict and not isinstance(context, Mapping):
                 return self._observed_variant(flag_key, context)
             constant = flag.constant
@@ -311,9 +313,8 @@ class Client(Getters):
                 self._counters.add(resolution)
             view = resolution.view
             return view if view is not None else view_of(resolution)
-        except Exception:  # a hostile key or context: still never raise
-            self._fail_quietly(flag_key, None)
-            return DISABLED_VARIANT
+        except Exception:  # a hostile key or context: the observed path reports it
+            return self._observed_variant(flag_key, context)
 
     def _observed_variant(self, flag_key: str, context: Any) -> Variant:
         details: Details = evaluate(self, flag_key, None, context, None, details=True)
