@@ -20,7 +20,10 @@ import flagkit
 from tests.helpers import profile_name
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "flags.yaml"
+#: The example flag files shipped in the package (``flagkit init`` writes them).
+EXAMPLES = ROOT / "src" / "flagkit" / "examples"
+EXAMPLE = EXAMPLES / "flags.yaml"
+EXAMPLE_FLAGD = EXAMPLES / "flagd.json"
 
 MakeClient = Callable[..., flagkit.Client]
 
@@ -42,7 +45,7 @@ settings.load_profile(profile_name())
 
 @pytest.fixture(scope="session")
 def example_client() -> flagkit.Client:
-    """Return a client over examples/flags.yaml."""
+    """Return a client over the example flag file."""
     return flagkit.Client.from_file(EXAMPLE)
 
 

@@ -302,6 +302,7 @@ HUGE_TEXT = "user-" + "x" * 1_000_000
 HUGE_INT = 10**5000
 
 ATTRIBUTES = (
+    "op",
     "targetingKey",
     "country",
     "plan",
@@ -533,6 +534,26 @@ _LOGIC: dict[str, Any] = {
         "if": [{"reduce": [{"var": "tags"}, {"+": [1, {"var": "accumulator"}]}, 0]}, "on", "off"]
     },
     "variant-from-context": {"var": "plan"},
+    "not-equals": {"if": [{"!=": [{"var": "country"}, "NL"]}, "on", "off"]},
+    "not-strict": {"if": [{"!==": [{"var": "age"}, 5]}, "on", "off"]},
+    "between": {"if": [{"<=": [1, {"var": "age"}, 9]}, "on", "off"]},
+    "greater": {"if": [{">": [{"var": "version"}, {"var": "country"}]}, "on", "off"]},
+    "in-numbers": {"if": [{"in": [{"var": "age"}, [5, 6, [1, 3]]]}, "on", "off"]},
+    "in-tags": {"if": [{"in": [{"var": "country"}, {"var": "tags"}]}, "on", "off"]},
+    "contains": {"if": [{"contains_any": [{"var": "tags"}, ["beta", 5]]}, "on", "off"]},
+    "merge": {"if": [{"in": ["NL", {"merge": [{"var": "tags"}, "x"]}]}, "on", "off"]},
+    "ends": {"if": [{"ends_with": [{"var": "email"}, ".io"]}, "on", "off"]},
+    "semver-op": {"if": [{"sem_ver": [{"var": "version"}, {"var": "op"}, "2.0.0"]}, "on", "off"]},
+    "semver-caret": {"if": [{"sem_ver": [{"var": "version"}, "^", "2.0.0"]}, "on", "off"]},
+    "not": {"if": [{"!": {"var": "beta"}}, "on", "off"]},
+    "max": {"if": [{"==": [{"max": [{"var": "age"}, {"var": "n"}]}, 5]}, "on", "off"]},
+    "mod": {"if": [{"==": [{"%": [{"var": "age"}, 2]}, 1]}, "on", "off"]},
+    "map": {"if": [{"in": ["beta", {"map": [{"var": "tags"}, {"var": ""}]}]}, "on", "off"]},
+    "filter": {"if": [{"filter": [{"var": "tags"}, {"==": [{"var": ""}, "NL"]}]}, "on", "off"]},
+    "all": {"if": [{"all": [{"var": "tags"}, {"!=": [{"var": ""}, "x"]}]}, "on", "off"]},
+    "set": {"if": [{"set": [{"var": "org"}, "plan", "on"]}, "on", "off"]},
+    "fractional-v3-value": {"fractional": [{"var": "tags"}, ["on", 50], ["off", 50]]},
+    "fractional-number": {"fractional": [{"var": "age"}, ["on", 50], ["off", 50]]},
 }
 
 
@@ -721,6 +742,20 @@ def _dispatch(client: flagkit.Client, key: Any, _default: Any, context: Any) -> 
         return chosen()
 
 
+def _toggle(client: flagkit.Client, key: Any, default: Any, context: Any) -> Any:
+    with client.toggle(key, default, context) as served:
+        return served
+
+
+def _track(client: flagkit.Client, key: Any, default: Any, context: Any) -> Any:
+    return client.track(key, context, default, basket=key)
+
+
+def _record(client: flagkit.Client, key: Any, default: Any, context: Any) -> Any:
+    client.record_error(key, context)
+    return client.record_value(key, key, default, context)
+
+
 _providers: weakref.WeakKeyDictionary[flagkit.Client, Any] = weakref.WeakKeyDictionary()
 
 
@@ -737,6 +772,11 @@ def _provider(method: str) -> Callable[..., Any]:
             targeting_key=context.get("targetingKey") if type(context) is dict else None,
             attributes=context,
         )
+        if method == "track":
+            from openfeature.track import TrackingEventDetails
+
+            details = TrackingEventDetails(value=default, attributes={"basket": key})
+            return provider.track(key, evaluation_context, details)
         return getattr(provider, method)(key, default, evaluation_context)
 
     return call
@@ -755,11 +795,15 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], ValueType | None]] = {
     "all_flags": (_all_flags, None),
     "feature": (_feature, None),
     "dispatch": (_dispatch, None),
+    "toggle": (_toggle, None),
+    "track": (_track, "float"),
+    "record_error record_value": (_record, "float"),
     "provider boolean": (_provider("resolve_boolean_details"), "bool"),
     "provider string": (_provider("resolve_string_details"), "str"),
     "provider integer": (_provider("resolve_integer_details"), "int"),
     "provider float": (_provider("resolve_float_details"), "float"),
     "provider object": (_provider("resolve_object_details"), "object"),
+    "provider track": (_provider("track"), "float"),
 }
 
 
@@ -823,6 +867,12 @@ def check_call(
         return None
     if name in ("feature", "dispatch"):
         return None if result in ("new", "fallback", "on", "a") else f"{name} returned {result!r}"
+    if name == "toggle":
+        if result.variant is None or type(result.variant) is str:
+            return None
+        return "toggle served a variant that is not a str"
+    if name.endswith(("track", "record_value")):
+        return None if result is None else f"{name} returned {result!r}"
     # The OpenFeature provider: a resolution, the default on error.
     if result.error_code is not None and result.value is not default:
         return "provider error without the default"
@@ -853,10 +903,12 @@ def clients_for(document: Mapping[str, Any], format: str = "native") -> list[fla
     # Entered and never left: the overrides stay active for the client's life.
     overridden.override({first: "nonsense", "missing": "on"}).__enter__()
     assert overridden._observed
+    # flagd's second hashing (fractional v3: CBOR) on one of the observed clients.
+    hashing = {"flagd_hashing": "v3"} if format == "flagd" else {}
     return [
         build(),
-        build(hooks=[_Recorder()], exposures=lambda events: None),
-        build(context={"targetingKey": "client", "country": torture(str, "lie", "NL")}),
+        build(hooks=[_Recorder()], exposures=lambda events: None, outcomes=True),
+        build(context={"targetingKey": "client", "country": torture(str, "lie", "NL")}, **hashing),
         overridden,
     ]
 

@@ -27,6 +27,7 @@ from openfeature.provider import ProviderStatus
 
 import flagkit
 from flagkit.openfeature import FlagkitProvider
+from tests.helpers import wait_until
 
 FLAGD: dict[str, Any] = {
     "$schema": "https://flagd.dev/schema/v0/flags.json",
@@ -217,6 +218,29 @@ def test_events_follow_the_client(tmp_path: Path) -> None:
     assert not client.status().closed  # a client passed in stays the caller's
 
 
+def test_a_refused_flag_is_a_parse_error_not_a_provider_error() -> None:
+    """A document with one broken flag serves the others; the provider stays READY."""
+    document = json.loads(json.dumps(FLAGD))
+    document["flags"]["invalid"] = {
+        "variants": {"on": True, "off": False},
+        "defaultVariant": "off",
+        "targeting": {"invalid": [1]},
+    }
+    _register(FlagkitProvider.from_dict(document), "refused")
+    try:
+        client = api.get_client("refused")
+        assert ProviderStatus.READY == client.get_provider_status()
+        assert 10 == client.get_integer_value("limit", 0)
+        details = client.get_boolean_details("invalid", True)
+        assert (True, Reason.ERROR, ErrorCode.PARSE_ERROR) == (
+            details.value,
+            details.reason,
+            details.error_code,
+        )
+    finally:
+        api.clear_providers()
+
+
 def test_shutdown_closes_an_owned_client() -> None:
     """shutdown() unsubscribes and closes a client the provider built itself."""
     provider = FlagkitProvider.from_dict(FLAGD)
@@ -274,9 +298,15 @@ def test_import_flagkit_does_not_import_openfeature() -> None:
     assert "False" == result.stdout.strip()
 
 
-def test_docs_provider_examples_run() -> None:
-    """The provider snippets of docs/openfeature.md (opted out of the docs test) run here."""
-    from tests.docs.test_docs_examples import ROOT, extract_blocks
+def test_docs_provider_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The provider snippets of docs/openfeature.md (opted out of the docs test) run here.
+
+    In a directory holding only the starter files, as every docs example runs.
+    """
+    from tests.docs.test_docs_examples import ROOT, extract_blocks, starter_files
+
+    starter_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
 
     if not hasattr(api, "set_provider_and_wait"):
         pytest.skip("the docs use set_provider_and_wait (openfeature-sdk 0.8.x lacks it)")
@@ -294,3 +324,35 @@ def test_docs_provider_examples_run() -> None:
         finally:
             api.clear_providers()
             api.clear_hooks()
+
+
+def test_a_tripped_guard_is_a_configuration_change() -> None:
+    """A guard's rollback changes what the flag serves: PROVIDER_CONFIGURATION_CHANGED."""
+    errors = {"metric": "error_rate", "effect": 0.05}
+    guarded = {"control": "off", "metrics": [errors], "min_sample": 50}
+    native = {
+        "flags": {
+            "canary": {
+                "variants": {"on": True, "off": False},
+                "default": {"rollout": {"weights": {"on": 50, "off": 50}, "guard": guarded}},
+            }
+        }
+    }
+    client = flagkit.Client.from_dict(native, guard_interval=0)
+    changed: list[EventDetails] = []
+    _register(FlagkitProvider(client))
+    api.add_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, changed.append)
+    try:
+        for i in range(2000):
+            with client.toggle("canary", False, {"targetingKey": f"u{i}"}) as served:
+                if served.variant == "on":
+                    served.error()
+            if client.status().guards[0].state == "tripped":
+                break
+        value = api.get_client().get_boolean_details("canary", True, _context("u1"))
+        assert wait_until(lambda: changed)  # handlers run on the SDK's executor
+    finally:
+        api.remove_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, changed.append)
+        api.clear_providers()
+    assert [["canary"]] == [details.flags_changed for details in changed]
+    assert (False, "off", Reason.TARGETING_MATCH) == (value.value, value.variant, value.reason)

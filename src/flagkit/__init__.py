@@ -5,7 +5,7 @@ The public API is what this module exports (plus ``flagkit.typing``,
 private and may change without notice.
 """
 
-from flagkit._client.changes import ChangeEvent
+from flagkit._client.changes import ChangeEvent, StatusEvent
 from flagkit._client.client import Client, ClientStatus
 from flagkit._client.context import (
     Context,
@@ -15,9 +15,19 @@ from flagkit._client.context import (
     set_context,
 )
 from flagkit._client.counters import CountKey
-from flagkit._client.exposure import CallbackSink, ExposureEvent, ExposureLog, JsonLinesSink
+from flagkit._client.declared import Flag, default_client, set_default_client
+from flagkit._client.exposure import (
+    CallbackSink,
+    ExposureEvent,
+    ExposureLog,
+    JsonLinesSink,
+    TrackEvent,
+)
+from flagkit._client.guards import Evidence, GuardStatus, GuardTrip
 from flagkit._client.hooks import Hook, HookContext
+from flagkit._client.outcomes import EventTotals, OutcomeKey, OutcomeTotals
 from flagkit._client.overrides import OverrideScope
+from flagkit._client.toggles import Toggle
 from flagkit._core.bucketing import bucket_of
 from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._core.snapshot import Snapshot
@@ -27,6 +37,7 @@ from flagkit._errors import (
     EvaluationError,
     FlagkitError,
     Problem,
+    RefusedFlagsError,
     SourceError,
 )
 from flagkit._sources.base import Source, SourceStatus
@@ -34,6 +45,7 @@ from flagkit._sources.file import FileSource
 from flagkit._sources.http import AsyncHTTPSource, HTTPSource
 from flagkit._sources.memory import MemorySource
 from flagkit._sources.unleash import AsyncUnleashSource, UnleashSource
+from flagkit._version import VERSION
 
 __all__ = [
     "AsyncHTTPSource",
@@ -48,30 +60,43 @@ __all__ = [
     "Details",
     "ErrorCode",
     "EvaluationError",
+    "EventTotals",
+    "Evidence",
     "ExposureEvent",
     "ExposureLog",
     "FileSource",
+    "Flag",
     "FlagkitError",
+    "GuardStatus",
+    "GuardTrip",
     "HTTPSource",
     "Hook",
     "HookContext",
     "JsonLinesSink",
     "MemorySource",
+    "OutcomeKey",
+    "OutcomeTotals",
     "OverrideScope",
     "Problem",
     "Reason",
+    "RefusedFlagsError",
     "Snapshot",
     "Source",
     "SourceError",
     "SourceStatus",
+    "StatusEvent",
+    "Toggle",
+    "TrackEvent",
     "UnleashSource",
     "Variant",
     "bucket_of",
     "current_context",
+    "default_client",
     "json_schema",
     "reset_context",
     "scoped_context",
     "set_context",
+    "set_default_client",
 ]
 
-__version__ = "0.1.0"
+__version__ = VERSION

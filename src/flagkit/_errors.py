@@ -4,6 +4,7 @@
 
     FlagkitError
     ├── DefinitionError      a flag document is invalid (every problem, located)
+    │   └── RefusedFlagsError    a document loaded, but some of its flags were refused
     ├── SourceError          a source could not read or fetch a document
     └── EvaluationError      raised only by ``Details.raise_for_error()``
 
@@ -21,6 +22,7 @@ __all__ = [
     "EvaluationError",
     "FlagkitError",
     "Problem",
+    "RefusedFlagsError",
     "SourceError",
     "describe",
     "dotted",
@@ -90,6 +92,36 @@ class DefinitionError(FlagkitError):
         count = len(self.problems)
         head = f"{source or '<document>'}: {count} problem{'s' if count != 1 else ''}"
         super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+class RefusedFlagsError(DefinitionError):
+    """A document was loaded, but some of its flags were refused (each one is isolated).
+
+    Every other flag is served. ``refused`` names the flags that resolve to
+    the caller's default with ERROR/PARSE_ERROR; ``kept`` those of them that
+    still serve their last good definition from an earlier load. ``problems``
+    locates each problem, as for any ``DefinitionError``.
+    """
+
+    def __init__(
+        self,
+        problems: Iterable[Problem],
+        source: str | None = None,
+        *,
+        refused: Iterable[str] = (),
+        kept: Iterable[str] = (),
+    ) -> None:
+        super().__init__(problems, source)
+        self.refused: tuple[str, ...] = tuple(sorted(refused))
+        self.kept: tuple[str, ...] = tuple(sorted(kept))
+        served = [key for key in self.refused if key not in set(self.kept)]
+        parts = []
+        if served:
+            parts.append(f"refused (callers get their defaults): {', '.join(served)}")
+        if self.kept:
+            parts.append(f"refused, serving the last good definition: {', '.join(self.kept)}")
+        if parts:
+            self.args = (f"{self.args[0]}\n  flags {'; '.join(parts)}",)
 
 
 class SourceError(FlagkitError):

@@ -14,11 +14,13 @@ from typing import Any, Literal, TypeAlias, get_args
 
 __all__ = [
     "DOCUMENT_FORMATS",
+    "FLAGD_HASHINGS",
     "SYNTAXES",
     "Clock",
     "ContextLike",
     "DocumentFormat",
     "FieldPath",
+    "FlagdHashing",
     "PathLike",
     "Syntax",
 ]
@@ -33,6 +35,10 @@ SYNTAXES: tuple[Syntax, ...] = get_args(Syntax)
 #: What a document means: native flags, a flagd or an Unleash document, or auto (detected).
 DocumentFormat: TypeAlias = Literal["native", "flagd", "unleash", "auto"]
 DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = get_args(DocumentFormat)
+#: How flagd's ``fractional`` hashes its bucketing value: ``"v2"`` (Go flagd, the
+#: JavaScript core, flagkit's rollouts) or ``"v3"`` (flagd-core 2.0's CBOR).
+FlagdHashing: TypeAlias = Literal["v2", "v3"]
+FLAGD_HASHINGS: tuple[FlagdHashing, ...] = get_args(FlagdHashing)
 #: A field path inside a document, e.g. ``("flags", "banner", "rules", 0, "when")``.
 FieldPath: TypeAlias = tuple[str | int, ...]
 #: A file system path.

@@ -20,7 +20,16 @@ itself emits PROVIDER_READY after :meth:`FlagkitProvider.initialize`; the
 provider emits PROVIDER_CONFIGURATION_CHANGED (with the changed flag keys)
 from ``Client.on_change``, PROVIDER_ERROR from ``Client.on_error`` — or
 PROVIDER_STALE when the client's status says its flags are stale at that
-moment — and PROVIDER_READY again when a change follows an error.
+moment — and PROVIDER_READY again when a change follows an error. A document
+that loads with some flags refused (``flagkit.RefusedFlagsError``) is not an
+error of the provider: each refused flag resolves with PARSE_ERROR. A guard
+that trips (``Client.on_guard``) changes what a flag serves, so it emits
+PROVIDER_CONFIGURATION_CHANGED with that flag's key too.
+
+Tracking (https://openfeature.dev/specification/sections/tracking, in
+``openfeature-sdk`` 0.9 and later): ``client.track(name, context, details)``
+reaches :meth:`FlagkitProvider.track`, which is ``Client.track`` with the
+details' value and attributes.
 
 This module is the only one that imports ``openfeature``; ``import flagkit``
 never does.
@@ -29,6 +38,7 @@ never does.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -41,14 +51,19 @@ from openfeature.exception import ProviderNotReadyError
 from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType
 from openfeature.flag_evaluation import Reason as OpenFeatureReason
 from openfeature.provider import AbstractProvider, Metadata
+from openfeature.track import TrackingEventDetails
 
 from flagkit._client.changes import ChangeEvent
 from flagkit._client.client import Client
+from flagkit._client.guards import GuardTrip
+from flagkit._client.tracking import track
 from flagkit._core.details import Details, ErrorCode, Reason
-from flagkit._errors import describe
+from flagkit._errors import RefusedFlagsError, describe
 from flagkit._types import DocumentFormat
 
 __all__ = ["FlagkitProvider"]
+
+logger = logging.getLogger("flagkit")
 
 _REASONS: dict[Reason, str] = {
     reason: (
@@ -131,6 +146,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
                 self._unsubscribe = [
                     self.client.on_change(self._changed),
                     self.client.on_error(self._failed),
+                    self.client.on_guard(self._tripped),
                 ]
         status = self.client.status()
         if not status.ready:
@@ -156,13 +172,49 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
             ProviderEventDetails(flags_changed=sorted(event.changed))
         )
 
+    def _tripped(self, trip: GuardTrip) -> None:
+        self.emit_provider_configuration_changed(
+            ProviderEventDetails(
+                flags_changed=[trip.flag_key],
+                message=f"guard tripped: {trip.action} to {trip.control!r}",
+            )
+        )
+
     def _failed(self, error: Exception) -> None:
+        if isinstance(error, RefusedFlagsError):
+            # The document loaded: every good flag serves, each refused flag
+            # resolves PARSE_ERROR. The provider is not in error (the client
+            # logs the refusal and names it in its status).
+            return
         self._troubled = True
         details = ProviderEventDetails(message=str(error), error_code=OpenFeatureErrorCode.GENERAL)
         if self.client.status().stale:
             self.emit(ProviderEvent.PROVIDER_STALE, details)
         else:
             self.emit_provider_error(details)
+
+    # -- tracking -------------------------------------------------------------
+
+    def track(
+        self,
+        tracking_event_name: str,
+        evaluation_context: EvaluationContext | None = None,
+        tracking_event_details: TrackingEventDetails | None = None,
+    ) -> None:
+        """Record a tracked event through ``Client.track``; never raises.
+
+        A context or details that cannot be read drop the event (logged at
+        DEBUG, as ``Client.track`` drops what it cannot use).
+        """
+        details = tracking_event_details
+        try:
+            context = _context_of(evaluation_context)
+            value = None if details is None else details.value
+            attributes = {} if details is None else dict(details.attributes)
+        except Exception:  # tracking never raises (OpenFeature's rule)
+            logger.debug("flagkit: track() got a context or details it cannot read", exc_info=True)
+            return
+        track(self.client, tracking_event_name, context, value, attributes)
 
     # -- evaluation ---------------------------------------------------------
 

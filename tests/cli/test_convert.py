@@ -10,6 +10,7 @@ import pytest
 
 import flagkit
 from tests.cli.conftest import RunCli
+from tests.conftest import EXAMPLE_FLAGD
 from tests.formats.flagd_cases import DOCUMENT
 
 CONVERTIBLE: dict[str, Any] = {
@@ -95,8 +96,8 @@ def test_syntax_option_names_the_syntax(cli: RunCli, tmp_path: Path) -> None:
 
 
 def test_example_file_converts_completely(cli: RunCli, tmp_path: Path) -> None:
-    """examples/flagd.json converts to the native format without loss (exit 0)."""
-    code, _, _ = cli("convert", "examples/flagd.json", "--output", tmp_path / "native.json")
+    """The example flagd.json converts to the native format without loss (exit 0)."""
+    code, _, _ = cli("convert", str(EXAMPLE_FLAGD), "--output", tmp_path / "native.json")
     assert 0 == code
     assert "new-checkout" in flagkit.Client.from_file(tmp_path / "native.json").snapshot
 

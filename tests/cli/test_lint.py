@@ -183,3 +183,38 @@ def test_lint_text_and_usage_errors(cli: RunCli) -> None:
     assert out.splitlines()[2].split() == ["severity", "code", "where", "message"]
     assert cli("lint", EXAMPLE, "--today", "soon")[0] == 2
     assert cli("lint", EXAMPLE, "--code", "/no/such/dir")[0] == 2
+
+
+def test_declared_flags_are_checked_against_the_file(
+    cli: RunCli, write_flags: WriteFlags, tmp_path: Path
+) -> None:
+    """FK402: a Flag declared in code that the file lacks; FK403: a flag nothing declares."""
+    path = write_flags({"declared": _clean(), "forgotten": _clean()})
+    code_dir = tmp_path / "app"
+    code_dir.mkdir()
+    (code_dir / "flags.py").write_text(
+        "import flagkit\n"
+        "from flagkit import Flag\n"
+        "DECLARED = Flag('declared', default=False)\n"
+        "TYPO = flagkit.Flag(key='declard', default=False)\n"
+        "# 'forgotten' is quoted here, so FK401 is quiet about it\n"
+    )
+    findings = _findings(cli, path, "--code", str(code_dir))
+    assert [
+        ("FK402", "error", "flags.declard"),
+        ("FK403", "warning", "flags.forgotten"),
+    ] == findings
+    code, out, _ = cli("lint", path, "--today", TODAY, "--code", str(code_dir))
+    assert 1 == code  # a declared flag the file lacks is an error
+    assert "flags.py:4 declares flag 'declard'" in out
+
+
+def test_code_without_declarations_gets_no_fk403(
+    cli: RunCli, write_flags: WriteFlags, tmp_path: Path
+) -> None:
+    """A code base that declares no Flag is not told that nothing declares its flags."""
+    path = write_flags({"used": _clean()})
+    code_dir = tmp_path / "app"
+    code_dir.mkdir()
+    (code_dir / "app.py").write_text("client.get_bool('used', False)\n")
+    assert [] == _findings(cli, path, "--code", str(code_dir))

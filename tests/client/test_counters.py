@@ -125,5 +125,5 @@ def test_counts_of_a_finished_thread_are_retired_into_the_totals() -> None:
         (STATIC, "off", "STATIC", None): 1,
     }
     assert expected == client.counters()
-    assert [threading.current_thread()] == [thread for thread, _ in counters._all]
+    assert [threading.current_thread()] == [thread for thread, _ in counters._tables._all]
     assert expected == client.counters()  # read twice: nothing counted twice

@@ -51,7 +51,7 @@ def test_locks_held_by_other_threads_at_fork_do_not_deadlock_the_child() -> None
     held, release = threading.Event(), threading.Event()
 
     def holder() -> None:
-        with client._counters._registry_lock, client._publish_lock:  # type: ignore[union-attr]
+        with client._counters._tables.lock, client._publish_lock:  # type: ignore[union-attr]
             held.set()
             release.wait(10)
 
@@ -78,3 +78,45 @@ def test_locks_held_by_other_threads_at_fork_do_not_deadlock_the_child() -> None
     os.close(read_end)
     os.waitpid(pid, 0)
     assert answer == b"ok"
+
+
+def test_guards_keep_checking_in_a_forked_child() -> None:
+    """A guard check running in another thread at fork time does not stop the child's guards."""
+    errors = {"metric": "error_rate", "effect": 0.05}
+    guard = {"control": "off", "metrics": [errors], "min_sample": 50}
+    document = {
+        "flags": {
+            "f": {
+                "variants": BOOL,
+                "default": {"rollout": {"weights": {"on": 50, "off": 50}, "guard": guard}},
+            }
+        }
+    }
+    client = flagkit.Client.from_dict(document, guard_interval=0)
+    outcomes = client._outcomes
+    assert outcomes is not None
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with outcomes._due_lock, client._guards.lock:
+            held.set()
+            release.wait(10)
+
+    threading.Thread(target=holder, daemon=True).start()
+    held.wait(5)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        for i in range(2000):
+            with client.toggle("f", False, {"targetingKey": f"u{i}"}) as served:
+                if served.variant == "on":
+                    served.error()
+        tripped = client.status().guards[0].state == "tripped"
+        os.write(write_end, b"tripped" if tripped else b"watching")
+        os._exit(0)
+    release.set()
+    os.close(write_end)
+    answer = os.read(read_end, 16)
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert b"tripped" == answer

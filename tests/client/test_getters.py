@@ -150,7 +150,7 @@ def test_an_invalid_first_document_logs_no_claim_of_kept_flags(
         caplog.at_level(logging.ERROR, logger="flagkit"),
         pytest.raises(flagkit.DefinitionError),
     ):
-        flagkit.Client.from_dict({"flags": {"f": {}}})
+        flagkit.Client.from_dict({"flags": {"f": {}}, "bogus": 1})
     messages = [r.getMessage() for r in caplog.records if r.name == "flagkit"]
     assert [] == [m for m in messages if "keeping the last good flags" in m]
 
@@ -167,7 +167,7 @@ def test_an_invalid_memory_update_raises_keeps_the_flags_and_tells_listeners(
         caplog.at_level(logging.ERROR, logger="flagkit"),
         pytest.raises(flagkit.DefinitionError) as raised,
     ):
-        source.update({"flags": {"f": {"variants": BOOL, "default": "maybe"}}})
+        source.update({"flags": {"f": {"variants": BOOL, "default": "maybe"}}, "bogus": 1})
     assert True is client.get_bool("f", False)
     assert [raised.value] == errors
     assert [] == [r.getMessage() for r in caplog.records if r.name == "flagkit"]  # raised instead

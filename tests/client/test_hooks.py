@@ -168,4 +168,4 @@ def test_counters_stay_bounded_with_thread_churn() -> None:
         thread.join()
     assert {CountKey("beta-banner", "on", "TARGETING_MATCH"): 50} == client.counters()
     assert client._counters is not None
-    assert len(client._counters._all) <= 1
+    assert len(client._counters._tables._all) <= 1

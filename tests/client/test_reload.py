@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import flagkit
-from flagkit import ChangeEvent
+from flagkit import ChangeEvent, ErrorCode, Reason
 from tests.helpers import wait_until
 
 BOOL = {"on": True, "off": False}
@@ -91,10 +91,14 @@ def test_a_malformed_change_keeps_the_last_good_flags(flag_file: Path) -> None:
         assert status.last_error is not None
         assert "not valid JSON" in status.last_error
         assert status.error_age() is not None
-        write(flag_file, {"a": {"variants": BOOL, "default": "nope"}})
+        write(
+            flag_file,
+            {"a": {"variants": BOOL, "default": "nope"}, "b": {"variants": BOOL, "default": "off"}},
+        )
         assert wait_until(lambda: len(errors) >= 2)
         assert "unknown variant 'nope'" in str(errors[-1])
-        assert client.get_bool("b", False) is True
+        assert client.get_bool("b", True) is False  # the good flag updated
+        assert client.get_bool("a", True) is False  # the broken one kept its last good
         write(flag_file, {"a": {"variants": BOOL, "default": "on"}})
         assert wait_until(lambda: client.get_bool("a", False) is True)
 
@@ -116,7 +120,7 @@ def test_touch_without_change_does_not_recompile(flag_file: Path) -> None:
 def test_invalid_file_at_start_raises(tmp_path: Path) -> None:
     """A client does not start on a file it cannot load."""
     path = tmp_path / "flags.json"
-    path.write_text('{"flags": {"a": {"variants": {"on": true}, "default": "x"}}}')
+    path.write_text('{"flags": {"a": {"variants": {"on": true}, "default": "x"}}, "bogus": 1}')
     with pytest.raises(flagkit.DefinitionError, match="unknown variant 'x'"):
         flagkit.Client.from_file(path, watch=True)
 
@@ -187,9 +191,35 @@ def test_memory_source_bad_update_keeps_flags() -> None:
     source = flagkit.MemorySource({"flags": {"a": {"variants": BOOL, "default": "on"}}})
     client = flagkit.Client(source)
     with pytest.raises(flagkit.DefinitionError):
-        source.update({"flags": {"a": {"variants": BOOL, "default": "maybe"}}})
+        source.update({"flags": {"a": {"variants": BOOL, "default": "maybe"}}, "bogus": 1})
     assert client.get_bool("a", False) is True
     assert "unknown variant" in (client.status().last_error or "")
+
+
+def test_memory_source_bad_flag_keeps_its_last_good_definition() -> None:
+    """An update with one broken flag serves the good ones and keeps the broken one's last good."""
+    source = flagkit.MemorySource({"flags": {"a": {"variants": BOOL, "default": "on"}}})
+    client = flagkit.Client(source)
+    errors: list[Exception] = []
+    client.on_error(errors.append)
+    source.update(
+        {
+            "flags": {
+                "a": {"variants": BOOL, "default": "maybe"},
+                "b": {"variants": BOOL, "default": "on"},
+                "c": {"variants": BOOL, "default": "nope"},
+            }
+        }
+    )
+    assert (True, True) == (client.get_bool("a", False), client.get_bool("b", False))
+    missing = client.get_bool_details("c", False)
+    assert (Reason.ERROR, ErrorCode.PARSE_ERROR) == (missing.reason, missing.error_code)
+    status = client.status()
+    assert ("a", "c") == status.refused
+    assert {"a", "c"} == {p.flag for p in status.problems}
+    assert isinstance(errors[-1], flagkit.RefusedFlagsError)
+    assert (("a", "c"), ("a",)) == (errors[-1].refused, errors[-1].kept)
+    assert "unknown variant 'nope'" in str(errors[-1])
 
 
 def test_a_segment_change_is_a_change_of_the_flags_using_it() -> None:

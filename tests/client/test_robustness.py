@@ -328,3 +328,119 @@ def test_get_variant_answers_disabled_for_anything(client: flagkit.Client) -> No
     with flagkit.scoped_context(UNUSABLE["raising-keys"]()):
         assert disabled == client.get_variant("f")
     assert flagkit.Variant("on", enabled=True, feature_enabled=True) == client.get_variant("f", {})
+
+
+# -- the paths monitoring and operations added: toggles, tracking, the error log --
+
+GUARDED = {
+    "flags": {
+        **DOCUMENT["flags"],
+        "exp": {"variants": BOOL, "default": "on", "kind": "experiment"},
+    }
+}
+
+
+@pytest.mark.parametrize("make", HOSTILE_KEYS.values(), ids=HOSTILE_KEYS.keys())
+def test_measured_toggle_points_never_raise_on_their_own(make: Any) -> None:
+    """With outcomes recorded, a hostile key or context still only picks the fallback."""
+    client = flagkit.Client.from_dict(DOCUMENT, outcomes=True)
+    key = make()
+
+    @client.feature(key, fallback=lambda: "old")
+    def new() -> str:
+        return "new"
+
+    chosen = client.dispatch(key, {"on": lambda: "on"}, fallback=lambda: "old")
+    with client.toggle(key, "d", PosingAsDict()) as served:
+        pass
+    assert ("old", "old", None, "d") == (new(), chosen(), served.variant, served.value)
+    assert {} == client.outcomes()
+
+
+class Name(str):
+    """A str subclass as a flag key (a StrEnum member is one)."""
+
+
+@pytest.mark.parametrize("how", ["feature", "dispatch", "toggle"])
+def test_toggle_points_record_a_str_subclass_key_as_an_exact_string(how: str) -> None:
+    """A str subclass key finds its flag; its outcomes are kept under the exact string."""
+    client = flagkit.Client.from_dict(DOCUMENT, outcomes=True)
+    if how == "feature":
+        assert "new" == client.feature(Name("f"), fallback=lambda: "old")(lambda: "new")()
+    elif how == "dispatch":
+        assert "on" == client.dispatch(Name("f"), {"on": lambda: "on"}, fallback=lambda: "old")()
+    else:
+        with client.toggle(Name("f"), None) as served:
+            assert "on" == served.variant
+    assert ["f"] == [key.flag_key for key in client.outcomes()]
+    assert [str] == [type(key.flag_key) for key in client.outcomes()]
+
+
+def test_the_toggle_fast_path_reports_an_unusable_scoped_context() -> None:
+    """A scope set_context could not use is INVALID_CONTEXT for toggle points too."""
+    client = flagkit.Client.from_dict(DOCUMENT)
+    with flagkit.scoped_context(42), client.toggle("split", "d") as served:  # type: ignore[arg-type]
+        pass
+    assert (None, "d") == (served.variant, served.value)
+    details = client.get_details("split", "d")  # outside the scope: no targeting key
+    assert ErrorCode.TARGETING_KEY_MISSING == details.error_code
+
+
+@pytest.mark.parametrize("behaviour", ["raise", "lie"])
+def test_tracking_reads_names_and_values_by_value(behaviour: Any) -> None:
+    """track and record_value: a str or float subclass counts as its value, never raises."""
+    events: list[Any] = []
+    client = flagkit.Client.from_dict(GUARDED, outcomes=True, exposures=events.extend)
+    user = {"targetingKey": "u"}
+    client.track(torture(str, behaviour, "buy"), user, torture(float, behaviour, 2.5))
+    client.record_value("exp", torture(str, behaviour, "buy"), torture(int, behaviour, 3), user)
+    client.track("buy", 42, 1.0)  # type: ignore[arg-type]  # dropped: not a mapping
+    client.track("x" * (MAX_KEY_CHARS + 1), user, 1.0)  # dropped: too long a name
+    client.track("huge", user, 10**400)  # kept, the value dropped: no float holds it
+    client.flush()
+    totals = client.outcomes()[flagkit.OutcomeKey("exp", "on")].events
+    assert (2, 2, 5.5) == (totals["buy"].count, totals["buy"].values, totals["buy"].total)
+    assert (1, 0) == (totals["huge"].count, totals["huge"].values)
+    assert ["buy", "huge"] == [type(e).__name__ == "TrackEvent" and e.name for e in events]
+
+
+def test_tracked_event_names_per_variant_are_bounded() -> None:
+    """A loop over unique event names shares one entry past MAX_EVENT_NAMES per variant."""
+    from flagkit._client.outcomes import MAX_EVENT_NAMES, OTHER_EVENTS
+
+    client = flagkit.Client.from_dict(GUARDED, outcomes=True)
+    for number in range(MAX_EVENT_NAMES + 50):
+        client.track(f"event-{number}", {"targetingKey": "u"})
+    events = client.outcomes()[flagkit.OutcomeKey("exp", "on")].events
+    assert (MAX_EVENT_NAMES + 1, 50) == (len(events), events[OTHER_EVENTS].count)
+
+
+def test_provider_track_never_raises() -> None:
+    """OpenFeature's tracking API: unreadable attributes or details drop the event."""
+    from openfeature.track import TrackingEventDetails
+
+    events: list[Any] = []
+    client = flagkit.Client.from_dict(GUARDED, exposures=events.extend)
+    provider = FlagkitProvider(client)
+    broken = EvaluationContext(attributes=RaisingMapping("keys", {"a": 1}))  # type: ignore[arg-type]
+    provider.track("buy", broken, TrackingEventDetails(value=1.0))
+    junk = TrackingEventDetails(value=1.0, attributes=RaisingMapping("keys", {"a": 1}))  # type: ignore[arg-type]
+    provider.track("buy", EvaluationContext("u"), junk)
+    provider.track("buy", EvaluationContext("u"), TrackingEventDetails(value=1.0))
+    client.flush()
+    assert [("buy", "u")] == [(e.name, e.targeting_key) for e in events]
+
+
+def test_the_error_log_holds_and_prints_keys_cut_short(caplog: pytest.LogCaptureFixture) -> None:
+    """Huge missing keys: one short log line each, and nothing of them remembered in full."""
+    client = flagkit.Client.from_dict(DOCUMENT)
+    huge = "k" * 1_000_000
+    with caplog.at_level(logging.WARNING, logger="flagkit"):
+        assert False is client.get_bool(huge, False)
+        assert False is client.get_bool(huge + "x", False)  # the same first 256 characters
+        assert False is client.get_bool(torture(str, "raise", "gone"), False)
+    lines = [r.getMessage() for r in caplog.records if "served the caller's default" in r.message]
+    assert 2 == len(lines)
+    assert all(len(line) < 600 for line in lines)
+    remembered = [*client._misses_logged, *client._near, *(k for k, _ in client._errors._seen)]
+    assert all(type(k) is str and len(k) <= MAX_KEY_CHARS + 3 for k in remembered)

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+import flagkit
 from flagkit import Reason, bucket_of
-from flagkit._core.bucketing import bucket_or_none, bucketing_key, hash_of
+from flagkit._core.bucketing import bucket_or_none, bucketing_key, hash_of, string_key
 from flagkit._core.plan import Split
 from flagkit._core.snapshot import Resolution
 from tests.hostile import Liar, Tenant, torture
@@ -137,3 +138,20 @@ def test_int_subclass_outside_64_bits_has_no_key() -> None:
         bucketing_key(torture(int, "lie", -(2**63) - 1)),
         bucketing_key(torture(int, "lie", 2**64 - 1)),
     ]
+
+
+def test_an_empty_key_counts_as_missing() -> None:
+    """An empty string has no bucketing key (flagd treats an empty targeting key as missing)."""
+    assert (None, None, "a") == (bucketing_key(""), string_key(""), string_key("a"))
+    client = flagkit.Client.from_dict(
+        {
+            "flags": {
+                "r": {
+                    "variants": {"on": True, "off": False},
+                    "default": {"rollout": {"weights": {"on": 50, "off": 50}}},
+                }
+            }
+        }
+    )
+    details = client.get_bool_details("r", True, {"targetingKey": ""})
+    assert (True, flagkit.ErrorCode.TARGETING_KEY_MISSING) == (details.value, details.error_code)

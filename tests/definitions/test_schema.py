@@ -27,7 +27,7 @@ def schema_accepts(document: Any) -> bool:
 def loader_accepts(document: Any) -> bool:
     """Return True when the loader (pydantic and the cross-checks) accepts ``document``."""
     try:
-        snapshot_from_data(copy.deepcopy(document))
+        snapshot_from_data(copy.deepcopy(document), isolate=False)
     except DefinitionError:
         return False
     return True

@@ -10,11 +10,17 @@ import pytest
 
 import flagkit
 from flagkit import DefinitionError
+from flagkit._sources.pipeline import snapshot_from_data, snapshot_from_file
+
+
+def _strict(document: Any) -> None:
+    """Validate as ``flagkit validate`` does: any problem refuses the whole document."""
+    snapshot_from_data(document, isolate=False)
 
 
 def _problems(document: Any) -> list[str]:
     with pytest.raises(DefinitionError) as info:
-        flagkit.Client.from_dict(document)
+        _strict(document)
     return [f"{p.flag}|{p.field}|{p.message}" for p in info.value.problems]
 
 
@@ -199,7 +205,7 @@ def test_error_message_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{"flags": {"x": {"variants": {"on": true}, "default": "off"}}}')
     with pytest.raises(DefinitionError) as info:
-        flagkit.Client.from_file(path)
+        snapshot_from_file(path, isolate=False)
     assert str(info.value.problems[0]).startswith(f"{path}: flag 'x': default: unknown variant")
     assert str(path) in str(info.value)
 
@@ -231,4 +237,4 @@ def test_segment_problems_are_located() -> None:
 def test_variant_values_are_bounded(variants: dict[str, Any], message: str) -> None:
     """Unbounded or non-JSON variant values are refused at load time."""
     with pytest.raises(flagkit.DefinitionError, match=message):
-        flagkit.Client.from_dict({"flags": {"f": {"variants": variants, "default": "a"}}})
+        _strict({"flags": {"f": {"variants": variants, "default": "a"}}})

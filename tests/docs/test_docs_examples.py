@@ -1,23 +1,34 @@
-"""The examples in docs/*.md are run, so the documentation cannot drift from the code.
+"""The examples in README.md and docs/*.md are run, so the documentation cannot drift.
 
-Every fenced ```python block runs in a fresh namespace with the repository
-root as the working directory (blocks assert what the text claims). Every
+Every fenced ```python block runs in a fresh namespace, in a fresh directory
+holding only what a user has after ``pip install flagkit`` and ``flagkit
+init`` (the starter ``flags.yaml``, and ``flagd.json`` from ``flagkit init
+--format flagd``): no block may lean on the repository checkout. Blocks
+assert what the text claims. The README's example runs exactly as printed,
+beside the YAML it shows, and must print the output it shows. Every
 ```yaml / ```json / ```toml block that is a whole flag document (a mapping
 with a top-level ``flags`` key) must load, validate and compile. A block is
 left out when the line before its fence (blank lines aside) is
 ``<!-- not-tested -->``, e.g. a deliberately invalid document. New pages
 are covered as soon as they are added to docs/.
+
+``test_examples_run_from_an_installed_wheel`` does it all again from a
+wheel built from this tree and installed apart from the checkout, with the
+installed ``flagkit init`` writing the starter files (see ``wheel.py``).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from flagkit._cli.init import STARTERS, starter_text
 from flagkit._definitions.parse import parse_bytes
 from flagkit._errors import FlagkitError
 from flagkit._sources.pipeline import snapshot_from_bytes
@@ -99,12 +110,47 @@ PYTHON_BLOCKS = [b for b in BLOCKS if b.lang == "python"]
 DOCUMENT_BLOCKS = [b for b in BLOCKS if b.lang in DOCUMENT_FORMATS and _is_flag_document(b)]
 
 
+def starter_files(folder: Path) -> None:
+    """Write what ``flagkit init`` and ``flagkit init --format flagd`` write."""
+    for fmt, name in STARTERS.items():
+        (folder / name).write_text(starter_text(fmt), "utf-8")
+
+
+def readme_example() -> tuple[Block, Block, Block]:
+    """Return the README's example: the YAML it shows, the Python, and the output it shows."""
+    blocks = [b for b in BLOCKS if b.page == "README.md"]
+    yaml_block = next(b for b in blocks if b.lang == "yaml")
+    python_block = next(b for b in blocks if b.lang == "python")
+    output_block = next(b for b in blocks if b.lang == "text")
+    assert yaml_block.line < python_block.line < output_block.line
+    return yaml_block, python_block, output_block
+
+
 @pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=lambda b: b.id)
-def test_python_example_runs(block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A Python example runs to the end in a fresh namespace, its asserts holding."""
-    monkeypatch.chdir(ROOT)
+def test_python_example_runs(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Python example runs to the end in a fresh namespace and directory, its asserts holding."""
+    starter_files(tmp_path)
+    if block.page == "README.md":  # the README's example reads the YAML it shows
+        (tmp_path / "flags.yaml").write_text(readme_example()[0].code, "utf-8")
+    monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__docs__"}
     exec(compile(block.code, block.id, "exec"), namespace)
+
+
+def test_readme_example_prints_what_the_readme_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Saved as shown and run as printed, the README's example prints the README's output."""
+    yaml_block, python_block, output_block = readme_example()
+    (tmp_path / "flags.yaml").write_text(yaml_block.code, "utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", python_block.code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (0, output_block.code) == (done.returncode, done.stdout), done.stderr
 
 
 @pytest.mark.parametrize("block", DOCUMENT_BLOCKS, ids=lambda b: b.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,8 @@ DOCUMENT: dict[str, Any] = {
                     {"==": [{"var": "tier"}, "free"]},
                     "nonexistent",
                     {"==": [{"var": "tier"}, "broken"]},
+                    {"cat": [{"var": "email"}, True]},
+                    {"==": [{"var": "tier"}, "unencodable"]},
                     {"fractional": [{"var": "email"}, ["red", 1]]},
                     None,
                 ]
@@ -211,10 +215,18 @@ def test_runtime_failure_is_general_error() -> None:
     assert "RuntimeError: no email today" in (actual.error_message or "")
 
 
-def test_unencodable_bucketing_value_is_missing() -> None:
-    """A bucketing value UTF-8 cannot encode (a lone surrogate) is null: the default variant."""
-    expected = Resolved("#FF0000", "red", "DEFAULT")
-    assert expected == resolve("color", {"tier": "broken", "email": "\ud800"}, expected="string")
+def test_a_go_panic_at_run_time_is_a_parse_error() -> None:
+    """What Go's engine panics on (``cat`` of a boolean) is ERROR / PARSE_ERROR, as in flagd."""
+    actual = resolve("color", {"tier": "broken", "email": "a"}, expected="string")
+    expected = ("DEFAULT", None, "ERROR", "PARSE_ERROR")
+    assert expected == (actual.value, actual.variant, actual.reason, actual.error_code)
+
+
+def test_an_unencodable_bucketing_value_counts_as_missing() -> None:
+    """A lone surrogate has no UTF-8 bytes to hash: fractional is null, the default serves."""
+    actual = resolve("color", {"tier": "unencodable", "email": "\ud800"}, expected="string")
+    expected = ("#FF0000", "red", "DEFAULT", None)
+    assert expected == (actual.value, actual.variant, actual.reason, actual.error_code)
 
 
 @pytest.mark.parametrize(
@@ -314,15 +326,32 @@ def test_timestamp_rule_uses_the_injected_clock() -> None:
 
 
 def test_isolate_mode_still_rejects_document_problems() -> None:
-    """Document-level problems (here a broken shared evaluator) reject the whole document."""
+    """Document-level problems (here flag-set metadata) reject the whole document."""
     with pytest.raises(DefinitionError):
-        compile_flagd_document(
-            {"flags": {}, "$evaluators": {"x": {"nope": 1}}}, isolate_problems=True
-        )
+        compile_flagd_document({"flags": {}, "metadata": {"x": [1]}}, isolate_problems=True)
 
 
-def test_a_context_array_cannot_choose_a_fractional_bucket(tmp_path: Path) -> None:
-    """An array in the context is a non-string bucketing value (null), not a bucket."""
+def test_a_broken_shared_evaluator_refuses_only_the_flags_using_it() -> None:
+    """An unknown operator in ``$evaluators`` refuses the flags that ``$ref`` it, no others."""
+    flag = {"variants": {"a": "a", "b": "b"}, "defaultVariant": "a"}
+    flag_set = compile_flagd_document(
+        {
+            "$evaluators": {"bad": {"nope": 1}, "unused": {"nope": 2}},
+            "flags": {
+                "uses": {**flag, "targeting": {"if": [{"$ref": "bad"}, "b", "a"]}},
+                "fine": flag,
+            },
+        },
+        isolate_problems=True,
+    )
+    assert flag_set.flags["uses"].problem is not None
+    assert "$evaluators.bad" in flag_set.flags["uses"].problem
+    assert flag_set.flags["fine"].problem is None
+    assert {"$evaluators"} == {p.path[0] for p in flag_set.problems}
+
+
+def test_a_context_array_is_a_fractional_bucket_as_in_go(tmp_path: Path) -> None:
+    """An array in the context, first argument of fractional, is a bucket (Go evaluates first)."""
     path = tmp_path / "f.json"
     path.write_text(
         json.dumps(
@@ -343,4 +372,58 @@ def test_a_context_array_cannot_choose_a_fractional_bucket(tmp_path: Path) -> No
         client.get_str("f", "?", {"a": ["on", 1000000], "targetingKey": f"u{i}"})
         for i in range(200)
     )
-    assert {"off": 200} == dict(served)  # null targeting result: the default variant
+    # Go flagd evaluates the arguments first: an array from the context is a
+    # bucket like any other (here 1000000 to 1 against "on"), and the
+    # bucketing value falls back to the flag key and the targeting key.
+    assert {"on": 200} == dict(served)
+
+
+_SURROGATE_SCRIPT = r"""
+import json, sys
+import flagkit
+path = sys.argv[1]
+for hashing in ("v2", "v3"):
+    client = flagkit.Client.from_file(path, format="flagd", flagd_hashing=hashing)
+    for key in client.flag_keys():
+        for context in ({"targetingKey": "u"}, {"targetingKey": "\ud800"}, {"email": "\udfff"}):
+            details = client.get_str_details(key, "fallback", context)
+            print(hashing, ascii(key), details.value, details.reason.value)
+"""
+
+
+def test_a_lone_surrogate_in_a_flag_key_never_crashes(tmp_path: Path) -> None:
+    """Issue 17: a flagd key like "k\\ud800" with a fractional rule never crashes (subprocess).
+
+    mmh3 would crash the interpreter on an unencodable string; flagkit hashes
+    only bytes it encoded, so the evaluation serves the default variant and the
+    process exits cleanly.
+    """
+    flag = {
+        "state": "ENABLED",
+        "variants": {"on": "on", "off": "off"},
+        "defaultVariant": "off",
+    }
+    document = {
+        "flags": {
+            "k\ud800": {**flag, "targeting": {"fractional": [["on", 50], ["off", 50]]}},
+            "by-email\udfff": {
+                **flag,
+                "targeting": {"fractional": [{"var": "email"}, ["on", 50], ["off", 50]]},
+            },
+            "nested\ud800": {**flag, "targeting": {"if": [True, {"fractional": [["on", 1]]}]}},
+        }
+    }
+    path = tmp_path / "surrogate.json"
+    path.write_text(json.dumps(document), encoding="utf-8")  # JSON escapes the surrogates
+    done = subprocess.run(
+        [sys.executable, "-c", _SURROGATE_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 0 == done.returncode, done.stderr
+    lines = done.stdout.splitlines()
+    assert 2 * 3 * 3 == len(lines)
+    assert all(line.endswith(("off DEFAULT", "on TARGETING_MATCH")) for line in lines)
+    assert all(line.endswith("off DEFAULT") for line in lines if "'k\\ud800'" in line)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flagkit._errors import DefinitionError
 from flagkit.formats._problems import dotted
 from flagkit.formats.flagd._compile import compile_flagd_document
-from flagkit.formats.flagd._model import FlagdFlag, validate_flagd_document
+from flagkit.formats.flagd._model import FlagdFlag, plain_flags, validate_flagd_document
+from tests.helpers import examples
 
 
 def problems_of(document: Any) -> list[tuple[str, str]]:
@@ -81,7 +84,7 @@ def test_each_variant_type(variants: dict[str, Any], kind: str) -> None:
 def test_every_problem_is_reported_at_once() -> None:
     """All problems across flags, fields and targeting come back together, located."""
     expected = [
-        ("$evaluators.broken.in", "'in' takes exactly 2 arguments, got 1"),
+        ("$evaluators.broken", "unknown operator 'bogus'"),
         (
             "flags.a.defaultVariant",
             "defaultVariant 'purple' names no variant (variants: blue, red)",
@@ -131,7 +134,7 @@ def test_every_problem_is_reported_at_once() -> None:
                 "i": {"state": "ENABLED", "variants": {"list": [1, 2]}},
                 "j": {"state": "ENABLED", "variants": {"on": True}, "targeting": {"$ref": "nope"}},
             },
-            "$evaluators": {"broken": {"in": ["x"]}},
+            "$evaluators": {"broken": {"bogus": ["x"]}},
             "metadata": {"bad": None},
         }
     )
@@ -170,3 +173,70 @@ def test_unknown_flag_fields_are_ignored() -> None:
     document = validate_flagd_document({"flags": {"f": {"state": "ENABLED", "source": "x"}}})
     expected = "ENABLED"
     assert expected == document.flags["f"].state
+
+
+_field_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**60), 2**60),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["ENABLED", "DISABLED", "on", "off", "", "x"]),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["on", "off", "", "x"]), st.booleans(), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["on", "off", "x"]),
+        st.one_of(st.integers(-5, 5), st.floats(-2, 2), st.text(max_size=2)),
+        max_size=3,
+    ),
+)
+_flags = st.dictionaries(
+    st.sampled_from(["state", "variants", "defaultVariant", "targeting", "metadata", "other"]),
+    _field_values,
+    max_size=5,
+)
+_valid_flags = st.fixed_dictionaries(
+    {
+        "variants": st.one_of(
+            st.dictionaries(st.sampled_from(["on", "off"]), st.booleans(), min_size=1),
+            st.dictionaries(st.sampled_from(["a", "b"]), st.integers(-9, 9), min_size=1),
+            st.dictionaries(st.sampled_from(["a", "b"]), st.text(max_size=2), min_size=1),
+        )
+    },
+    optional={
+        "state": st.sampled_from(["ENABLED", "DISABLED"]),
+        "defaultVariant": st.sampled_from([None, "on", "a", "b"]),
+        "targeting": st.sampled_from([{}, {"var": "x"}, None]),
+        "metadata": st.dictionaries(st.sampled_from(["k", "v"]), st.integers(0, 3)),
+    },
+)
+_documents = st.fixed_dictionaries(
+    {
+        "flags": st.dictionaries(
+            st.sampled_from(["a", "b", ""]), st.one_of(_flags, _valid_flags), max_size=3
+        )
+    },
+    optional={
+        "metadata": st.one_of(st.none(), st.dictionaries(st.text(max_size=2), _field_values)),
+        "$evaluators": st.one_of(st.none(), st.dictionaries(st.text(max_size=2), st.booleans())),
+        "$schema": st.one_of(st.none(), st.text(max_size=3), st.integers()),
+    },
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(document=_documents)
+def test_the_quick_check_accepts_only_what_the_models_accept(document: dict[str, Any]) -> None:
+    """``plain_flags`` never accepts a document the pydantic models refuse, and reads it alike."""
+    plain = plain_flags(document)
+    if plain is None:
+        return
+    models = validate_flagd_document(document).flags
+    assert set(models) == set(plain)
+    for key, model in models.items():
+        quick = plain[key]
+        assert (model.state, model.variants, model.default_variant, model.metadata) == (
+            quick.state,
+            quick.variants,
+            quick.default_variant,
+            quick.metadata,
+        )

@@ -89,8 +89,11 @@ def test_invalid_document_reports_every_problem() -> None:
         }
     }
     with pytest.raises(flagkit.DefinitionError) as caught:
-        snapshot_from_flagd(document)
+        snapshot_from_flagd(document, isolate=False)
     assert {"a", "b"} == {problem.flag for problem in caught.value.problems}
+    isolated = snapshot_from_flagd(document)
+    assert frozenset({"a", "b"}) == isolated.refused
+    assert {"a", "b"} == {problem.flag for problem in isolated.problems}
 
 
 @pytest.mark.parametrize(

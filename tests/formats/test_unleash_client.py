@@ -17,7 +17,7 @@ from flagkit.formats.unleash import apply_events, snapshot_from_unleash
 from flagkit.testing import cohort
 from tests.conftest import ROOT
 
-EXAMPLE = ROOT / "examples" / "unleash.json"
+EXAMPLE = ROOT / "src" / "flagkit" / "examples" / "unleash.json"
 DOCUMENT: dict[str, Any] = json.loads(EXAMPLE.read_text())
 
 
@@ -417,7 +417,7 @@ def test_lint_reads_the_plans_of_an_unleash_file(
 
 def test_get_variant_of_a_native_flag() -> None:
     """A native flag answers get_variant too: its variant, and whether it is on."""
-    client = Client.from_file(ROOT / "examples" / "flags.yaml")
+    client = Client.from_file(ROOT / "src" / "flagkit" / "examples" / "flags.yaml")
     assert Variant("disabled", False, False) == client.get_variant("no-such-flag")
     served = client.get_variant("api-backend", {"targetingKey": "u1"})
     assert (served.name, served.enabled, served.feature_enabled) == ("blue", True, True)

@@ -22,10 +22,19 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 600
 
 
+#: flagkit logs failed evaluations at WARNING (once per flag and error code); the
+#: child formats each record, as a real handler would, and writes it nowhere, so
+#: stderr holds only what must not happen: a traceback, a logging error, a crash.
+QUIET_LOGS = """
+import logging, os
+logging.getLogger("flagkit").addHandler(logging.StreamHandler(open(os.devnull, "w")))
+"""
+
+
 def run_child(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter with the repository importable."""
     return subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code)],
+        [sys.executable, "-X", "faulthandler", "-c", QUIET_LOGS + textwrap.dedent(code)],
         cwd=ROOT,
         capture_output=True,
         text=True,

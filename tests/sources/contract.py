@@ -60,6 +60,31 @@ class SourceContract:
             assert client.status().last_error_at is not None
             assert harness.live == client.status().live
 
+    def test_isolates_a_bad_flag_and_keeps_its_last_good(self, harness: Harness) -> None:
+        """One broken flag is refused on its own: the others update, it keeps its last good."""
+        first = flags_document("first")
+        first["flags"]["other"] = flags_document("one")["flags"]["banner"]
+        with flagkit.Client(harness.make(first)) as client:
+            errors: list[Exception] = []
+            client.on_error(errors.append)
+            assert wait_until(lambda: "first" == _value(client))
+            second = flags_document("second", flag="other")
+            second["flags"]["banner"] = {"variants": {"on": 1}, "default": "missing"}
+            second["flags"]["new"] = {"variants": {"on": 1}, "default": "missing"}
+            harness.update(second)
+            assert wait_until(lambda: "second" == client.get_details("other", None).value)
+            assert "first" == _value(client)  # refused, serving its last good
+            new = client.get_details("new", "mine")
+            assert ("mine", flagkit.ErrorCode.PARSE_ERROR) == (new.value, new.error_code)
+            status = client.status()
+            assert ("banner", "new") == status.refused
+            assert {"flags.banner.default", "flags.new.default"} == {
+                f"flags.{p.flag}.{p.field}" for p in status.problems
+            }
+            assert wait_until(lambda: bool(errors))
+            assert isinstance(errors[-1], flagkit.RefusedFlagsError)
+            assert ("banner",) == errors[-1].kept
+
     def test_status_names_the_source(self, harness: Harness) -> None:
         """status() carries the source's kind and origin."""
         source = harness.make(flags_document("first"))

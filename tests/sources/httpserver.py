@@ -6,6 +6,7 @@ connection, a redirect loop) is the real thing and not a mock's idea of it.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import socket
@@ -57,10 +58,27 @@ class FlagServer:
         self._etag = ""
         self._version = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._connections: set[socket.socket] = set()
+        self._serve(("127.0.0.1", 0))
+
+    def _serve(self, address: tuple[str, int]) -> None:
+        self._httpd = ThreadingHTTPServer(address, _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
+
+    def go_down(self) -> None:
+        """Stop listening and hang up every open connection: an outage, as clients see it."""
+        self.close()
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def come_back(self) -> None:
+        """Listen again on the same port (after ``go_down``)."""
+        self._serve(self._httpd.server_address[:2])  # type: ignore[arg-type]
 
     @property
     def url(self) -> str:
@@ -106,6 +124,11 @@ class FlagServer:
 def _handler_for(server: FlagServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            with server._lock:
+                server._connections.add(self.connection)
 
         def do_GET(self) -> None:
             headers = {name.lower(): value for name, value in self.headers.items()}

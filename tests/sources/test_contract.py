@@ -13,7 +13,8 @@ import flagkit
 from tests.sources.contract import SourceContract
 from tests.sources.httpserver import FlagServer
 
-INVALID = {"flags": {"banner": {"variants": {}, "default": "missing"}}}
+#: A problem outside every flag (an unknown top-level field) refuses the whole document.
+INVALID = {"flags": {"banner": {"variants": {}, "default": "missing"}}, "bogus": 1}
 
 
 class _Harness:

@@ -21,6 +21,7 @@ import pytest
 import flagkit
 from flagkit._sources.backoff import Backoff, jittered, parse_retry_after
 from flagkit._sources.http import HTTPSource
+from tests.conftest import EXAMPLE_FLAGD
 from tests.helpers import wait_until
 from tests.sources.httpserver import FlagServer, Reply, flags_document
 
@@ -136,7 +137,10 @@ def test_a_redirect_is_followed(server: FlagServer) -> None:
 
 
 BIG = json.dumps({"flags": {}, "padding": "x" * 5000}).encode()
-INVALID = json.dumps({"flags": {"a": {"variants": {}, "default": "x"}, "b": {"default": 3}}})
+#: Flag problems plus one outside every flag: the whole document is refused.
+INVALID = json.dumps(
+    {"flags": {"a": {"variants": {}, "default": "x"}, "b": {"default": 3}}, "bogus": 1}
+)
 
 FAULTS = {
     "500": (Reply(500), "HTTP 500"),
@@ -294,7 +298,7 @@ def test_the_cache_survives_a_restart(server: FlagServer, tmp_path: Path) -> Non
     assert [".flagkit" not in name for name in os.listdir(tmp_path)] == [True]
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"", b'{"flags": {"x": 1}}'])
+@pytest.mark.parametrize("content", [b"{not json", b"", b'{"flags": 1}'])
 def test_a_corrupt_cache_does_not_break_start_up(
     server: FlagServer, tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes
 ) -> None:
@@ -435,7 +439,7 @@ def test_an_unknown_format_is_refused() -> None:
 @pytest.mark.parametrize("fmt", ["flagd", "auto"])
 def test_the_format_is_pluggable(server: FlagServer, fmt: Any) -> None:
     """The same transport fetches a flagd document when asked to."""
-    flagd = (Path(__file__).resolve().parents[2] / "examples" / "flagd.json").read_bytes()
+    flagd = EXAMPLE_FLAGD.read_bytes()
     server.fallback = Reply(body=flagd, headers=JSON)
     source = quiet(server, format=fmt)
     try:

@@ -8,7 +8,7 @@ import pytest
 
 import flagkit
 from flagkit import Reason
-from flagkit.testing import FlagSet, attr, boolean, in_segment, rollout
+from flagkit.testing import FlagSet, attr, boolean, guard, in_segment, metric, rollout
 
 NOON = dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC)
 
@@ -193,3 +193,58 @@ def test_write_produces_a_loadable_file(tmp_path: pytest.TempPathFactory) -> Non
     path = tmp_path / "flags.json"  # type: ignore[operator]
     boolean("a", on=True).write(path)
     assert flagkit.Client.from_file(path).get_bool("a", False) is True
+
+
+def test_guards_on_rollouts_rules_and_ramps() -> None:
+    """``guard`` and ``metric`` write the native guard; the loader checks it."""
+    errors = metric("error_rate", 0.005)
+    spend = metric("event_mean", 1.5, worse="lower", event="spend")
+    slow = metric("latency", 0.05, quantile=0.99)
+    document = (
+        FlagSet()
+        .rollout("a", {"on": 10, "off": 90}, guard=guard("off", errors, spend, alpha=0.01))
+        .flag("b")
+        .variants(on=True, off=False)
+        .rule(
+            when=attr("country").equals("NL"),
+            rollout={"on": 5, "off": 95},
+            guard=guard("off", slow, min_sample=200, action="pause"),
+        )
+        .serve("off")
+        .flag("c")
+        .variants(on=True, off=False)
+        .rollout(
+            {"on": 0, "off": 100},
+            schedule=[(NOON, {"on": 20, "off": 80})],
+            guard=guard("off", errors),
+        )
+        .build()
+    )
+    flags = document["flags"]
+    assert {
+        "control": "off",
+        "metrics": [
+            {"metric": "error_rate", "effect": 0.005},
+            {"metric": "event_mean", "effect": 1.5, "worse": "lower", "event": "spend"},
+        ],
+        "alpha": 0.01,
+    } == flags["a"]["default"]["rollout"]["guard"]
+    assert {
+        "control": "off",
+        "metrics": [{"metric": "latency", "effect": 0.05, "quantile": 0.99}],
+        "min_sample": 200,
+        "action": "pause",
+    } == flags["b"]["rules"][0]["serve"]["rollout"]["guard"]
+    assert "guard" in flags["c"]["default"]["rollout"]
+    with pytest.raises(flagkit.DefinitionError, match="needs 'worse'"):
+        rollout(
+            "d", {"on": 50, "off": 50}, guard=guard("off", metric("event_rate", 1, event="x"))
+        ).build()
+
+
+def test_a_guard_needs_a_rollout() -> None:
+    """A rule serving a fixed variant cannot carry a guard."""
+    with pytest.raises(ValueError, match="guard= needs rollout="):
+        FlagSet().flag("f").variants(on=True).rule(
+            when=attr("a").exists(), serve="on", guard=guard("on", metric("error_rate", 0.1))
+        )

@@ -25,7 +25,7 @@ from flagkit.testing import (
     split_check,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flags.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "flagkit" / "examples" / "flags.yaml"
 
 #: Off for everyone until 2026-12-01T09:00Z, then on for everyone.
 STEP = {

@@ -204,3 +204,27 @@ def test_one_scope_object_shared_by_overlapping_threads() -> None:
     assert [] == errors
     assert [True, True, False, False] == sorted(seen, reverse=True)
     assert client.get_bool("f", True) is False
+
+
+def test_an_undeclared_string_override_says_nor_a_declared_value() -> None:
+    """A string flag refuses a string that is neither a variant nor a declared value, saying so."""
+    client = flagkit.Client.from_dict(
+        {
+            "flags": {
+                "config-version": {
+                    "variants": {"v1": "v1", "v2": "v2", "v3": "v3"},
+                    "default": "v1",
+                },
+                "limit": {"variants": {"low": 1, "high": 2}, "default": "low"},
+            }
+        }
+    )
+    with pytest.raises(UnknownFlagError) as caught:
+        override(client, {"config-version": "v9"})
+    assert (
+        "cannot override flag 'config-version' with 'v9': not a variant (v1, v2, v3) "
+        "nor a declared value"
+    ) == str(caught.value)
+    with pytest.raises(UnknownFlagError) as other:
+        override(client, {"limit": "many"})
+    assert str(other.value).endswith("not a variant (low, high) nor an int value")

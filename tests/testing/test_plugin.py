@@ -357,7 +357,9 @@ def test_pytest_examples_in_the_docs_pass(pytester: pytest.Pytester, run_pytest:
         b.code for b in extract_blocks("testing.md", page) if b.lang == "python" and b.opted_out
     ]
     assert snippets, "docs/testing.md lost its pytest examples"
-    pytester.makefile(".yaml", flags=(ROOT / "examples" / "flags.yaml").read_text("utf-8"))
+    pytester.makefile(
+        ".yaml", flags=(ROOT / "src" / "flagkit" / "examples" / "flags.yaml").read_text("utf-8")
+    )
     for i, code in enumerate(snippets):
         pytester.makepyfile(**{f"test_docs_{i}": code})
     result = run_pytest("--flagkit-file=flags.yaml", "-v")
@@ -398,7 +400,9 @@ def test_parametrization_wins_over_a_module_level_flags_marker(
 
 def test_the_plugin_reads_an_unleash_file(pytester: pytest.Pytester, run_pytest: RunPytest) -> None:
     """The plugin's flag file may be an Unleash document; markers force its features."""
-    pytester.makefile(".json", unleash=(ROOT / "examples" / "unleash.json").read_text())
+    pytester.makefile(
+        ".json", unleash=(ROOT / "src" / "flagkit" / "examples" / "unleash.json").read_text()
+    )
     pytester.makeini("[pytest]\nflagkit_file = unleash.json\n")
     pytester.makepyfile(
         """
@@ -418,3 +422,134 @@ def test_the_plugin_reads_an_unleash_file(pytester: pytest.Pytester, run_pytest:
         """
     )
     run_pytest().assert_outcomes(passed=4)
+
+
+def test_the_declared_flags_check_reports_mismatches(
+    project: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    """--flagkit-code adds a test that fails on a declared flag the file lacks, and on an
+    undeclared one; it passes once declarations and file agree."""
+    project.mkpydir("app")
+    declarations = project.path / "app" / "flags.py"
+    declarations.write_text(
+        "from flagkit import Flag\n"
+        "NEW_CHECKOUT = Flag('new-checkout', default=False)\n"
+        "TYPO = Flag('pricing-tset', default='control')\n"
+    )
+    project.makepyfile(test_app="def test_nothing():\n    pass\n")
+    result = run_pytest("--flagkit-code=app", "-v")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*flagkit-declared-flags*FAILED*",
+            "*flags.py:3: declared flag 'pricing-tset' is not in the flag file",
+            "*flag 'theme' is in the flag file but no Flag declares it",
+        ]
+    )
+    declarations.write_text(
+        "from flagkit import Flag\n"
+        + "".join(
+            f"F{i} = Flag({key!r}, default=False)\n"
+            for i, key in enumerate(["new-checkout", "pricing-test", "theme", "old-release"])
+        )
+    )
+    project.makeini("[pytest]\nflagkit_file = flags.yaml\nflagkit_code = app\n")
+    run_pytest("-v").assert_outcomes(passed=2)
+
+
+def test_overriding_flagkit_client_keeps_flagkit_recorder_working(
+    project: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    """An application's own client plugged in as ``flagkit_client``: the recorder records it."""
+    project.makeconftest(
+        """
+        import flagkit
+        import pytest
+
+        APP = flagkit.Client.from_file("flags.yaml", name="app")
+
+        @pytest.fixture
+        def flagkit_client():
+            return APP
+        """
+    )
+    project.makepyfile(
+        """
+        def test_app(flagkit_client, flagkit_recorder):
+            flagkit_client.get_str("theme", "", {"targetingKey": "u"})
+            flagkit_recorder.assert_evaluated("theme", times=1, variant="fresh")
+            assert ["app"] == [e.client for e in flagkit_recorder.evaluations()]
+        """
+    )
+    run_pytest().assert_outcomes(passed=1)
+
+
+def test_the_report_covers_every_client_the_test_touches(
+    project: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    """Clients alive before the test and made during it are in the report, each named."""
+    project.makepyfile(
+        """
+        import flagkit
+        import pytest
+
+        BEFORE = flagkit.Client.from_file("flags.yaml", name="made-at-import")
+
+        @pytest.mark.flags({"theme": "classic"})
+        def test_fails(flagkit_client):
+            BEFORE.get_str("theme", "", {"targetingKey": "u1"})
+            during = flagkit.Client.from_file("flags.yaml", name="made-in-test")
+            during.get_bool("new-checkout", True, {"targetingKey": "u2"})
+            flagkit_client.get_str("pricing-test", "", {"targetingKey": "u3"})
+            assert False
+        """
+    )
+    result = run_pytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- flagkit -*",
+            "forced flags: theme='classic'",
+            "made-at-import evaluations (thread MainThread):",
+            "  theme -> variant 'classic'*OVERRIDE*",
+            "made-in-test evaluations (thread MainThread):",
+            "  new-checkout -> variant 'off'*",
+            "flagkit_client[[]test_fails[]] evaluations (thread MainThread):",
+            "  pricing-test -> *",
+        ]
+    )
+
+
+def test_a_forced_flag_missing_on_another_thread_gets_a_hint(
+    project: pytest.Pytester, run_pytest: RunPytest
+) -> None:
+    """A live server's thread does not see marker overrides: the report says why and what to use."""
+    project.makepyfile(
+        """
+        import threading
+
+        import flagkit
+        import pytest
+
+        APP = flagkit.Client.from_file("flags.yaml", name="app")
+
+        @pytest.mark.flags({"new-checkout": True})
+        def test_live_server():
+            seen = []
+            server = threading.Thread(
+                target=lambda: seen.append(APP.get_bool("new-checkout", False)),
+                name="live-server",
+            )
+            server.start()
+            server.join()
+            assert seen == [True]
+        """
+    )
+    result = run_pytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*note: 'new-checkout' was forced for this test but evaluated without the override "
+            "on thread 'live-server'*flagkit_client fixture*client.override*",
+        ]
+    )

@@ -6,12 +6,13 @@ holding, or a decorator that loses its signature, fails CI.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, assert_type
 
 import flagkit
 from flagkit import Client, Context, Details
 
-client = Client.from_file("examples/flags.yaml")
+client = Client.from_file("flags.yaml")
 ctx = Context("user-1", country="NL")
 
 assert_type(client.get_bool("f", False, ctx), bool)
@@ -84,3 +85,42 @@ assert_type(client.status(), flagkit.ClientStatus)
 
 with flagkit.scoped_context({"targetingKey": "u"}) as scoped:
     assert_type(client.get_bool("f", True), bool)
+
+
+# Declared flags: the value type follows the default's.
+canary = flagkit.Flag("checkout-canary", default=False)
+assert_type(canary, flagkit.Flag[bool])
+assert_type(canary.get(ctx), bool)
+assert_type(canary.details(), Details)
+assert_type(flagkit.Flag("limit", default=10, client=client).get(), int)
+assert_type(flagkit.Flag("ratio", default=0.5).bind(client).get(), float)
+assert_type(flagkit.Flag("theme", default={"primary": "#000"}).get(), dict[str, str])
+flagkit.set_default_client(client)
+assert_type(flagkit.default_client(), Client | None)
+
+# What `flagkit generate` writes (tests/typing/generated_flags.py, kept current by
+# tests/cli/test_generate.py) type-checks, and its values are typed.
+from tests.typing.generated_flags import API_BACKEND, CHECKOUT_THEME, ApiBackend  # noqa: E402
+
+assert_type(API_BACKEND.get(), ApiBackend)
+assert_type(CHECKOUT_THEME.get(ctx), dict[str, Any])
+
+# Outcomes, tracking and guards (docs/monitoring.md).
+assert_type(client.track("purchase", {"targetingKey": "u"}, 9.5, coupon="X"), None)
+with client.toggle("new-checkout", False, {"targetingKey": "u"}) as served:
+    assert_type(served, flagkit.Toggle)
+    assert_type(served.variant, str | None)
+    served.error()
+assert_type(client.outcomes(), dict[flagkit.OutcomeKey, flagkit.OutcomeTotals])
+
+
+def page(trip: flagkit.GuardTrip) -> None:
+    evidence: flagkit.Evidence = trip.evidence
+    assert_type(evidence.interval, tuple[float, float])
+
+
+unsubscribe = client.on_guard(page)
+assert_type(unsubscribe, Callable[[], None])
+assert_type(client.reset_guard("new-checkout"), bool)
+assert_type(client.check_guards(), list[flagkit.GuardTrip])
+guards: tuple[flagkit.GuardStatus, ...] = client.status().guards

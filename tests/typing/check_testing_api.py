@@ -54,4 +54,4 @@ assert_type(
     cohort(client, "f", "on", 3, context_factory=lambda k: {"targetingKey": k}),
     list[Mapping[str, Any]],
 )
-assert_type(split_check("examples/flags.yaml", "pricing-test"), SplitResult)
+assert_type(split_check("flags.yaml", "pricing-test"), SplitResult)

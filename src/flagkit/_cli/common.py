@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, BinaryIO
 
+from flagkit._core.compile import compile_document
 from flagkit._core.snapshot import Snapshot
 from flagkit._core.timeutil import timestamp_of
 from flagkit._definitions.load import validate_document
@@ -28,6 +30,7 @@ __all__ = [
     "CommandError",
     "add_format_option",
     "clock_at",
+    "compile_at",
     "context_from",
     "load_document",
     "load_snapshot",
@@ -91,7 +94,14 @@ def load_snapshot(
 ) -> Snapshot:
     """Read, validate and compile a flag file of any format; raise CommandError (exit 1)."""
     try:
-        return snapshot_from_file(path, syntax, format=fmt, clock=clock, keep_definitions=True)
+        return snapshot_from_file(
+            path,
+            syntax,
+            format=fmt,
+            clock=clock,
+            keep_definitions=True,
+            isolate=False,  # the CLI reports every problem and refuses the file
+        )
     except DefinitionError as exc:
         raise CommandError(EXIT_INVALID, [str(p) for p in exc.problems]) from exc
     except FlagkitError as exc:
@@ -106,6 +116,25 @@ def clock_at(text: str | None) -> Clock | None:
     if instant is None:
         raise usage_error(f"--at expects an ISO 8601 time, got {text!r}")
     return lambda: instant
+
+
+def compile_at(
+    path: str, flag: str, at: str | None, fmt: DocumentFormat = "native"
+) -> tuple[Snapshot, float]:
+    """Load and compile a flag file (any format) with its clock stopped at ``--at`` (or now).
+
+    Return the snapshot and that instant; a usage error (exit 2) when the
+    file has no flag ``flag``.
+    """
+    clock = clock_at(at)
+    now = clock() if clock is not None else time.time()
+    if fmt == "native":
+        snapshot = compile_document(load_document(path), origin=path, clock=lambda: now)
+    else:  # the commands read plans, which every format compiles to
+        snapshot = load_snapshot(path, fmt, clock=lambda: now)
+    if flag not in snapshot.flags:
+        raise usage_error(f"no flag {flag!r} in {path}")
+    return snapshot, now
 
 
 def parse_value(text: str) -> Any:

@@ -24,24 +24,34 @@ from flagkit._cli.explain import render_explanation
 from flagkit._cli.output import print_json, to_json
 from flagkit._client.client import Client
 from flagkit._core.compile import compile_document
-from flagkit._core.details import Details
+from flagkit._core.details import Details, ErrorCode
 from flagkit._core.explain import explain
 from flagkit._definitions.schema import json_schema
 
-__all__ = ["register"]
+__all__ = ["HINTS", "register"]
+
+#: What to do about an error, said under it (only where the fix is on the command line).
+HINTS = {
+    ErrorCode.TARGETING_KEY_MISSING: (
+        "this flag buckets users: pass one with -k/--targeting-key KEY "
+        "(or --context targetingKey=KEY)"
+    ),
+}
 
 
 def register(commands: Any) -> None:
     """Add the validate, eval and schema sub-commands."""
     validate = commands.add_parser("validate", help="check flag files; report every problem")
-    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument(
+        "files", nargs="+", metavar="FILE", help="flag files (JSON, TOML or YAML, by suffix)"
+    )
     add_format_option(validate)
     validate.add_argument("--json", action="store_true", help="print JSON")
     validate.set_defaults(handler=_validate)
 
     evaluate = commands.add_parser("eval", help="evaluate one flag for a context")
-    evaluate.add_argument("file", metavar="FILE")
-    evaluate.add_argument("flag", metavar="FLAG")
+    evaluate.add_argument("file", metavar="FILE", help="the flag file")
+    evaluate.add_argument("flag", metavar="FLAG", help="the key of the flag to evaluate")
     evaluate.add_argument(
         "--context",
         "-c",
@@ -50,7 +60,9 @@ def register(commands: Any) -> None:
         metavar="KEY=VALUE",
         help="a context attribute (dotted keys nest; JSON values are parsed)",
     )
-    evaluate.add_argument("--targeting-key", "-k", metavar="KEY")
+    evaluate.add_argument(
+        "--targeting-key", "-k", metavar="KEY", help="the context's targetingKey (who is asking)"
+    )
     evaluate.add_argument("--contexts", metavar="FILE.jsonl", help="one JSON context per line")
     evaluate.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
     evaluate.add_argument(
@@ -136,6 +148,9 @@ def _eval(args: argparse.Namespace) -> int:
             print_json(trace.to_dict(), sys.stdout)
         else:
             sys.stdout.write(render_explanation(trace))
+            hint = None if trace.error_code is None else HINTS.get(ErrorCode(trace.error_code))
+            if hint is not None:
+                sys.stdout.write(f"hint: {hint}\n")
         return EXIT_EVAL_ERROR if trace.error_code is not None else EXIT_OK
     details = client.get_details(args.flag, None, context)
     if args.json:
@@ -180,5 +195,8 @@ def _print_details(details: Details, out: TextIO) -> None:
         rows.append(("bucket", f"{details.bucket} of 10000"))
     if details.error_code is not None:
         rows.append(("error", f"{details.error_code.value}: {details.error_message}"))
+        hint = HINTS.get(details.error_code)
+        if hint is not None:
+            rows.append(("hint", hint))
     for name, value in rows:
         out.write(f"{name + ':':9}{value}\n")

@@ -34,8 +34,8 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "diff", help="flags added, removed and modified, with the share of users each change moves"
     )
-    parser.add_argument("old", metavar="OLD")
-    parser.add_argument("new", metavar="NEW")
+    parser.add_argument("old", metavar="OLD", help="the flag file as it is (e.g. in production)")
+    parser.add_argument("new", metavar="NEW", help="the flag file as it would be after the change")
     add_population_options(parser)
     add_format_option(parser, syntax=False)
     parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")

@@ -11,9 +11,12 @@ field path). The codes are documented in ``docs/cli.md``:
 * FK303 warning: a rollout that serves one variant to everybody (from now on).
 * FK304 info: a disabled flag without ``off_variant`` (callers get their own default).
 * FK401 warning: a flag key that no file under ``--code DIR`` mentions as a string literal.
+* FK402 error: a ``flagkit.Flag`` declared under ``--code DIR`` that the file lacks.
+* FK403 warning: a flag that no ``flagkit.Flag`` under ``--code DIR`` declares (only
+  reported when the code declares flags at all).
 
 With ``--format flagd`` or ``unleash`` the findings come from the compiled
-plans instead (``plan_lint``: FK201, FK303, FK304 and FK501), and FK401.
+plans instead (``plan_lint``: FK201, FK303, FK304 and FK501), and FK401-FK403.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from flagkit._cli.common import (
 from flagkit._cli.output import colour_enabled, print_json, render_table
 from flagkit._core import rollouts
 from flagkit._definitions.model import Condition, Document, Flag, Rollout, Rule, Serve, ServeRollout
+from flagkit.testing._declarations import check_declared_flags
 
 __all__ = ["Finding", "find_unreferenced", "lint_document", "register"]
 
@@ -69,7 +73,7 @@ class Finding:
 def register(commands: Any) -> None:
     """Add the lint sub-command."""
     parser = commands.add_parser("lint", help="find stale, unreachable and unused definitions")
-    parser.add_argument("file", metavar="FILE")
+    parser.add_argument("file", metavar="FILE", help="the flag file to lint")
     parser.add_argument("--today", metavar="DATE", help="the date to check expiry against")
     parser.add_argument(
         "--expiry-warning-days",
@@ -79,7 +83,10 @@ def register(commands: Any) -> None:
         help="warn about flags expiring within N days (default 14)",
     )
     parser.add_argument(
-        "--code", metavar="DIR", help="report flags whose key no file under DIR mentions"
+        "--code",
+        metavar="DIR",
+        help="report flags no file under DIR mentions, and flagkit.Flag declarations "
+        "that do not match the file",
     )
     parser.add_argument(
         "--strict", action="store_true", help=f"exit {EXIT_WARNINGS} when there are warnings"
@@ -115,6 +122,7 @@ def _lint(args: argparse.Namespace) -> int:
         findings = lint_snapshot(snapshot, file=args.file, now=now)
     if args.code is not None:
         findings += find_unreferenced(keys, file=args.file, code_dir=Path(args.code))
+        findings += find_undeclared(keys, file=args.file, code_dir=Path(args.code))
     worst = max((_RANK[f.severity] for f in findings), default=-1)
     if args.json:
         print_json([asdict(f) for f in findings], sys.stdout)
@@ -377,3 +385,31 @@ def find_unreferenced(keys: Iterable[str], *, file: str, code_dir: Path) -> list
         )
         for key in missing
     ]
+
+
+def find_undeclared(keys: Sequence[str], *, file: str, code_dir: Path) -> list[Finding]:
+    """Return FK402 for declared flags the file lacks, FK403 for flags nothing declares."""
+    check = check_declared_flags(keys, code_dir)
+    findings = [
+        Finding(
+            "FK402",
+            "error",
+            file,
+            d.key,
+            f"flags.{d.key}",
+            f"{d} declares flag {d.key!r}, which the file lacks (the code gets its default)",
+        )
+        for d in check.missing
+    ]
+    findings += [
+        Finding(
+            "FK403",
+            "warning",
+            file,
+            key,
+            f"flags.{key}",
+            f"no flagkit.Flag under {code_dir} declares {key!r}",
+        )
+        for key in check.undeclared
+    ]
+    return findings

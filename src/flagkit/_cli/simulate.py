@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import Counter
 from typing import Any
 
-from flagkit._cli.common import (
-    EXIT_OK,
-    add_format_option,
-    clock_at,
-    load_document,
-    load_snapshot,
-    usage_error,
-)
+from flagkit._cli.common import EXIT_OK, add_format_option, compile_at
 from flagkit._cli.output import colour_enabled, percent, print_json, render_table
 from flagkit._cli.population import add_population_options, bucketing_attributes, population
-from flagkit._core.compile import compile_document
 from flagkit._core.details import Reason
 from flagkit._core.snapshot import Resolution
 from flagkit._core.timeutil import iso_instant
@@ -29,8 +20,8 @@ __all__ = ["DEFAULT_LABEL", "decided_by", "register", "variant_label"]
 def register(commands: Any) -> None:
     """Add the simulate sub-command."""
     parser = commands.add_parser("simulate", help="variant shares of a flag over many users")
-    parser.add_argument("file", metavar="FILE")
-    parser.add_argument("flag", metavar="FLAG")
+    parser.add_argument("file", metavar="FILE", help="the flag file")
+    parser.add_argument("flag", metavar="FLAG", help="the key of the flag to simulate")
     add_population_options(parser)
     add_format_option(parser, syntax=False)
     parser.add_argument("--at", metavar="TIME", help="evaluate at this ISO 8601 time")
@@ -61,14 +52,7 @@ def decided_by(resolution: Resolution) -> str:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    clock = clock_at(args.at)
-    now = clock() if clock is not None else time.time()
-    if args.format == "native":
-        snapshot = compile_document(load_document(args.file), origin=args.file, clock=lambda: now)
-    else:  # everything below reads plans, which every format compiles to
-        snapshot = load_snapshot(args.file, args.format, clock=lambda: now)
-    if args.flag not in snapshot.flags:
-        raise usage_error(f"no flag {args.flag!r} in {args.file}")
+    snapshot, now = compile_at(args.file, args.flag, args.at, args.format)
     compiled = snapshot.flags[args.flag]
     evaluate = compiled.evaluate
     variants: Counter[str] = Counter()

@@ -21,28 +21,34 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from flagkit._client import overrides
-from flagkit._client.changes import ChangeEvent, diff_snapshots
+from flagkit._client.changes import ChangeEvent, StatusEvent, describe_change, diff_snapshots
 from flagkit._client.context import UnusableContext, current_context, merge_contexts
-from flagkit._client.counters import Counters, CountKey, label_of
+from flagkit._client.counters import MAX_KEY_CHARS, Counters, CountKey, label_of, shown_key
 from flagkit._client.decorators import ContextFactory, dispatch, feature
+from flagkit._client.errorlog import ErrorLog, near_matches
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._client.getters import Getters
+from flagkit._client.guards import Guards, GuardStatus, GuardTrip
 from flagkit._client.hooks import Hook
-from flagkit._client.observed import error_details, evaluate
+from flagkit._client.observed import error_details, evaluate, read_all
+from flagkit._client.outcomes import OutcomeKey, Outcomes, OutcomeTotals
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
+from flagkit._client.toggles import Toggle
+from flagkit._client.tracking import event_name, event_value, track
 from flagkit._client.variants import view_of, view_of_details
 from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
-from flagkit._core.snapshot import EMPTY, Snapshot
+from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
+from flagkit._errors import Problem
 from flagkit._sources import forking
-from flagkit._sources.base import Source, SourceStatus
+from flagkit._sources.base import HealthEvent, Source, SourceStatus
 from flagkit._sources.file import FileSource
 from flagkit._sources.http import HTTPOptions, HTTPSource
 from flagkit._sources.memory import MemorySource
 from flagkit._sources.unleash import UnleashSource
-from flagkit._types import Clock, ContextLike, DocumentFormat, PathLike, Syntax
+from flagkit._types import Clock, ContextLike, DocumentFormat, FlagdHashing, PathLike, Syntax
 
 if TYPE_CHECKING:
-    from flagkit._client.exposure import ExposureEvent
+    from flagkit._client.exposure import Event
 
 __all__ = ["Client", "ClientOptions", "ClientStatus", "URLOptions"]
 
@@ -51,7 +57,7 @@ logger = logging.getLogger("flagkit")
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-SinkLike = ExposureSink | Callable[[Sequence["ExposureEvent"]], object] | str | os.PathLike[str]
+SinkLike = ExposureSink | Callable[[Sequence["Event"]], object] | str | os.PathLike[str]
 
 
 class ClientOptions(TypedDict, total=False):
@@ -61,6 +67,8 @@ class ClientOptions(TypedDict, total=False):
     hooks: Iterable[Hook]
     exposures: SinkLike | ExposureLog | None
     counters: bool
+    outcomes: bool
+    guard_interval: float
     name: str
 
 
@@ -70,7 +78,14 @@ class URLOptions(HTTPOptions, ClientOptions, total=False):
 
 @dataclass(frozen=True, slots=True)
 class ClientStatus:
-    """Which flags are live, where they came from, and how healthy the source is."""
+    """Which flags are live, where they came from, and how healthy the source is.
+
+    ``healthy`` answers a health check: the client has flags, is open, its
+    latest refresh did not fail, and its flags are not stale. ``last_error``
+    describes the failure streak in progress (None once a refresh succeeds
+    again); ``last_poll_ok``, ``consecutive_failures``, ``next_poll_at``
+    and ``last_success_at`` come from the source (see ``SourceStatus``).
+    """
 
     ready: bool
     origin: str
@@ -83,6 +98,22 @@ class ClientStatus:
     stale: bool
     closed: bool
     source: SourceStatus | None
+    #: Flags of the live snapshot that were refused (ERROR/PARSE_ERROR, or their last good).
+    refused: tuple[str, ...] = ()
+    #: Every problem found in the live document, located (the refused flags' and others).
+    problems: tuple[Problem, ...] = ()
+    last_poll_ok: bool | None = None
+    consecutive_failures: int = 0
+    next_poll_at: float | None = None
+    last_success_at: float | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """Return True when the client serves fresh flags and its last refresh succeeded."""
+        return self.ready and not self.closed and self.last_poll_ok is not False and not self.stale
+
+    #: Every guarded rollout: state, trip and evidence (docs/monitoring.md).
+    guards: tuple[GuardStatus, ...] = ()
 
     def error_age(self, now: float | None = None) -> float | None:
         """Return the seconds since the last error, or None."""
@@ -98,7 +129,9 @@ class Client(Getters):
     a document in memory, ``from_url`` polls one over HTTP; ``Client(source)``
     takes any source. Every constructor takes the client's options
     (``ClientOptions``): a ``context`` merged under each call's, ``hooks``,
-    an ``exposures`` sink, ``counters``, and a ``name``.
+    an ``exposures`` sink, ``counters``, ``outcomes`` (record every toggle
+    point's outcomes, not only guarded flags'), ``guard_interval`` (seconds
+    between guard checks), and a ``name``.
     """
 
     def __init__(
@@ -109,11 +142,14 @@ class Client(Getters):
         hooks: Iterable[Hook] = (),
         exposures: SinkLike | ExposureLog | None = None,
         counters: bool = False,
+        outcomes: bool = False,
+        guard_interval: float = 0.1,
         name: str = "flagkit",
         clock: Clock | None = None,
     ) -> None:
         self.name = name
         self._snapshot: Snapshot = EMPTY
+        self._source_snapshot: Snapshot = EMPTY
         self._tables = EMPTY.evaluators
         self._client_context: ContextLike = dict(context or {})
         self._hooks: tuple[Hook, ...] = tuple(hooks)
@@ -125,14 +161,27 @@ class Client(Getters):
             if isinstance(exposures, ExposureLog)
             else ExposureLog(as_sink(exposures))
         )
+        self._guard_interval = guard_interval
+        self._guards = Guards(self._outcome_store, self._republish)
+        self._guards.client_name = name
+        self._outcomes: Outcomes | None = None
+        if outcomes:
+            self._outcomes = self._outcome_store(every_flag=True)
         self._overrides = Overrides()
         self._change_listeners: list[Callable[[ChangeEvent], object]] = []
         self._error_listeners: list[Callable[[Exception], object]] = []
+        self._status_listeners: list[Callable[[StatusEvent], object]] = []
+        self._announced_ready = False
+        self._errors = ErrorLog()
+        self._near: dict[str, str] = {}  # near-match messages of missing keys, per snapshot
+        # Keys whose fast-path miss was logged for this snapshot: a repeat costs one lookup.
+        self._misses_logged: set[str] = set()
         self._publish_lock = threading.RLock()
         self._last_error: str | None = None
         self._last_error_at: float | None = None
         self._closed = False
         self._observed = False
+        self._deferred = False
         if source is None:
             source = MemorySource(clock=clock)
         elif isinstance(source, Snapshot):
@@ -140,10 +189,13 @@ class Client(Getters):
         elif not isinstance(source, Source):
             source = MemorySource(source, clock=clock)
         self._source: Source = source
-        self._refresh_mode()
         overrides.register_client(self)
         forking.register(self)
         source.start(self)
+        # A source waiting for first use keeps the client off its fast path
+        # until then: the observed path starts it (no cost once started).
+        self._deferred = source.deferred
+        self._refresh_mode()
 
     # -- construction -------------------------------------------------------
 
@@ -157,15 +209,23 @@ class Client(Getters):
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Load a flag file (JSON, TOML or YAML); ``watch=True`` reloads it on change.
 
         ``format="flagd"`` reads a flagd flag-definition document, and
-        ``format="auto"`` tells the two apart by content.
+        ``format="auto"`` tells the two apart by content; ``flagd_hashing``
+        is how its ``fractional`` hashes (``"v2"``, or flagd-core 2.0's ``"v3"``).
         """
         source = FileSource(
-            path, syntax=syntax, format=format, watch=watch, interval=interval, clock=clock
+            path,
+            syntax=syntax,
+            format=format,
+            watch=watch,
+            interval=interval,
+            clock=clock,
+            flagd_hashing=flagd_hashing,
         )
         return cls(source, clock=clock, **options)
 
@@ -176,10 +236,12 @@ class Client(Getters):
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
         **options: Unpack[ClientOptions],
     ) -> Client:
         """Validate and compile a flag document held in memory (native, flagd or auto)."""
-        return cls(MemorySource(document, format=format, clock=clock), clock=clock, **options)
+        source = MemorySource(document, format=format, clock=clock, flagd_hashing=flagd_hashing)
+        return cls(source, clock=clock, **options)
 
     @classmethod
     def from_url(
@@ -226,30 +288,54 @@ class Client(Getters):
         return list(self._snapshot.flags)
 
     def publish(self, snapshot: Snapshot) -> None:
-        """Make ``snapshot`` live (sources call this) and tell change listeners."""
+        """Make ``snapshot`` live (sources call this) and tell change and status listeners.
+
+        A change after the first load is logged at INFO, in one line.
+        """
         with self._publish_lock:
             previous = self._snapshot
-            self._tables = snapshot.evaluators
-            self._snapshot = snapshot
-            event = diff_snapshots(previous, snapshot)
+            self._source_snapshot = snapshot
+            live = self._guards.sync(snapshot)  # tripped guards stay tripped
+            self._tables = live.evaluators
+            self._snapshot = live
+            self._near = {}
+            self._misses_logged = set()
+            event = diff_snapshots(previous, live)
             if event:
-                for listener in list(self._change_listeners):
-                    try:
-                        listener(event)
-                    except Exception:
-                        logger.warning(
-                            "flagkit: change listener %r raised", listener, exc_info=True
-                        )
+                _notify(self._change_listeners, event, "change")
+            if not self._announced_ready:
+                self._announced_ready = True
+                logger.debug(
+                    "flagkit: %d flags live from %s (revision %s)",
+                    len(snapshot.flags),
+                    snapshot.origin,
+                    snapshot.revision,
+                )
+                _notify(self._status_listeners, StatusEvent("ready"), "status")
+            elif event:
+                logger.info(
+                    "flagkit: flags changed from %s (revision %s): %s",
+                    snapshot.origin,
+                    snapshot.revision,
+                    describe_change(event),
+                )
+                _notify(self._status_listeners, StatusEvent("changed", change=event), "status")
 
     def report_error(self, error: Exception) -> None:
         """Record a failed load (sources call this) and tell error listeners."""
         self._last_error = str(error)
         self._last_error_at = time.time()
-        for listener in list(self._error_listeners):
-            try:
-                listener(error)
-            except Exception:
-                logger.warning("flagkit: error listener %r raised", listener, exc_info=True)
+        _notify(self._error_listeners, error, "error")
+
+    def report_health(self, event: HealthEvent, error: Exception | None) -> None:
+        """Hear a change of the source's health (sources call this); tell status listeners."""
+        if event == "recovered":
+            self._last_error = self._last_error_at = None
+        _notify(
+            self._status_listeners,
+            StatusEvent(event, error=None if error is None else str(error)),
+            "status",
+        )
 
     def on_change(self, listener: Callable[[ChangeEvent], object]) -> Callable[[], None]:
         """Call ``listener(event)`` once per change of flags; return an unsubscribe function."""
@@ -260,6 +346,17 @@ class Client(Getters):
         """Call ``listener(error)`` when a reload fails; return an unsubscribe function."""
         self._error_listeners.append(listener)
         return lambda: self._error_listeners.remove(listener)
+
+    def on_status(self, listener: Callable[[StatusEvent], object]) -> Callable[[], None]:
+        """Call ``listener(event)`` on ready, changed, error, recovered and stale events.
+
+        A listener added once the client is ready hears ``ready`` at once.
+        Return an unsubscribe function.
+        """
+        self._status_listeners.append(listener)
+        if self._announced_ready:
+            _notify([listener], StatusEvent("ready"), "status")
+        return lambda: self._status_listeners.remove(listener)
 
     def status(self) -> ClientStatus:
         """Return which snapshot is live, where from, how old, and the last error."""
@@ -272,11 +369,18 @@ class Client(Getters):
             revision=snapshot.revision,
             loaded_at=snapshot.loaded_at or None,
             flags=len(snapshot.flags),
-            last_error=self._last_error or source.last_error,
-            last_error_at=self._last_error_at or source.last_error_at,
+            last_error=source.last_error or self._last_error,
+            last_error_at=source.last_error_at or self._last_error_at,
             stale=source.stale,
             closed=self._closed,
             source=source,
+            refused=tuple(sorted(snapshot.refused)),
+            problems=snapshot.problems,
+            last_poll_ok=source.last_poll_ok,
+            consecutive_failures=source.consecutive_failures,
+            next_poll_at=source.next_poll_at,
+            last_success_at=source.last_success_at,
+            guards=self._guards.statuses(),
         )
 
     # -- evaluation -----------------------------------------------------------
@@ -337,20 +441,8 @@ class Client(Getters):
             prepared = None
         # Keys as exact strings (a foreign document held in memory may have
         # str subclasses as keys); evaluate() itself never raises.
-        return {
-            label_of(key): evaluate(
-                self,
-                key,
-                None,
-                context,
-                None,
-                details=True,
-                snapshot=snapshot,
-                record=False,
-                prepared=prepared,
-            )
-            for key in snapshot.flags
-        }
+        read = read_all(self, snapshot.flags, context, snapshot, prepared)
+        return {label_of(key): details for key, details in read}
 
     def _context_for(
         self, context: ContextLike | None
@@ -370,17 +462,58 @@ class Client(Getters):
     def _fail(
         self, flag_key: str, default: Any, code: ErrorCode, message: str | None = None
     ) -> Details:
-        """Count and return an evaluation that failed with ``code``: the caller's default."""
+        """Count, log and return an evaluation that failed with ``code``: the caller's default."""
+        if code is ErrorCode.FLAG_NOT_FOUND and message is None:
+            message = self._not_found(flag_key)
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
+        self._errors.report(flag_key, code, message)
         return error_details(flag_key, default, code, message)
 
-    def _why_missing(self, flag_key: str) -> ErrorCode:
-        return (
-            ErrorCode.TYPE_MISMATCH
-            if flag_key in self._snapshot.flags
-            else ErrorCode.FLAG_NOT_FOUND
-        )
+    def _missed(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        """Count and log a fast-path miss, once per key unless counters are on.
+
+        An unknown key is FLAG_NOT_FOUND (with near matches); a flag that
+        never serves this type resolves through the observed path, which
+        counts what it serves this time (a disabled or default outcome, or
+        TYPE_MISMATCH) and logs an error once. So does a key that is not an
+        exact string (the observed path reports it as one). The keys
+        remembered are bounded in number and length: keys come from callers.
+        """
+        if type(flag_key) is not str or flag_key in self._snapshot.flags:
+            return evaluate(self, flag_key, default, context, value_type, details=False)
+        if len(flag_key) <= MAX_KEY_CHARS and len(self._misses_logged) < 4096:
+            self._misses_logged.add(flag_key)
+        code = ErrorCode.FLAG_NOT_FOUND
+        if self._counters is not None:
+            self._counters.add_error(flag_key, code)
+        if not self._errors.logged(flag_key, code):  # a repeat builds no message
+            self._errors.report(flag_key, code, self._not_found(flag_key))
+        return default
+
+    def _resolved_with_error(self, flag_key: str, code: ErrorCode, message: str | None) -> None:
+        """Log an evaluation whose flag resolved to an error (e.g. TARGETING_KEY_MISSING)."""
+        self._errors.report(flag_key, code, message)
+
+    def _not_found(self, flag_key: str) -> str:
+        """Return FLAG_NOT_FOUND's message, naming the live keys closest to ``flag_key``.
+
+        Near matches are looked for (and remembered) only for keys as long
+        as a flag key may be: a caller's huge key costs no quadratic search.
+        """
+        if type(flag_key) is not str or len(flag_key) > MAX_KEY_CHARS:
+            return "no such flag"
+        message = self._near.get(flag_key)
+        if message is None:
+            near = near_matches(flag_key, self._snapshot.flags)
+            message = "no such flag" + (
+                f"; did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
+            )
+            if len(self._near) < 1024:  # bounded: keys come from callers
+                self._near[flag_key] = message
+        return message
 
     # -- toggle points ----------------------------------------------------------
 
@@ -404,6 +537,113 @@ class Client(Getters):
     ) -> Callable[P, R]:
         """Return a function calling the implementation of the served variant."""
         return dispatch(self, flag_key, implementations, fallback=fallback, context=context)
+
+    def toggle(self, flag_key: str, default: Any, context: ContextLike | None = None) -> Toggle:
+        """Return a toggle point for a ``with`` block: ``served.value``, ``served.variant``.
+
+        The block's wall time, and whether it raised (the exception
+        propagates), are recorded for the served variant when the client
+        records the flag's outcomes (a guarded flag, or ``outcomes=True``).
+        """
+        return Toggle(self, flag_key, default, context)
+
+    # -- outcomes, tracking and guards -------------------------------------------
+
+    def track(
+        self,
+        event_name: str,
+        context: ContextLike | None = None,
+        value: float | None = None,
+        **attributes: Any,
+    ) -> None:
+        """Record that ``event_name`` happened for ``context``; never raises.
+
+        OpenFeature's tracking API: the event is attributed to the variants
+        the same context is served by experiments and by guarded flags
+        watching events, fed to their guards, and sent to the exposure sink.
+        """
+        track(self, event_name, context, value, attributes)
+
+    def record_error(self, flag_key: str, context: ContextLike | None = None) -> None:
+        """Record an error of the variant ``flag_key`` serves ``context``, found elsewhere.
+
+        For failures a toggle point cannot see (a bad result noticed later,
+        an error in a callback); the call itself was counted by the toggle
+        point. Never raises.
+        """
+        self._record(flag_key, context, None, 0.0)
+
+    def record_value(
+        self, flag_key: str, name: str, value: float, context: ContextLike | None = None
+    ) -> None:
+        """Record a value measured elsewhere for the variant ``flag_key`` serves ``context``.
+
+        It counts as an occurrence of the tracked event ``name`` for this flag
+        alone (a guard's ``event_rate`` and ``event_mean`` metrics read it).
+        Never raises.
+        """
+        self._record(flag_key, context, name, value)
+
+    def _record(
+        self, flag_key: str, context: ContextLike | None, name: str | None, value: float
+    ) -> None:
+        try:
+            outcomes = self._outcomes
+            if outcomes is None or not outcomes.records(flag_key):
+                return
+            details: Details = evaluate(
+                self, flag_key, None, context, None, details=True, record=False
+            )
+            if details.variant is None:
+                return
+            key = details.flag_key  # the key as an exact string, as counters keep it
+            if name is None:
+                outcomes.record_error(key, details.variant)
+            else:  # name and value read by value, as ``track`` reads them
+                event, number = event_name(name), event_value(value)
+                if event is not None and number is not None:
+                    outcomes.record_event(key, details.variant, event, float(number))
+        except Exception:  # recording must never break the caller
+            logger.debug(
+                "flagkit: recording an outcome of %r failed", shown_key(flag_key), exc_info=True
+            )
+
+    def outcomes(self) -> dict[OutcomeKey, OutcomeTotals]:
+        """Return the outcomes toggle points recorded, per (flag, variant)."""
+        return {} if self._outcomes is None else self._outcomes.totals()
+
+    def on_guard(self, listener: Callable[[GuardTrip], object]) -> Callable[[], None]:
+        """Call ``listener(trip)`` when a guard trips (after it acted); return an unsubscribe.
+
+        Listeners run on the thread whose toggle point found the regression:
+        hand slow work (turning the flag off at its source) to another thread.
+        """
+        self._guards.listeners.append(listener)
+        return lambda: self._guards.listeners.remove(listener)
+
+    def reset_guard(self, flag_key: str) -> bool:
+        """Untrip ``flag_key``'s guard and start its samples over; False if it has none."""
+        return self._guards.reset(flag_key)
+
+    def check_guards(self) -> list[GuardTrip]:
+        """Run every guard's test now (it also runs by itself); return the new trips."""
+        return self._guards.check()
+
+    def _outcome_store(self, *, every_flag: bool = False) -> Outcomes:
+        """Return the outcome store, created on first need (a guarded flag, or outcomes=True)."""
+        outcomes = self._outcomes
+        if outcomes is None:
+            outcomes = Outcomes(every_flag=every_flag, interval=self._guard_interval)
+            outcomes.on_due = self._guards.check
+            self._outcomes = outcomes
+        return outcomes
+
+    def _republish(self) -> None:
+        """Make the source's snapshot live again with the guards' trips applied."""
+        with self._publish_lock:
+            live = self._guards.apply(self._source_snapshot)
+            self._tables = live.evaluators
+            self._snapshot = live
 
     # -- observing ------------------------------------------------------------
 
@@ -452,11 +692,20 @@ class Client(Getters):
                 or self._exposures is not None
                 or self._client_context
                 or self._overrides.any_active()
+                or self._deferred
             )
 
+    def _activate(self) -> None:
+        """Start a source that waited for first use (the observed path calls this)."""
+        self._source.activate()
+        if not self._source.deferred:
+            self._deferred = False
+            self._refresh_mode()
+
     def after_fork_in_child(self) -> None:
-        """Replace the client's lock in a forked child (its holder may be gone)."""
+        """Replace the client's locks in a forked child (their holders may be gone)."""
         self._publish_lock = threading.RLock()
+        self._guards.after_fork_in_child()
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -482,3 +731,12 @@ class Client(Getters):
     def __repr__(self) -> str:
         snapshot = self._snapshot
         return f"<flagkit.Client {self.name!r} {len(snapshot.flags)} flags from {snapshot.origin}>"
+
+
+def _notify(listeners: list[Callable[[Any], object]], event: Any, kind: str) -> None:
+    """Call every listener with ``event``; one that raises is logged and skipped."""
+    for listener in list(listeners):
+        try:
+            listener(event)
+        except Exception:
+            logger.warning("flagkit: %s listener %r raised", kind, listener, exc_info=True)

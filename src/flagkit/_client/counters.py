@@ -23,9 +23,9 @@ import weakref
 from collections import Counter
 from typing import NamedTuple
 
+from flagkit._client.perthread import ThreadTables
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.snapshot import Resolution
-from flagkit._sources import forking
 
 __all__ = [
     "MAX_ERROR_KEYS",
@@ -60,6 +60,8 @@ def label_of(flag_key: object) -> str:
 
 def shown_key(flag_key: object) -> str:
     """Return ``label_of(flag_key)`` cut to ``MAX_KEY_CHARS`` characters, for log messages."""
+    if type(flag_key) is str and len(flag_key) <= MAX_KEY_CHARS:
+        return flag_key  # the common case: a flag key as it is
     label = label_of(flag_key)
     return label if len(label) <= MAX_KEY_CHARS else f"{label[:MAX_KEY_CHARS]}..."
 
@@ -111,36 +113,15 @@ class Counters:
     """Exact, lock-free-per-call counters of evaluations."""
 
     def __init__(self) -> None:
-        self.local = threading.local()
-        self._all: list[tuple[threading.Thread, dict[Tally, int]]] = []
         self._retired: Counter[CountKey] = Counter()
+        self._tables: ThreadTables[dict[Tally, int]] = ThreadTables("counts", dict, self._fold)
+        self.local = self._tables.local
+        self.new_local = self._tables.new_local
         self._errors: dict[tuple[str, ErrorCode], Tally] = {}
-        self._registry_lock = threading.Lock()
-        forking.register(self)
 
-    def new_local(self) -> dict[Tally, int]:
-        """Create and register the calling thread's count dict."""
-        counts: dict[Tally, int] = {}
-        self.local.counts = counts
-        with self._registry_lock:
-            self._retire_dead_threads()
-            self._all.append((threading.current_thread(), counts))
-        return counts
-
-    def _retire_dead_threads(self) -> None:
-        """Fold the tables of finished threads into one total (bounded memory).
-
-        A thread-per-request server would otherwise leave one table per
-        request ever served. Called with the registry lock held.
-        """
-        alive = []
-        for thread, table in self._all:
-            if thread.is_alive():
-                alive.append((thread, table))
-            else:
-                for tally, count in table.items():
-                    self._retired[tally.key] += count
-        self._all = alive
+    def _fold(self, table: dict[Tally, int]) -> None:
+        for tally, count in table.items():
+            self._retired[tally.key] += count
 
     def add(self, resolution: Resolution) -> None:
         """Count one evaluation that ended in ``resolution``."""
@@ -173,9 +154,8 @@ class Counters:
 
     def snapshot(self) -> dict[CountKey, int]:
         """Return the totals so far, across every thread."""
-        with self._registry_lock:
-            self._retire_dead_threads()
-            tables = [table for _, table in self._all]
+        with self._tables.lock:
+            tables = self._tables.live()
             totals: Counter[CountKey] = Counter(self._retired)
         for table in tables:
             for tally, count in list(table.items()):
@@ -184,12 +164,8 @@ class Counters:
 
     def reset(self) -> None:
         """Forget every count (and which failed keys were counted by name)."""
-        with self._registry_lock:
+        with self._tables.lock:
             self._errors = {}
             self._retired.clear()
-            for _, table in self._all:
+            for table in self._tables.live():
                 table.clear()
-
-    def after_fork_in_child(self) -> None:
-        """Give the child a fresh lock (the parent's may be held by a vanished thread)."""
-        self._registry_lock = threading.Lock()

@@ -6,6 +6,11 @@ A/B test at the toggle point instead of an ``if`` chain). Both keep the
 wrapped signature for type checkers (ParamSpec), work on sync and async
 functions, and fall back on any problem: an unknown variant, an error, a
 context function that raises. A toggle point never raises on its own.
+
+When the client records outcomes for the flag (it is guarded, or the
+client was built with ``outcomes=True``), the call goes through
+``toggles``: the served variant's calls, exceptions and wall time are
+recorded, and exceptions propagate unchanged.
 """
 
 from __future__ import annotations
@@ -14,9 +19,17 @@ import functools
 import inspect
 import logging
 from collections.abc import Callable, Mapping
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from flagkit._client.counters import shown_key
+from flagkit._client.toggles import (
+    await_measured,
+    call_measured,
+    recorded_key,
+    recorder_of,
+    server,
+)
 
 if TYPE_CHECKING:
     from flagkit._client.client import Client
@@ -65,21 +78,32 @@ def dispatch(
     if len(kinds) != 1:
         raise TypeError(f"{flag_key!r}: mix of async and sync implementations")
 
-    def choose(args: Any, kwargs: Any) -> Callable[P, R]:
-        variant = client.variant_of(flag_key, _context_of(context, flag_key, args, kwargs))
-        return table.get(variant, fallback) if variant is not None else fallback
+    serve = server(client, flag_key, None, None)
+    recorded = recorded_key(flag_key)  # outcomes' key: an exact str, whatever was passed
+
+    def choose(args: Any, kwargs: Any) -> tuple[str | None, Callable[P, R]]:
+        variant, _ = serve(_context_of(context, flag_key, args, kwargs))
+        return variant, table.get(variant, fallback) if variant is not None else fallback
 
     if kinds == {True}:
 
         @functools.wraps(fallback)
         async def async_dispatcher(*args: P.args, **kwargs: P.kwargs) -> Any:
-            return await choose(args, kwargs)(*args, **kwargs)  # type: ignore[misc]
+            variant, implementation = choose(args, kwargs)
+            outcomes = recorder_of(client, recorded)
+            if outcomes is None or variant is None:
+                return await implementation(*args, **kwargs)  # type: ignore[misc]
+            return await await_measured(outcomes, recorded, variant, implementation, args, kwargs)  # type: ignore[arg-type]
 
         return async_dispatcher  # type: ignore[return-value]
 
     @functools.wraps(fallback)
     def dispatcher(*args: P.args, **kwargs: P.kwargs) -> R:
-        return choose(args, kwargs)(*args, **kwargs)
+        variant, implementation = choose(args, kwargs)
+        outcomes = recorder_of(client, recorded)
+        if outcomes is None or variant is None:
+            return implementation(*args, **kwargs)
+        return call_measured(outcomes, recorded, variant, implementation, args, kwargs)
 
     return dispatcher
 
@@ -99,29 +123,62 @@ def feature(
                 f"{flag_key!r}: the function and its fallback must both be async or sync"
             )
         get_bool = client.get_bool
+        serve = server(client, flag_key, False, "bool")
+        recorded = recorded_key(flag_key)  # outcomes' key: an exact str, whatever was passed
+
+        def choose(args: Any, kwargs: Any) -> tuple[str | None, Callable[P, R]]:
+            """Return the served variant and the implementation it picks."""
+            variant, on = serve(_context_of(context, flag_key, args, kwargs))
+            return variant, func if on else fallback
 
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_toggle(*args: P.args, **kwargs: P.kwargs) -> Any:
+                outcomes = client._outcomes
+                if outcomes is not None and outcomes.records(recorded):
+                    variant, implementation = choose(args, kwargs)
+                    if variant is not None:
+                        measure: Any = await_measured  # the implementation is a coroutine
+                        return await measure(
+                            outcomes, recorded, variant, implementation, args, kwargs
+                        )
+                    return await implementation(*args, **kwargs)  # type: ignore[misc]
                 on = get_bool(flag_key, False, _context_of(context, flag_key, args, kwargs))
                 return await (func if on else fallback)(*args, **kwargs)  # type: ignore[misc]
 
             return async_toggle  # type: ignore[return-value]
 
-        if context is None:
-
-            @functools.wraps(func)
-            def toggle(*args: P.args, **kwargs: P.kwargs) -> R:
-                return (func if get_bool(flag_key, False) else fallback)(*args, **kwargs)
-
-            return toggle
-
+        # One sync wrapper: the plain path costs what it did before outcomes existed
+        # (one attribute read more); the measured path makes two calls besides the
+        # implementation (serve, and the cell's record), as few as it can.
         @functools.wraps(func)
-        def toggle_with_context(*args: P.args, **kwargs: P.kwargs) -> R:
-            on = get_bool(flag_key, False, _context_of(context, flag_key, args, kwargs))
-            return (func if on else fallback)(*args, **kwargs)
+        def toggle(*args: P.args, **kwargs: P.kwargs) -> R:
+            outcomes = client._outcomes
+            if outcomes is None or recorded not in outcomes.watched:
+                if context is None:
+                    return (func if get_bool(flag_key, False) else fallback)(*args, **kwargs)
+                on = get_bool(flag_key, False, _context_of(context, flag_key, args, kwargs))
+                return (func if on else fallback)(*args, **kwargs)
+            variant, on = serve(
+                None if context is None else _context_of(context, flag_key, args, kwargs)
+            )
+            implementation = func if on else fallback
+            if variant is None:
+                return implementation(*args, **kwargs)
+            try:  # this thread's cell, found in one step once it exists
+                cell = outcomes.local.cells[recorded][variant]
+            except (AttributeError, KeyError):
+                cell = outcomes.cell(recorded, variant)
+            start = perf_counter_ns()
+            try:
+                result = implementation(*args, **kwargs)
+            except Exception:
+                cell.record(start, True)
+                raise
+            cell.record(start, False)
+            return result
 
-        return toggle_with_context
+        return toggle
 
     return decorate

@@ -1,5 +1,10 @@
 """Exposure events: who saw which variant of an experiment, for A/B analysis.
 
+Tracked events (``Client.track``: an outcome such as a purchase, with the
+variants its context was served) travel the same queue to the same sink,
+so an experiment's assignments and outcomes land side by side and join on
+the targeting key. They are never deduplicated: each is an occurrence.
+
 The caller's thread does the least possible: a deduplication check in a
 bounded LRU (cachetools) and an append to a bounded queue. A background
 thread delivers batches to the sink. A full queue drops the event and
@@ -16,9 +21,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from cachetools import LRUCache
 
@@ -28,10 +33,12 @@ from flagkit._types import Clock
 
 __all__ = [
     "CallbackSink",
+    "Event",
     "ExposureEvent",
     "ExposureLog",
     "ExposureSink",
     "JsonLinesSink",
+    "TrackEvent",
     "as_sink",
 ]
 
@@ -53,11 +60,45 @@ class ExposureEvent:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class TrackEvent:
+    """One tracked event (``Client.track``) and the variants its context was served.
+
+    ``variants`` maps each opted-in flag (experiments, flags with
+    ``track_exposure``, guarded flags watching events) to the variant the
+    same context is served, so outcomes join the exposure events.
+    ``to_dict`` adds ``"type": "track"`` to tell the two apart in a file.
+    """
+
+    name: str
+    targeting_key: str | None
+    value: float | None
+    attributes: Mapping[str, Any]
+    variants: Mapping[str, str]
+    timestamp: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the event as a JSON-ready dict."""
+        return {
+            "type": "track",
+            "name": self.name,
+            "targeting_key": self.targeting_key,
+            "value": self.value,
+            "attributes": dict(self.attributes),
+            "variants": dict(self.variants),
+            "timestamp": self.timestamp,
+        }
+
+
+#: What a sink receives: exposures, and tracked events.
+Event = ExposureEvent | TrackEvent
+
+
 @runtime_checkable
 class ExposureSink(Protocol):
-    """Where exposure events go: ``write`` gets each delivered batch, in order."""
+    """Where exposure and tracked events go: ``write`` gets each delivered batch, in order."""
 
-    def write(self, events: Sequence[ExposureEvent]) -> None:
+    def write(self, events: Sequence[Event]) -> None:
         """Deliver one batch of events."""
 
     def close(self) -> None:
@@ -67,10 +108,10 @@ class ExposureSink(Protocol):
 class CallbackSink:
     """A sink that calls ``callback(events)`` with each batch."""
 
-    def __init__(self, callback: Callable[[Sequence[ExposureEvent]], object]) -> None:
+    def __init__(self, callback: Callable[[Sequence[Event]], object]) -> None:
         self._callback = callback
 
-    def write(self, events: Sequence[ExposureEvent]) -> None:
+    def write(self, events: Sequence[Event]) -> None:
         """Pass the batch to the callback."""
         self._callback(events)
 
@@ -85,9 +126,9 @@ class JsonLinesSink:
         self.path = os.fspath(path)
         self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
-    def write(self, events: Sequence[ExposureEvent]) -> None:
-        """Append the batch and flush it to the OS."""
-        self._handle.write("".join(json.dumps(e.to_dict()) + "\n" for e in events))
+    def write(self, events: Sequence[Event]) -> None:
+        """Append the batch and flush it to the OS (values JSON cannot hold become text)."""
+        self._handle.write("".join(json.dumps(e.to_dict(), default=str) + "\n" for e in events))
         self._handle.flush()
 
     def close(self) -> None:
@@ -99,7 +140,7 @@ class JsonLinesSink:
 
 
 def as_sink(
-    target: ExposureSink | Callable[[Sequence[ExposureEvent]], object] | str | os.PathLike[str],
+    target: ExposureSink | Callable[[Sequence[Event]], object] | str | os.PathLike[str],
 ) -> ExposureSink:
     """Normalise a sink argument: a sink, a callable, or a JSON Lines path."""
     if isinstance(target, ExposureSink):
@@ -131,7 +172,7 @@ class ExposureLog:
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._clock = clock
-        self._queue: collections.deque[ExposureEvent] = collections.deque()
+        self._queue: collections.deque[Event] = collections.deque()
         self._seen: LRUCache[tuple[str, Any, str | None], bool] = LRUCache(maxsize=dedupe_size)
         self.dropped = 0
         self.deduplicated = 0
@@ -152,11 +193,8 @@ class ExposureLog:
         """Queue one exposure unless it repeats a recent one; never blocks."""
         if self._closed:
             return
-        target = bucketing_key(targeting_key)  # a str or 64-bit int key, as text; else None
-        if target is not None and len(target) > self.max_key_chars:
-            # Kept events and dedupe entries hold the key: a huge one must not
-            # multiply into the queue's and the LRU's bounds.
-            self.dropped += 1
+        target = self._target(targeting_key)
+        if target is False:
             return
         key = (flag_key, target, variant)
         if self._seen_lock.acquire(blocking=False):
@@ -167,10 +205,39 @@ class ExposureLog:
                 self._seen[key] = True
             finally:
                 self._seen_lock.release()
+        self._enqueue(ExposureEvent(flag_key, variant, target, reason, self._clock()))
+
+    def record_track(
+        self,
+        name: str,
+        targeting_key: Any,
+        value: float | None,
+        attributes: Mapping[str, Any],
+        variants: Mapping[str, str],
+    ) -> None:
+        """Queue one tracked event (never deduplicated); never blocks."""
+        if self._closed:
+            return
+        target = self._target(targeting_key)
+        if target is False:
+            return
+        self._enqueue(TrackEvent(name, target, value, attributes, variants, self._clock()))
+
+    def _target(self, targeting_key: Any) -> str | Literal[False] | None:
+        """Return an event's targeting key as text (None without one); False drops the event."""
+        target = bucketing_key(targeting_key)  # a str or 64-bit int key, as text; else None
+        if target is not None and len(target) > self.max_key_chars:
+            # Kept events and dedupe entries hold the key: a huge one must not
+            # multiply into the queue's and the LRU's bounds.
+            self.dropped += 1
+            return False
+        return target
+
+    def _enqueue(self, event: Event) -> None:
         if len(self._queue) >= self.max_queue:
             self.dropped += 1
             return
-        self._queue.append(ExposureEvent(flag_key, variant, target, reason, self._clock()))
+        self._queue.append(event)
         if self._thread is None:
             self._start()
         if len(self._queue) >= self.batch_size:
@@ -199,7 +266,7 @@ class ExposureLog:
             with self._idle:
                 if not self._queue:
                     return
-                batch: list[ExposureEvent] = []
+                batch: list[Event] = []
                 while self._queue and len(batch) < self.batch_size:
                     batch.append(self._queue.popleft())
                 self._in_flight += len(batch)

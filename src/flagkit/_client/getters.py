@@ -52,9 +52,9 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
             return evaluate(self, flag_key, default, context, value_type, details=False)
         try:
             entry = self._tables[index].get(flag_key)
-            if entry is None:
-                if self._counters is not None:
-                    self._counters.add_error(flag_key, self._why_missing(flag_key))
+            if entry is None:  # no such flag, or it never serves this type (``served``)
+                if self._counters is not None or flag_key not in self._misses_logged:
+                    return self._missed(flag_key, default, context, value_type)
                 return default
             if context is None:
                 context = read_scoped()
@@ -76,6 +76,10 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
                 counts[tally] = counts.get(tally, 0) + 1
             value = resolution.value
             if value is NO_VALUE:
+                if resolution.error_code is not None:
+                    self._resolved_with_error(
+                        flag_key, resolution.error_code, resolution.error_message
+                    )
                 return default
             return value if simple else convert(value, value_type)
         except Exception:  # a hostile key or context: the observed path reports it
@@ -107,8 +111,14 @@ class Getters:
     _tables: tuple[dict[str, Evaluator | Resolution], ...]
     _counters: Counters | None
     _snapshot: Snapshot
+    _misses_logged: set[str]
 
-    def _why_missing(self, flag_key: str) -> ErrorCode:
+    def _missed(
+        self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType
+    ) -> Any:
+        raise NotImplementedError
+
+    def _resolved_with_error(self, flag_key: str, code: ErrorCode, message: str | None) -> None:
         raise NotImplementedError
 
     if TYPE_CHECKING:

@@ -12,8 +12,9 @@ client context or overrides are active. One function, in this order:
 2. **context**: the call's (or the scoped) context over the client's; not a
    mapping is INVALID_CONTEXT;
 3. **before hooks**, which may add context;
-4. **resolve**: an override, else the flag (FLAG_NOT_FOUND, TYPE_MISMATCH),
-   else its evaluator's outcome;
+4. **resolve**: an override, else the flag (FLAG_NOT_FOUND), else its
+   evaluator's outcome, type-checked on the value it serves (``served``:
+   TYPE_MISMATCH, or an integral float as an int);
 5. **record**: counters and exposure events (``record=False`` for bulk reads);
 6. **convert and copy**: numbers to float for a float getter, and JSON
    objects deep-copied, so no caller can mutate the shared snapshot;
@@ -23,13 +24,14 @@ client context or overrides are active. One function, in this order:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flagkit._client.context import EMPTY_CONTEXT
 from flagkit._client.counters import label_of, shown_key
 from flagkit._client.hooks import HookContext, run_after_hooks, run_before_hooks
 from flagkit._core.details import Details, ErrorCode, Reason
+from flagkit._core.served import fits, served_as
 from flagkit._core.snapshot import (
     NO_VALUE,
     CompiledFlag,
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from flagkit._client.client import Client
     from flagkit._client.exposure import ExposureLog
 
-__all__ = ["convert", "copy_json", "error_details", "evaluate", "fits"]
+__all__ = ["convert", "copy_json", "error_details", "evaluate", "read_all"]
 
 logger = logging.getLogger("flagkit")
 
@@ -77,20 +79,6 @@ def convert(value: Any, value_type: ValueType | None) -> Any:
     return copy_json(value) if type(value) is dict else value
 
 
-def fits(value: Any, value_type: ValueType) -> bool:
-    """Return True when a plain ``value`` is of ``value_type`` (ints are floats, bools neither)."""
-    kind = type(value)
-    if value_type == "bool":
-        return kind is bool
-    if value_type == "str":
-        return kind is str
-    if value_type == "int":
-        return kind is int
-    if value_type == "float":
-        return kind is int or kind is float
-    return kind is dict
-
-
 def evaluate(
     client: Client,
     flag_key: str,
@@ -113,6 +101,8 @@ def evaluate(
     try:
         if type(key) is not str:
             key = label_of(flag_key)
+        if client._deferred:  # a source waiting for first use: this is it
+            client._activate()
         fail = client._fail if record else error_details
         ctx, unusable = client._context_for(context) if prepared is None else prepared
         hooks = client._hooks if record else ()
@@ -141,6 +131,32 @@ def evaluate(
         return full if details else full.value
     except Exception as exc:  # the one guard of the observed path: never raise
         return _failed(client, key, default, describe(exc), details=details)
+
+
+def read_all(
+    client: Client,
+    keys: Iterable[str],
+    context: Mapping[str, Any] | None,
+    snapshot: Snapshot,
+    prepared: tuple[Mapping[str, Any] | None, str | None] | None,
+) -> Iterator[tuple[str, Details]]:
+    """Yield each key's Details from one snapshot, unrecorded (a bulk read, not a use).
+
+    ``prepared`` is the context merged once for all of them (see ``evaluate``).
+    """
+    for key in keys:
+        details: Details = evaluate(
+            client,
+            key,
+            None,
+            context,
+            None,
+            details=True,
+            snapshot=snapshot,
+            record=False,
+            prepared=prepared,
+        )
+        yield key, details
 
 
 def _failed(client: Client, key: object, default: Any, message: str, *, details: bool) -> Any:
@@ -180,12 +196,15 @@ def _resolve(  # noqa: PLR0917 - the pipeline's one internal step
             return _forced(client, flag_key, flag, forced, default, value_type)
     if flag is None:
         return fail(flag_key, default, ErrorCode.FLAG_NOT_FOUND)
-    if value_type is not None and flag.value_type != value_type and not _widens(flag, value_type):
-        message = f"flag is {flag.value_type}, asked for {value_type}"
-        return fail(flag_key, default, ErrorCode.TYPE_MISMATCH, message)
     outcome = flag.evaluate(ctx)
+    if value_type is not None:  # the type check follows the served value (``served``)
+        served = served_as(outcome[0], value_type)
+        if served is not outcome[0]:
+            outcome = (served, outcome[1] if served.has_value else None)
     if record:
         resolution = outcome[0]
+        if resolution.error_code is not None:
+            client._resolved_with_error(flag_key, resolution.error_code, resolution.error_message)
         counters = client._counters
         if counters is not None:
             counters.add(resolution)
@@ -261,8 +280,3 @@ def error_details(
     """Return the Details of an evaluation that failed with ``code``: the caller's default."""
     text = message or _MESSAGES.get(code, code.value)
     return Details(flag_key, default, None, Reason.ERROR, code, text)
-
-
-def _widens(flag: CompiledFlag, value_type: ValueType) -> bool:
-    """Return True where a float getter may read an int flag (ints are numbers too)."""
-    return value_type == "float" and flag.value_type == "int"

@@ -19,10 +19,10 @@ that a stale "no overrides" is never written after a newer "active".
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import itertools
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
@@ -43,6 +43,7 @@ __all__ = [
     "live_clients",
     "mode_lock",
     "register_client",
+    "watch_new_clients",
 ]
 
 P = ParamSpec("P")
@@ -56,9 +57,23 @@ mode_lock = threading.RLock()
 _clients: weakref.WeakSet[Client] = weakref.WeakSet()
 
 
+_watchers: list[Callable[[Client], object]] = []
+
+
 def register_client(client: Client) -> None:
     """Remember ``client`` (weakly) so global overrides and test tools can reach it."""
     _clients.add(client)
+    for watcher in list(_watchers):
+        watcher(client)
+
+
+def watch_new_clients(watcher: Callable[[Client], object]) -> Callable[[], None]:
+    """Call ``watcher(client)`` for every client created from now on; return the unsubscriber.
+
+    For test tools (the pytest plugin records every client a test creates).
+    """
+    _watchers.append(watcher)
+    return lambda: _watchers.remove(watcher)
 
 
 def live_clients() -> list[Client]:
@@ -171,8 +186,10 @@ class Overrides:
 
 def _where() -> tuple[int, int]:
     """Identify the running thread and asyncio task (0 outside a task)."""
+    # A process that never imported asyncio runs no task: no need to import it.
+    asyncio = sys.modules.get("asyncio")
     try:
-        task = asyncio.current_task()
+        task = None if asyncio is None else asyncio.current_task()
     except RuntimeError:  # no running event loop
         task = None
     return threading.get_ident(), 0 if task is None else id(task)

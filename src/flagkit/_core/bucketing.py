@@ -22,6 +22,7 @@ __all__ = [
     "bucket_or_none",
     "bucketing_key",
     "encodes_as_utf8",
+    "hash_bytes",
     "hash_of",
     "string_key",
 ]
@@ -49,8 +50,9 @@ _MAX_KEY = 2**64
 def bucketing_key(value: object) -> str | None:
     """Return the string a context value buckets by, or None when it cannot.
 
-    Strings (and str subclasses such as StrEnum, by their value) that UTF-8
-    can encode, and integers within 64 bits (as decimal); nothing else:
+    Non-empty strings (and str subclasses such as StrEnum, by their value)
+    that UTF-8 can encode, and integers within 64 bits (as decimal); nothing
+    else: the empty string (flagd treats an empty targeting key as missing),
     booleans, floats, huge integers and lone surrogates have no defined key.
     The type is read with ``type()`` and the value through the base class's
     own methods, so a subclass cannot lie about either; the result is an
@@ -68,15 +70,16 @@ def bucketing_key(value: object) -> str | None:
 
 
 def string_key(value: object) -> str | None:
-    """Return a string (or str subclass) context value as an exact ``str``, else None.
+    """Return a non-empty string (or str subclass) context value as an exact ``str``, else None.
 
-    flagd's ``fractional`` buckets by strings only. A string UTF-8 cannot
-    encode (a lone surrogate) has no key either.
+    flagd's ``fractional`` buckets by strings only, and counts an empty
+    targeting key as missing. A string UTF-8 cannot encode (a lone
+    surrogate) has no key either.
     """
     if not issubclass(type(value), str):
         return None
     text = str.__str__(value)
-    return text if text.isascii() or encodes_as_utf8(text) else None
+    return text if text and (text.isascii() or encodes_as_utf8(text)) else None
 
 
 def hash_of(salt: str, value: str) -> int:
@@ -93,6 +96,11 @@ def hash_of(salt: str, value: str) -> int:
     except UnicodeEncodeError as exc:
         raise ValueError(f"cannot hash text with no UTF-8 encoding: {exc.reason}") from exc
     return _murmur3(data)
+
+
+def hash_bytes(data: bytes) -> int:
+    """Return the unsigned 32-bit murmur3 hash of ``data`` (seed 0)."""
+    return _murmur3(bytes(data))
 
 
 def bucket_of(salt: str, value: str, total: int = PERCENT_TOTAL) -> int:

@@ -37,11 +37,12 @@ import mmh3
 
 from flagkit._core import rollouts
 from flagkit._core.conditions import string_equal, string_member
+from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Check, Plan, Ramp, Serve
-from flagkit._core.snapshot import CompiledFlag, Evaluator
+from flagkit._core.snapshot import CompiledFlag, Evaluator, Resolution
 from flagkit._types import ContextLike
 
-__all__ = ["check_function", "compiled_flag", "render", "serve_function"]
+__all__ = ["check_function", "compiled_flag", "refused_flag", "render", "serve_function"]
 
 Token = tuple[Any, ...]
 
@@ -171,7 +172,9 @@ class _Renderer:
     def split(self, indent: int, token: Token) -> None:
         _, flat, bounds, report, modulo, fallback, name = token
         self.emit(indent, f"k = {self.read(flat, name)}")
-        self.emit(indent, "if type(k) is not str:")
+        # An exact non-empty str is hashed at once; anything else (an empty
+        # key counts as missing, as in flagd) asks the key function.
+        self.emit(indent, "if type(k) is not str or not k:")
         if fallback:  # an absent attribute reads the fallback instead
             self.emit(indent + 4, f"k = {name}_key(k) if k is not None else {name}_fallback(ctx)")
         else:
@@ -241,6 +244,10 @@ def _function(tokens: list[Token], namespace: dict[str, Any], label: str) -> Any
 
 def render(plan: Plan) -> Evaluator:
     """Return the one generated function that evaluates ``plan``."""
+    if isinstance(plan.default, Call) and not (plan.rules or plan.gates or plan.disabled):
+        # A plan that is one call (a foreign format's compiled targeting) is
+        # that call: a generated wrapper would only add a frame and a namespace.
+        return plan.default.evaluate
     shape = _Shape()
     shape.plan(plan)
     evaluate: Evaluator = _function(shape.tokens, shape.namespace, plan.flag_key)
@@ -250,6 +257,24 @@ def render(plan: Plan) -> Evaluator:
 def compiled_flag(plan: Plan, **fields: Any) -> CompiledFlag:
     """Return the flag ``plan`` describes, its evaluator rendered (fields: ``CompiledFlag``'s)."""
     return CompiledFlag(plan.flag_key, plan=plan, evaluate=render(plan), **fields)
+
+
+def refused_flag(key: str, message: str, **fields: Any) -> CompiledFlag:
+    """Return a flag that could not be compiled: every getter gets ERROR/PARSE_ERROR.
+
+    One bad flag is isolated rather than taking the document down (DESIGN
+    invariant 4); ``message`` says where and why.
+    """
+    outcome = Resolution(
+        key,
+        reason=Reason.ERROR,
+        error_code=ErrorCode.PARSE_ERROR,
+        error_message=message,
+        has_value=False,
+    ).outcome
+    fields.setdefault("value_type", "bool")
+    fields.setdefault("variants", {})
+    return compiled_flag(Plan(key, default=outcome), **fields)
 
 
 def serve_function(serve: Serve) -> Evaluator:

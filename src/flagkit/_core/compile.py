@@ -25,13 +25,25 @@ from flagkit._core.conditions import (
     match_in,
 )
 from flagkit._core.details import ErrorCode, Reason
-from flagkit._core.plan import Check, CheckKind, Gate, Plan, Ramp, Rule, Serve, Split
+from flagkit._core.plan import (
+    Check,
+    CheckKind,
+    Gate,
+    Guard,
+    Metric,
+    Plan,
+    Ramp,
+    Rule,
+    Serve,
+    Split,
+)
 from flagkit._core.snapshot import CompiledFlag, FlagMeta, Resolution, Snapshot, ValueType
 from flagkit._core.values import plain
 from flagkit._definitions.model import (
     Condition,
     Document,
     Flag,
+    GuardMetric,
     Rollout,
     Segment,
     ServeRollout,
@@ -87,6 +99,16 @@ def compile_flags(
 def compile_segments(segments: Mapping[str, Segment]) -> dict[str, Predicate]:
     """Compile segments alone into membership predicates."""
     return dict(_Compiler(segments, time.time, keep=False).segments)
+
+
+def _metric(metric: GuardMetric) -> Metric:
+    return Metric(
+        kind=metric.metric,
+        effect=metric.effect,
+        worse=metric.worse or "higher",
+        quantile=0.95 if metric.quantile is None else metric.quantile,
+        event=metric.event,
+    )
 
 
 class _Compiler:
@@ -262,7 +284,28 @@ class _Compiler:
         if prerequisites:
             failed = resolution(flag.off_variant, Reason.PREREQUISITE_FAILED, None).outcome
             gates = tuple(Gate(pre, allowed, failed) for pre, allowed in prerequisites)
-        return Plan(key, default=default, rules=rules, gates=gates)
+        return Plan(key, default=default, rules=rules, gates=gates, guard=self.guard(flag))
+
+    def guard(self, flag: Flag) -> Guard | None:
+        """Return the guard of the flag's guarded rollout (validation allows one), or None."""
+        serves = [*(rule.serve for rule in flag.rules), flag.default]
+        for index, serve in enumerate(serves):
+            if not isinstance(serve, ServeRollout) or serve.rollout.guard is None:
+                continue
+            rollout, guard = serve.rollout, serve.rollout.guard
+            served = dict.fromkeys(rollout.weights)
+            for step in rollout.schedule:
+                served.update(dict.fromkeys(step.weights))
+            return Guard(
+                control=guard.control,
+                treatments=tuple(name for name in served if name != guard.control),
+                metrics=tuple(_metric(m) for m in guard.metrics),
+                alpha=guard.alpha,
+                min_sample=guard.min_sample,
+                action=guard.action,
+                rule=None if index == len(flag.rules) else index,
+            )
+        return None
 
     def serve(
         self,

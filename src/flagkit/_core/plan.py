@@ -29,11 +29,25 @@ from flagkit._types import Clock, ContextLike
 if TYPE_CHECKING:
     from flagkit._core.snapshot import CompiledFlag, Evaluator, Outcome, Resolution
 
-__all__ = ["Call", "Check", "CheckKind", "Gate", "Plan", "Ramp", "Rule", "Serve", "Split"]
+__all__ = [
+    "Call",
+    "Check",
+    "CheckKind",
+    "Gate",
+    "Guard",
+    "Metric",
+    "MetricKind",
+    "Plan",
+    "Ramp",
+    "Rule",
+    "Serve",
+    "Split",
+]
 
 Getter = Callable[[ContextLike], Any]
 Predicate = Callable[[ContextLike], bool]
 CheckKind = Literal["eq", "in", "call"]
+MetricKind = Literal["error_rate", "latency", "event_rate", "event_mean"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +164,46 @@ class Gate:
 
 
 @dataclass(frozen=True, slots=True)
+class Metric:
+    """One outcome a guard compares: its kind, the worse direction, the effect of interest.
+
+    ``quantile`` is the control's latency quantile (latency only); ``event``
+    the tracked event (event metrics only).
+    """
+
+    kind: MetricKind
+    effect: float
+    worse: Literal["higher", "lower"] = "higher"
+    quantile: float = 0.95
+    event: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Return a short name: ``error_rate``, ``latency p95``, ``event_mean(revenue)``."""
+        if self.kind == "latency":
+            return f"latency p{self.quantile * 100:g}"
+        return self.kind if self.event is None else f"{self.kind}({self.event})"
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A guarded rollout: compare ``treatments`` with ``control``, act on a regression.
+
+    Not evaluated by the core: the client watches outcomes and, when the
+    guard trips, swaps in the plan ``rolled_back`` or ``paused`` returns.
+    ``serve`` names the guarded serve (a rule's name, or ``"default"``).
+    """
+
+    control: str
+    treatments: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+    alpha: float
+    min_sample: int
+    action: Literal["pause", "rollback"]
+    rule: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything a flag's evaluation does, in order (see the module docstring)."""
 
@@ -158,6 +212,7 @@ class Plan:
     rules: tuple[Rule, ...] = ()
     gates: tuple[Gate, ...] = ()
     disabled: Outcome | None = None
+    guard: Guard | None = None
 
     @property
     def constant(self) -> Outcome | None:

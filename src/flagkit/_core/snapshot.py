@@ -7,6 +7,7 @@ pydantic or does I/O: these are plain slotted objects and closures.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from flagkit._core.details import Details, ErrorCode, Reason, Variant
+from flagkit._core.served import integer_view
+from flagkit._errors import Problem
 from flagkit._types import ContextLike
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ __all__ = [
     "Resolution",
     "Snapshot",
     "ValueType",
+    "keep_last_good",
 ]
 
 ValueType = Literal["bool", "str", "int", "float", "object"]
@@ -222,10 +226,13 @@ class Snapshot:
     """An immutable, compiled flag set and where it came from.
 
     ``evaluators`` holds, per value type in ``VALUE_TYPES`` order, what a
-    typed getter needs: one dict lookup then answers both "does the flag
-    exist" and "is it of the asked type". An entry is the flag's evaluator,
-    or, for a flag that ignores the context, its one ``Resolution`` (no call
-    at all). Ints are numbers, so int flags are in the float table too.
+    typed getter serves unchanged (``served``): flags of that type, and
+    constants with no value (a disabled flag), which every getter serves as
+    the caller's default. An entry is the flag's evaluator, or, for a flag
+    that ignores the context, its one ``Resolution`` (no call at all). Ints
+    are numbers, so int flags are in the float table too, and a float flag
+    with an integral variant has an int view in the int table. A flag
+    missing from a table serves the caller's default to that getter.
     """
 
     flags: Mapping[str, CompiledFlag]
@@ -234,17 +241,34 @@ class Snapshot:
     loaded_at: float = 0.0
     revision: str = ""
     document: Any = field(default=None, repr=False, compare=False)
+    #: Every problem found in the document (flags were isolated, not the document refused).
+    problems: tuple[Problem, ...] = field(default=(), repr=False, compare=False)
+    #: Keys of the refused flags: each resolves ERROR/PARSE_ERROR, or serves ``kept``.
+    refused: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    #: Refused flags that serve their last good definition from an earlier snapshot.
+    kept: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     evaluators: tuple[dict[str, Evaluator | Resolution], ...] = field(
         init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
         tables: dict[str, dict[str, Evaluator | Resolution]] = {name: {} for name in VALUE_TYPES}
+        every = tuple(tables.values())
         for key, flag in self.flags.items():
-            entry = flag.evaluate if flag.constant is None else flag.constant
+            constant = flag.constant
+            if constant is not None and not constant.has_value:
+                # Served as the caller's default whatever the getter (``served``).
+                for table in every:
+                    table[key] = constant
+                continue
+            entry = flag.evaluate if constant is None else constant
             tables[flag.value_type][key] = entry
             if flag.value_type == "int":
                 tables["float"][key] = entry
+            elif flag.value_type == "float":
+                as_int = integer_view(flag)
+                if as_int is not None:
+                    tables["int"][key] = as_int
         object.__setattr__(self, "evaluators", tuple(tables[name] for name in VALUE_TYPES))
 
     def get(self, key: str) -> CompiledFlag | None:
@@ -262,3 +286,24 @@ class Snapshot:
 
 
 EMPTY = Snapshot(flags=MappingProxyType({}), origin="<empty>")
+
+
+def keep_last_good(previous: Snapshot | None, new: Snapshot) -> Snapshot:
+    """Return ``new`` with each refused flag that ``previous`` served well put back.
+
+    DESIGN invariant 4: one bad flag keeps its last good definition where one
+    exists, while the good flags update. A refused flag with no earlier good
+    definition stays refused (the caller's default, ERROR/PARSE_ERROR).
+    """
+    if not new.refused or previous is None:
+        return new
+    flags = dict(new.flags)
+    kept = set()
+    for key in new.refused:
+        earlier = previous.flags.get(key)
+        if earlier is not None and (key not in previous.refused or key in previous.kept):
+            flags[key] = earlier
+            kept.add(key)
+    if not kept:
+        return new
+    return dataclasses.replace(new, flags=flags, kept=frozenset(kept))

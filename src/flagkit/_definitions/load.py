@@ -3,13 +3,15 @@
 Validation reports every problem at once. The whole document is validated in
 one pydantic call (fast, in Rust); only when that fails is each flag and
 segment validated on its own, so that a structural error in one flag does
-not hide a cross-reference error in another.
+not hide a cross-reference error in another. Problems are reported in the
+order their places appear in the file, whichever check found them.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -44,7 +46,11 @@ def load_bytes(data: bytes | str, syntax: Syntax, *, source: str | None = None) 
         except ValidationError:
             pass
         else:
-            return _checked(document, source)
+            try:
+                return _checked(document, source)
+            except DefinitionError as exc:  # rare: parse again, only to order the report
+                ordered = in_file_order(exc.problems, json.loads(data))
+                raise DefinitionError(ordered, source) from None
     return validate_document(
         parse_bytes(data, syntax, source=source or "<document>"), source=source
     )
@@ -57,8 +63,12 @@ def validate_document(raw: Any, *, source: str | None = None) -> Document:
     except ValidationError:
         problems = _collect_structural(raw)
     else:
-        return _checked(document, source)
-    raise DefinitionError([Problem(p.path, p.message, source) for p in problems], source)
+        try:
+            return _checked(document, source)
+        except DefinitionError as exc:
+            problems = list(exc.problems)
+    located = [Problem(p.path, p.message, source) for p in problems]
+    raise DefinitionError(in_file_order(located, raw), source)
 
 
 def _checked(document: Document, source: str | None) -> Document:
@@ -66,6 +76,39 @@ def _checked(document: Document, source: str | None) -> Document:
     if problems:
         raise DefinitionError([Problem(p.path, p.message, source) for p in problems], source)
     return document
+
+
+def in_file_order(problems: Iterable[Problem], raw: Any) -> list[Problem]:
+    """Return ``problems`` sorted by where their paths appear in the parsed document.
+
+    Parsers keep the order of keys as written (JSON, TOML and YAML alike), so
+    the position of each path component among its siblings is its place in
+    the file; a path that leaves the document sorts after its parent's
+    existing fields. The sort is stable: problems at one place keep the order
+    of the checks that found them.
+    """
+
+    places: dict[int, dict[Any, int]] = {}  # per mapping: key -> its index (built once)
+
+    def position(problem: Problem) -> tuple[int, ...]:
+        key: list[int] = []
+        node = raw
+        for part in problem.path:
+            if isinstance(node, Mapping):
+                place = places.get(id(node))
+                if place is None:
+                    place = places[id(node)] = {name: i for i, name in enumerate(node)}
+                index = place.get(part, len(place))
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int):
+                index = part
+                node = node[part] if 0 <= part < len(node) else None
+            else:
+                index, node = 0, None
+            key.append(index)
+        return tuple(key)
+
+    return sorted(problems, key=position)
 
 
 def _collect_structural(raw: Any) -> list[Problem]:

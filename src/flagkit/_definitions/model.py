@@ -29,6 +29,8 @@ __all__ = [
     "Condition",
     "Document",
     "Flag",
+    "Guard",
+    "GuardMetric",
     "Operator",
     "Prerequisite",
     "Rollout",
@@ -222,6 +224,48 @@ class RolloutStep(_Strict):
     weights: dict[str, Weight] = Field(min_length=1)
 
 
+GuardMetricKind = Literal["error_rate", "latency", "event_rate", "event_mean"]
+
+
+class GuardMetric(_Strict):
+    """One outcome a guard watches, and the smallest regression of it worth stopping for."""
+
+    metric: GuardMetricKind = Field(
+        description="error_rate (errors per call), latency (share of calls slower than the "
+        "control's quantile), event_rate (tracked events per call) or event_mean (mean value "
+        "of a tracked event)."
+    )
+    effect: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        description="The smallest difference worth stopping for, in the metric's units."
+    )
+    worse: Literal["higher", "lower"] | None = Field(
+        default=None,
+        description="Which direction is a regression; 'higher' for error_rate and latency, "
+        "required for event metrics.",
+    )
+    quantile: Annotated[float, Field(gt=0, lt=1)] | None = Field(
+        default=None, description="latency only: the control's quantile (default 0.95)."
+    )
+    event: Key | None = Field(default=None, description="event metrics: the tracked event.")
+
+
+class Guard(_Strict):
+    """Compare the rollout's variants with its control and act on a regression."""
+
+    control: Key = Field(description="The variant the others are compared with.")
+    metrics: list[GuardMetric] = Field(min_length=1, max_length=16)
+    alpha: Annotated[float, Field(gt=0, le=0.5)] = Field(
+        default=0.05, description="The false-alarm rate, shared by every metric and variant."
+    )
+    min_sample: Annotated[int, Field(ge=1, le=1_000_000_000)] = Field(
+        default=500, description="Calls each variant needs before the test runs."
+    )
+    action: Literal["pause", "rollback"] = Field(
+        default="rollback",
+        description="rollback serves the control to everyone; pause holds a ramp's step.",
+    )
+
+
 class Rollout(_Strict):
     """Weighted variants chosen by bucket; optionally ramped on a schedule."""
 
@@ -234,6 +278,9 @@ class Rollout(_Strict):
     schedule: list[RolloutStep] = Field(
         default_factory=list,
         description="Ramp steps in time order; before the first, 'weights' apply.",
+    )
+    guard: Guard | None = Field(
+        default=None, description="Watch the rollout's outcomes and act on a regression."
     )
 
 

@@ -20,6 +20,7 @@ from flagkit._core.timeutil import timestamp_of
 from flagkit._definitions.model import (
     Condition,
     Flag,
+    Guard,
     Rollout,
     Segment,
     Serve,
@@ -101,6 +102,18 @@ def _check_flag(path: Path, flag: Flag, segment_names: set[str]) -> list[Problem
             problems += _check_condition((*path, "rules", i, "when", c), cond, segment_names)
         problems += _check_serve((*path, "rules", i, "serve"), rule.serve, variants)
     problems += _check_serve((*path, "default"), flag.default, variants)
+    guarded = [
+        where
+        for where, serve in [
+            *(((*path, "rules", i, "serve"), rule.serve) for i, rule in enumerate(flag.rules)),
+            ((*path, "default"), flag.default),
+        ]
+        if isinstance(serve, ServeRollout) and serve.rollout.guard is not None
+    ]
+    problems += [
+        Problem((*where, "rollout", "guard"), "a flag may have one guarded rollout")
+        for where in guarded[1:]
+    ]
     return problems
 
 
@@ -138,6 +151,40 @@ def _check_rollout(path: Path, rollout: Rollout, variants: Mapping[str, Any]) ->
             problems.append(Problem((*where, "at"), "steps must be in increasing time order"))
         previous = stamp
         problems += _check_weights((*where, "weights"), step.weights, variants)
+    if rollout.guard is not None:
+        problems += _check_guard((*path, "guard"), rollout.guard, rollout, variants)
+    return problems
+
+
+def _check_guard(
+    path: Path, guard: Guard, rollout: Rollout, variants: Mapping[str, Any]
+) -> list[Problem]:
+    """Check a guard: a control in the rollout, something to compare, coherent metrics."""
+    problems: list[Problem] = []
+    served = set(rollout.weights).union(*(step.weights for step in rollout.schedule))
+    if guard.control not in variants:
+        problems.append(_unknown_variant((*path, "control"), guard.control, variants))
+    elif guard.control not in served:
+        problems.append(
+            Problem((*path, "control"), f"the control {guard.control!r} is not in the rollout")
+        )
+    elif not served - {guard.control}:
+        problems.append(Problem((*path, "control"), "the rollout has no variant to compare"))
+    for m, metric in enumerate(guard.metrics):
+        where = (*path, "metrics", m)
+        is_event = metric.metric in ("event_rate", "event_mean")
+        if is_event and metric.event is None:
+            problems.append(Problem((*where, "event"), f"{metric.metric} needs an 'event'"))
+        if is_event and metric.worse is None:
+            problems.append(
+                Problem((*where, "worse"), f"{metric.metric} needs 'worse': higher or lower")
+            )
+        if not is_event and metric.event is not None:
+            problems.append(Problem((*where, "event"), f"{metric.metric} takes no 'event'"))
+        if metric.metric != "latency" and metric.quantile is not None:
+            problems.append(Problem((*where, "quantile"), "only latency takes a 'quantile'"))
+        if metric.metric in ("error_rate", "latency") and metric.effect >= 1:
+            problems.append(Problem((*where, "effect"), "a difference of shares must be below 1"))
     return problems
 
 

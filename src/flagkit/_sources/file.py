@@ -16,9 +16,13 @@ from flagkit._definitions.parse import read_bytes, syntax_of
 from flagkit._errors import FlagkitError, SourceError
 from flagkit._sources import forking
 from flagkit._sources.base import SnapshotSink, Source
-from flagkit._sources.pipeline import check_document_format, snapshot_from_bytes
+from flagkit._sources.pipeline import (
+    check_document_format,
+    check_flagd_hashing,
+    snapshot_from_bytes,
+)
 from flagkit._sources.poller import PollingThread
-from flagkit._types import Clock, DocumentFormat, Syntax
+from flagkit._types import Clock, DocumentFormat, FlagdHashing, Syntax
 
 __all__ = ["FileSource"]
 
@@ -44,10 +48,12 @@ class FileSource(Source):
         watch: bool = False,
         interval: float = 1.0,
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
     ) -> None:
         super().__init__(os.fspath(path))
         self.syntax = syntax or syntax_of(self.origin)
         self.format = check_document_format(format)
+        self.flagd_hashing = check_flagd_hashing(flagd_hashing)
         self.watch = watch
         self.interval = interval
         self._eval_clock = clock
@@ -103,6 +109,7 @@ class FileSource(Source):
                     format=self.format,
                     origin=self.origin,
                     clock=self._eval_clock,
+                    flagd_hashing=self.flagd_hashing,
                 )
         except Exception as exc:  # any failure keeps the last good flags and is reported
             if isinstance(exc, FlagkitError):

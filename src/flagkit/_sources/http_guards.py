@@ -14,14 +14,17 @@ The HTTP source's safety rules, apart from its polling logic:
 from __future__ import annotations
 
 import os
-import ssl
 import time
 import zlib
 from collections.abc import Callable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from flagkit._errors import SourceError
+
+if TYPE_CHECKING:  # loaded with the first HTTP source, not with flagkit
+    import ssl
+
+    import httpx
 
 __all__ = [
     "BodyReader",
@@ -173,6 +176,8 @@ def ssl_context(verify: bool | str | os.PathLike[str]) -> bool | ssl.SSLContext:
     """Normalise ``verify``: True (system CAs), False, or a CA bundle path."""
     if isinstance(verify, bool):
         return verify
+    import ssl
+
     return ssl.create_default_context(cafile=os.fspath(verify))
 
 

@@ -9,8 +9,12 @@ from typing import Any
 from flagkit._core.snapshot import Snapshot
 from flagkit._errors import DefinitionError
 from flagkit._sources.base import Source
-from flagkit._sources.pipeline import check_document_format, snapshot_from_data
-from flagkit._types import Clock, DocumentFormat
+from flagkit._sources.pipeline import (
+    check_document_format,
+    check_flagd_hashing,
+    snapshot_from_data,
+)
+from flagkit._types import Clock, DocumentFormat, FlagdHashing
 
 __all__ = ["MemorySource"]
 
@@ -26,10 +30,12 @@ class MemorySource(Source):
         *,
         format: DocumentFormat = "native",
         clock: Clock | None = None,
+        flagd_hashing: FlagdHashing = "v2",
     ) -> None:
         super().__init__("<memory>")
         self._eval_clock = clock
         self.format = check_document_format(format)
+        self.flagd_hashing = check_flagd_hashing(flagd_hashing)
         if document is not None:
             self.update(document)
 
@@ -44,7 +50,10 @@ class MemorySource(Source):
         else:
             try:
                 snapshot = snapshot_from_data(
-                    document, format=self.format, clock=self._eval_clock or time.time
+                    document,
+                    format=self.format,
+                    clock=self._eval_clock or time.time,
+                    flagd_hashing=self.flagd_hashing,
                 )
             except DefinitionError as exc:
                 self.reject(exc, log=False)  # raised to the caller, who sees it

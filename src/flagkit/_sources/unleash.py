@@ -26,7 +26,6 @@ logs). It adds what an Unleash client owes its server:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import json
@@ -38,15 +37,18 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from typing import Any, Unpack
-
-import httpx
+from typing import TYPE_CHECKING, Any, Unpack
 
 from flagkit._core.snapshot import Snapshot
 from flagkit._sources.base import SnapshotSink
 from flagkit._sources.http import AsyncHTTPSource, HTTPOptions, HTTPSource
 from flagkit._sources.poller import PollingThread
 from flagkit._types import Clock
+
+if TYPE_CHECKING:  # httpx and asyncio load with the first HTTP source, not with flagkit
+    import asyncio
+
+    import httpx
 
 __all__ = ["AsyncUnleashSource", "UnleashSource", "metrics_bucket"]
 
@@ -480,6 +482,10 @@ class AsyncUnleashSource(_Reporting, AsyncHTTPSource):
         return await super()._poll(http)
 
     async def _report_forever(self) -> None:
+        import asyncio
+
+        import httpx
+
         async with httpx.AsyncClient(**self._client_options(asynchronous=True)) as http:
             while True:
                 await asyncio.sleep(self.metrics_interval)
@@ -503,6 +509,8 @@ class AsyncUnleashSource(_Reporting, AsyncHTTPSource):
 
     async def flush_metrics(self) -> bool:
         """Send the metrics gathered so far now; return True when none are left pending."""
+        import httpx
+
         async with httpx.AsyncClient(**self._client_options(asynchronous=True)) as http:
             await self._report(http)
         return not self._pending

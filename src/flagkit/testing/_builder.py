@@ -25,14 +25,18 @@ __all__ = [
     "Cond",
     "FlagBuilder",
     "FlagSet",
+    "GuardMetricKind",
     "MetaOptions",
     "attr",
     "boolean",
+    "guard",
     "in_segment",
+    "metric",
     "rollout",
 ]
 
 Kind = Literal["release", "experiment", "ops", "permission"]
+GuardMetricKind = Literal["error_rate", "latency", "event_rate", "event_mean"]
 Scalar = str | bool | int | float
 
 
@@ -198,12 +202,42 @@ def _when(when: WhenLike) -> list[dict[str, Any]]:
     return [c.to_dict() if isinstance(c, Cond) else dict(c) for c in items]
 
 
+def metric(
+    kind: GuardMetricKind,
+    effect: float,
+    *,
+    worse: Literal["higher", "lower"] | None = None,
+    quantile: float | None = None,
+    event: str | None = None,
+) -> dict[str, Any]:
+    """Return one metric of a guard, e.g. ``metric("error_rate", 0.005)``."""
+    given = {"worse": worse, "quantile": quantile, "event": event}
+    return {"metric": kind, "effect": effect, **{k: v for k, v in given.items() if v is not None}}
+
+
+def guard(
+    control: str,
+    *metrics: Mapping[str, Any],
+    alpha: float | None = None,
+    min_sample: int | None = None,
+    action: Literal["pause", "rollback"] | None = None,
+) -> dict[str, Any]:
+    """Return a rollout's guard: compare with ``control`` on ``metrics`` (see ``metric``)."""
+    given = {"alpha": alpha, "min_sample": min_sample, "action": action}
+    return {
+        "control": control,
+        "metrics": [dict(m) for m in metrics],
+        **{k: v for k, v in given.items() if v is not None},
+    }
+
+
 def _rollout(
     weights: Mapping[str, float],
     *,
     by: str | None,
     salt: str | None,
     schedule: Schedule,
+    guard: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {"weights": dict(weights)}
     if by is not None:
@@ -212,6 +246,8 @@ def _rollout(
         data["salt"] = salt
     if schedule:
         data["schedule"] = [{"at": _scalar(at), "weights": dict(step)} for at, step in schedule]
+    if guard is not None:
+        data["guard"] = copy_json(dict(guard))
     return {"rollout": data}
 
 
@@ -221,13 +257,17 @@ def _serve(
     by: str | None,
     salt: str | None,
     schedule: Schedule,
+    *,
+    guard: Mapping[str, Any] | None,
 ) -> str | dict[str, Any]:
     if (serve is None) == (rollout is None):
         raise ValueError("give exactly one of serve= (a variant) or rollout= (weights)")
     if serve is not None:
+        if guard is not None:
+            raise ValueError("guard= needs rollout= (a guard watches a rollout)")
         return serve
     assert rollout is not None
-    return _rollout(rollout, by=by, salt=salt, schedule=schedule)
+    return _rollout(rollout, by=by, salt=salt, schedule=schedule, guard=guard)
 
 
 class FlagBuilder:
@@ -256,12 +296,16 @@ class FlagBuilder:
         salt: str | None = None,
         schedule: Schedule = (),
         name: str | None = None,
+        guard: Mapping[str, Any] | None = None,
     ) -> FlagBuilder:
-        """Add a targeting rule: when every condition holds, serve a variant or a rollout."""
+        """Add a targeting rule: when every condition holds, serve a variant or a rollout.
+
+        ``guard`` (see ``flagkit.testing.guard``) watches the rule's rollout.
+        """
         rule: dict[str, Any] = {"when": _when(when)}
         if name is not None:
             rule["name"] = name
-        rule["serve"] = _serve(serve, rollout, by, salt, schedule)
+        rule["serve"] = _serve(serve, rollout, by, salt, schedule, guard=guard)
         self._data.setdefault("rules", []).append(rule)
         return self
 
@@ -277,9 +321,13 @@ class FlagBuilder:
         by: str | None = None,
         salt: str | None = None,
         schedule: Schedule = (),
+        guard: Mapping[str, Any] | None = None,
     ) -> FlagBuilder:
-        """Serve a weighted split when no rule matches; ``schedule`` ramps it over time."""
-        self._data["default"] = _rollout(weights, by=by, salt=salt, schedule=schedule)
+        """Serve a weighted split when no rule matches; ``schedule`` ramps it over time.
+
+        ``guard`` (see ``flagkit.testing.guard``) watches the rollout's outcomes.
+        """
+        self._data["default"] = _rollout(weights, by=by, salt=salt, schedule=schedule, guard=guard)
         return self
 
     def requires(self, flag: str, *variants: str) -> FlagBuilder:
@@ -390,15 +438,18 @@ class FlagSet:
         by: str | None = None,
         salt: str | None = None,
         schedule: Schedule = (),
+        guard: Mapping[str, Any] | None = None,
         **meta: Unpack[MetaOptions],
     ) -> FlagSet:
-        """Add a flag splitting users by ``weights``.
+        """Add a flag splitting users by ``weights`` (``guard`` watches the rollout).
 
         Variant values default to True/False for ``on``/``off`` and to the
         variant name otherwise; ``values`` sets them explicitly.
         """
         names = {**{name: _default_value(name) for name in weights}, **(values or {})}
-        self.flag(key, **meta).variants(names).rollout(weights, by=by, salt=salt, schedule=schedule)
+        self.flag(key, **meta).variants(names).rollout(
+            weights, by=by, salt=salt, schedule=schedule, guard=guard
+        )
         return self
 
     def segment(
@@ -442,12 +493,12 @@ class FlagSet:
     def build(self) -> dict[str, Any]:
         """Return the native document, validated by the real loader (DefinitionError if not)."""
         document = self.document()
-        snapshot_from_data(document)
+        snapshot_from_data(document, isolate=False)
         return document
 
     def snapshot(self, **options: Any) -> Snapshot:
         """Return the flag set compiled (``clock=`` sets the time schedules read)."""
-        return snapshot_from_data(self.document(), **options)
+        return snapshot_from_data(self.document(), isolate=False, **options)
 
     def client(self, **options: Any) -> Client:
         """Return a real ``flagkit.Client`` over these flags; options go to the client."""

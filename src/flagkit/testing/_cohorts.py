@@ -50,8 +50,12 @@ def _snapshot(flags: FlagsLike, at: dt.datetime | None) -> Snapshot:
         return flags.snapshot if isinstance(flags, Client) else flags
     # auto: native, flagd and Unleash documents all work.
     if isinstance(flags, Mapping):
-        return snapshot_from_data(flags, format="auto", clock=clock, keep_definitions=True)
-    return snapshot_from_file(flags, format="auto", clock=clock, keep_definitions=True)
+        return snapshot_from_data(
+            flags, format="auto", clock=clock, keep_definitions=True, isolate=False
+        )
+    return snapshot_from_file(
+        flags, format="auto", clock=clock, keep_definitions=True, isolate=False
+    )
 
 
 def _clock_at(at: dt.datetime) -> Clock:

@@ -80,5 +80,6 @@ def check_override_values(snapshot: Snapshot, values: Mapping[str, Any]) -> None
             f"({', '.join(flag.variants)}) nor a declared value"
             if kind == "str" and flag.value_type == "str"
             else f"cannot override flag {key!r} with {forced!r}: not a variant "
-            f"({', '.join(flag.variants)}) nor a {flag.value_type} value"
+            f"({', '.join(flag.variants)}) nor "
+            f"{'an' if flag.value_type[0] in 'aeiou' else 'a'} {flag.value_type} value"
         )

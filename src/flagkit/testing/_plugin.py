@@ -11,6 +11,10 @@ installed entry point, load it with ``-p flagkit.testing._plugin``.
 * Fixture ``flagkit_recorder``: a recorder of ``flagkit_client``.
 * Fixture ``flagkit_state``: the flags forced for this test (a dict).
 * Markers ``flags``, ``flag_variants`` and ``flag_states`` (see docs/testing.md).
+* ``--flagkit-code PATH`` / ini ``flagkit_code``: adds the test
+  ``flagkit-declared-flags``, which fails when a ``flagkit.Flag`` declared
+  under PATH is not in the flag file, or a flag in the file has no
+  declaration (``check_declared_flags``).
 
 Forced flags apply to ``flagkit_client`` for every thread, and to every
 other client in the test's thread and the asyncio tasks it starts.
@@ -19,15 +23,18 @@ other client in the test's thread and the asyncio tasks it starts.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Generator, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
 from flagkit._client.client import Client
-from flagkit._client.overrides import live_clients
+from flagkit._client.overrides import live_clients, watch_new_clients
 from flagkit._core.snapshot import EMPTY, Snapshot
 from flagkit._sources.pipeline import snapshot_from_file
+from flagkit.testing._declarations import check_declared_flags
 from flagkit.testing._errors import UnknownFlagError
 from flagkit.testing._expiry import EXPIRY_MODES, ExpiryGuard, ExpiryMode
 from flagkit.testing._override import check_override_values, override
@@ -35,10 +42,12 @@ from flagkit.testing._recorder import Recorder
 from flagkit.testing._states import STATE_NAMES, StateName, flag_states
 
 __all__ = [
+    "DeclaredFlagsItem",
     "flagkit_client",
     "flagkit_recorder",
     "flagkit_state",
     "pytest_addoption",
+    "pytest_collection_modifyitems",
     "pytest_configure",
     "pytest_generate_tests",
 ]
@@ -46,6 +55,7 @@ __all__ = [
 _SNAPSHOT = pytest.StashKey[Snapshot]()
 _FORCED = pytest.StashKey[dict[str, Any]]()
 _RECORDER = pytest.StashKey[Recorder]()
+_TEST_THREAD = pytest.StashKey[str]()
 _STATE_IDS: dict[str, str] = {"on": "all-on", "off": "all-off", "file": "file"}
 
 
@@ -64,7 +74,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="on evaluating a flag past its 'expires' date: warn (default), fail or ignore",
     )
+    group.addoption(
+        "--flagkit-code",
+        metavar="PATH",
+        action="append",
+        default=None,
+        help="check the flagkit.Flag declarations under PATH against the flag file",
+    )
     parser.addini("flagkit_file", "flag file for flagkit_client and the flag markers")
+    parser.addini(
+        "flagkit_code", "code whose flagkit.Flag declarations must match the flag file", "paths"
+    )
     parser.addini("flagkit_expired", "expired flag evaluations: warn, fail or ignore", "string")
 
 
@@ -111,7 +131,7 @@ def _file_snapshot(config: pytest.Config) -> Snapshot:
         snapshot = (
             EMPTY
             if path is None
-            else snapshot_from_file(path, format="auto", keep_definitions=True)
+            else snapshot_from_file(path, format="auto", keep_definitions=True, isolate=False)
         )
         config.stash[_SNAPSHOT] = snapshot
     return snapshot
@@ -194,6 +214,30 @@ def _forced_for(request: pytest.FixtureRequest) -> dict[str, Any]:
     return forced
 
 
+def _test_recorder(request: pytest.FixtureRequest) -> Recorder:
+    """Return this test's recorder: on every live client, and on each client created meanwhile.
+
+    Built on first need (forced flags, ``flagkit_client`` or ``flagkit_recorder``),
+    stopped at the end of the test; the failure report reads it.
+    """
+    existing: Recorder | None = request.node.stash.get(_RECORDER, None)
+    if existing is not None:
+        return existing
+    recorder = Recorder()
+    for client in live_clients():
+        recorder.attach(client)
+    unwatch = watch_new_clients(recorder.attach)
+    request.node.stash[_RECORDER] = recorder
+    request.node.stash[_TEST_THREAD] = threading.current_thread().name
+
+    def stop() -> None:
+        unwatch()
+        recorder.stop()
+
+    request.addfinalizer(stop)
+    return recorder
+
+
 @pytest.fixture(autouse=True)
 def flagkit_state(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """Return the flags forced for this test (markers and parametrization).
@@ -213,6 +257,7 @@ def flagkit_state(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
         problem = f"{request.node.nodeid}: {exc}"
     if problem is not None:  # failed outside the handler: no chained traceback
         pytest.fail(problem, pytrace=False)
+    _test_recorder(request)
     with override(None, forced):
         yield forced
 
@@ -222,9 +267,8 @@ def flagkit_client(
     request: pytest.FixtureRequest, flagkit_state: dict[str, Any]
 ) -> Iterator[Client]:
     """Return a fresh client over the flag file (or no flags), with this test's forced flags."""
+    _test_recorder(request)  # before the client: it is recorded as it is created
     client = Client(_file_snapshot(request.config), name=f"flagkit_client[{request.node.name}]")
-    recorder = Recorder(client).start()
-    request.node.stash[_RECORDER] = recorder
     try:
         if flagkit_state:
             with client.override(flagkit_state):
@@ -232,15 +276,65 @@ def flagkit_client(
         else:
             yield client
     finally:
-        recorder.stop()
         client.close()
 
 
 @pytest.fixture
 def flagkit_recorder(request: pytest.FixtureRequest, flagkit_client: Client) -> Recorder:
-    """Return the recorder of ``flagkit_client``'s evaluations and exposures."""
-    recorder: Recorder = request.node.stash[_RECORDER]
-    return recorder
+    """Return the recorder of every client this test touches, ``flagkit_client`` included.
+
+    ``flagkit_client`` may be overridden (the usual way to plug in an
+    application's own client): the recorder records whatever it returns.
+    """
+    return _test_recorder(request).attach(flagkit_client)
+
+
+# -- declared flags against the flag file ----------------------------------------------
+
+
+class DeclaredFlagsItem(pytest.Item):
+    """The test that compares the code's ``flagkit.Flag`` declarations with the flag file."""
+
+    def __init__(self, *, code: list[Path], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.code = code
+        self.problems: list[str] = []
+
+    def runtest(self) -> None:
+        """Fail with one line per mismatch."""
+        check = check_declared_flags(_file_snapshot(self.config), self.code)
+        self.problems = check.problems()
+        if self.problems:
+            raise AssertionError("\n".join(self.problems))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        """Return the mismatches, without a traceback."""
+        if self.problems:
+            head = "flagkit.Flag declarations do not match the flag file:"
+            return "\n".join([head, *(f"  {line}" for line in self.problems)])
+        return str(excinfo.value)
+
+    def reportinfo(self) -> tuple[Path, None, str]:
+        """Name the check in reports."""
+        return self.path, None, "flagkit: declared flags match the flag file"
+
+
+def _code_paths(config: pytest.Config) -> list[Path]:
+    option = config.getoption("flagkit_code") or []
+    if option:
+        return [config.invocation_params.dir / str(p) for p in option]
+    return [Path(p) for p in config.getini("flagkit_code")]
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Add the declared-flags check when ``--flagkit-code`` (or ini ``flagkit_code``) is set."""
+    code = _code_paths(config)
+    if code:
+        items.append(
+            DeclaredFlagsItem.from_parent(session, name="flagkit-declared-flags", code=code)
+        )
 
 
 # -- the expiry guard and failure reports -------------------------------------------------
@@ -271,7 +365,42 @@ def pytest_runtest_makereport(
             lines.append("forced flags: " + ", ".join(f"{k}={v!r}" for k, v in forced.items()))
         recorder = item.stash.get(_RECORDER, None)
         if recorder is not None:
-            lines.append("flagkit_client evaluations:\n" + recorder.describe())
+            lines += _evaluations_by_client(recorder)
+            lines += _thread_local_hints(forced or {}, recorder, item.stash.get(_TEST_THREAD, ""))
         if lines:
             report.sections.append(("flagkit", "\n".join(lines)))
     return report
+
+
+def _evaluations_by_client(recorder: Recorder) -> list[str]:
+    """Return the report's lines: each client's evaluations, in order."""
+    evaluations = recorder.evaluations()
+    if not evaluations:
+        return ["evaluations: (none)"]
+    lines = []
+    for name in dict.fromkeys(e.client for e in evaluations):
+        mine = [e for e in evaluations if e.client == name]
+        where = sorted({e.thread for e in mine})
+        lines.append(f"{name} evaluations (thread {', '.join(where)}):")
+        lines += [f"  {e.describe()}" for e in mine]
+    return lines
+
+
+def _thread_local_hints(forced: Mapping[str, Any], recorder: Recorder, thread: str) -> list[str]:
+    """Say so when a forced flag was evaluated without its override on another thread."""
+    missed = sorted(
+        {
+            (e.flag_key, e.thread)
+            for e in recorder.evaluations()
+            if e.flag_key in forced and e.reason != "OVERRIDE" and e.thread != thread
+        }
+    )
+    return [
+        f"note: {key!r} was forced for this test but evaluated without the override on "
+        f"thread {where!r}: markers force flags in the test's own thread and asyncio tasks "
+        "only. For an app serving requests on another thread (a live server), have it "
+        "use the flagkit_client fixture's client (its forced flags apply in every thread), "
+        "or force them on the app's client with client.override({...}), which every "
+        "thread sees."
+        for key, where in missed
+    ]

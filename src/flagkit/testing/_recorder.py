@@ -1,7 +1,7 @@
 """Record what a client evaluated and exposed, for assertions in tests.
 
-The recorder is a real ``Hook`` (it sees every evaluation through the
-client's observing path) plus a tap on exposure events: when the client has
+The recorder puts a real ``Hook`` on each client it records (it sees every
+evaluation through the client's observing path) plus a tap on exposure events: when the client has
 an exposure log, the tap wraps the log's ``record`` and so captures exactly
 what the client hands it, before deduplication; without a log, the hook
 mirrors the client's rule (flags with ``track_exposure``, resolved by
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ __all__ = ["Evaluation", "Recorder", "record"]
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """One evaluation seen by a recorder."""
+    """One evaluation seen by a recorder (``client``: the client's name; ``thread``: where)."""
 
     flag_key: str
     value: Any
@@ -34,6 +34,8 @@ class Evaluation:
     reason: str
     context: Mapping[str, Any]
     error_code: str | None = None
+    client: str = ""
+    thread: str = ""
 
     def describe(self) -> str:
         """Return a one-line account: flag, variant, value, reason and context."""
@@ -44,45 +46,80 @@ class Evaluation:
         )
 
 
+class _Tap(Hook):
+    """The hook a recorder puts on one client (so it knows which client evaluated)."""
+
+    def __init__(self, recorder: Recorder, client: Client) -> None:
+        self.recorder = recorder
+        self.client = client
+
+    def finally_after(self, hook_context: HookContext, details: Details, hints: HookHints) -> None:
+        self.recorder._record(self.client, hook_context, details)
+
+
 class Recorder(Hook):
-    """Capture evaluations and exposure events of one client, thread-safely.
+    """Capture evaluations and exposure events of one client or several, thread-safely.
 
     Use ``record(client)`` as a context manager; the recorder detaches on exit.
+    ``attach(other)`` records another client too (the pytest plugin's
+    recorder attaches to every client a test touches).
     """
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client | None = None) -> None:
         self.client = client
         self._lock = threading.Lock()
         self._evaluations: list[Evaluation] = []
         self._exposures: list[ExposureEvent] = []
-        self._log: ExposureLog | None = None
-        self._log_record: Callable[..., None] | None = None
+        # Per attached client: its tap, and its exposure log's original ``record``.
+        self._attached: dict[int, tuple[Client, _Tap, ExposureLog | None, Any]] = {}
 
     # -- attaching ----------------------------------------------------------------
 
     def start(self) -> Recorder:
         """Attach to the client (hook and exposure tap)."""
-        log = self.client.exposures
-        if log is not None:
-            original = log.record
+        if self.client is not None:
+            self.attach(self.client)
+        return self
 
-            def tap(flag_key: str, variant: str | None, targeting_key: Any, reason: str) -> None:
-                target = targeting_key if isinstance(targeting_key, str) else None
-                self._add_exposure(ExposureEvent(flag_key, variant, target, reason, time.time()))
-                original(flag_key, variant, targeting_key, reason)
+    def attach(self, client: Client) -> Recorder:
+        """Record ``client``'s evaluations and exposures too (once; idempotent)."""
+        with self._lock:
+            if id(client) in self._attached:
+                return self
+            tap = _Tap(self, client)
+            log = client.exposures
+            original = None
+            if log is not None:
+                original = log.record
 
-            log.record = tap  # type: ignore[method-assign]
-            self._log, self._log_record = log, original
-        self.client.add_hook(self)
+                def record_exposure(
+                    flag_key: str, variant: str | None, targeting_key: Any, reason: str
+                ) -> None:
+                    target = targeting_key if isinstance(targeting_key, str) else None
+                    event = ExposureEvent(flag_key, variant, target, reason, time.time())
+                    self._add_exposure(event)
+                    original(flag_key, variant, targeting_key, reason)
+
+                log.record = record_exposure  # type: ignore[method-assign]
+            self._attached[id(client)] = (client, tap, log, original)
+        client.add_hook(tap)
         return self
 
     def stop(self) -> None:
-        """Detach from the client; what was recorded stays readable."""
-        self.client.remove_hook(self)
-        if self._log is not None:
-            # Nested recorders on one client stop in reverse order, as ``with`` does.
-            self._log.record = self._log_record  # type: ignore[method-assign,assignment]
-            self._log = self._log_record = None
+        """Detach from every client; what was recorded stays readable."""
+        with self._lock:
+            attached, self._attached = list(self._attached.values()), {}
+        # Nested recorders on one client stop in reverse order, as ``with`` does.
+        for client, tap, log, original in reversed(attached):
+            client.remove_hook(tap)
+            if log is not None:
+                log.record = original
+
+    @property
+    def clients(self) -> list[Client]:
+        """Return the clients this recorder is attached to."""
+        with self._lock:
+            return [client for client, *_ in self._attached.values()]
 
     def __enter__(self) -> Recorder:
         return self.start()
@@ -90,9 +127,14 @@ class Recorder(Hook):
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    # -- the hook ---------------------------------------------------------------
+    # -- recording ----------------------------------------------------------------
 
     def finally_after(self, hook_context: HookContext, details: Details, hints: HookHints) -> None:
+        """Record an evaluation of ``client`` (for a recorder added as a hook by hand)."""
+        if self.client is not None:
+            self._record(self.client, hook_context, details)
+
+    def _record(self, client: Client, hook_context: HookContext, details: Details) -> None:
         """Record the evaluation (and its exposure, when the client has no log)."""
         error = None if details.error_code is None else details.error_code.value
         evaluation = Evaluation(
@@ -102,10 +144,12 @@ class Recorder(Hook):
             details.reason.value,
             dict(hook_context.context),
             error,
+            client=client.name,
+            thread=threading.current_thread().name,
         )
         with self._lock:
             self._evaluations.append(evaluation)
-        if self._log is None and self._exposes(details):
+        if client.exposures is None and self._exposes(client, details):
             key = hook_context.context.get("targetingKey")
             target = key if isinstance(key, str) else None
             self._add_exposure(
@@ -114,8 +158,8 @@ class Recorder(Hook):
                 )
             )
 
-    def _exposes(self, details: Details) -> bool:
-        flag = self.client.snapshot.flags.get(details.flag_key)
+    def _exposes(self, client: Client, details: Details) -> bool:
+        flag = client.snapshot.flags.get(details.flag_key)
         return (
             flag is not None
             and flag.track_exposure

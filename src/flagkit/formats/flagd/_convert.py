@@ -25,8 +25,8 @@ be converted:
 Tests whose JSON Logic semantics coerce types (loose ``==`` against a
 string, ``<`` against a number) are converted to the typed native operators
 with a *note*: the two agree for attribute values of the compared type and
-for missing ones, and differ only where JavaScript would coerce another
-type (``"17" < 18``, ``["a"] == "a"``).
+for missing ones, and differ only where flagd would coerce another type
+(``"17" < 18``, ``true == 1``).
 
 Everything else is reported, one line per construct, with its location.
 """
@@ -42,7 +42,7 @@ from typing import Any, Final
 from flagkit._core.semver import parse_version
 from flagkit.formats._problems import Path, dotted
 from flagkit.formats.flagd._compile import compile_flagd_document, variant_name
-from flagkit.formats.flagd._jsvalues import js_number
+from flagkit.formats.flagd._govalues import js_number
 from flagkit.formats.flagd._operators import parse_buckets
 
 __all__ = ["Conversion", "convert_flagd"]
@@ -213,7 +213,7 @@ class _FlagConverter:
 
     # -- fractional ---------------------------------------------------------------
 
-    def fractional(self, args: Any, path: Path) -> list[tuple[_Conjunction, dict[str, Any]]]:
+    def fractional(self, args: Any, path: Path) -> list[_Rule]:
         if not isinstance(args, list) or not args:
             raise _Unconvertible(path, "fractional needs buckets")
         by, salt = "targetingKey", None
@@ -231,8 +231,8 @@ class _FlagConverter:
         ):
             raise _Unconvertible(path, "only literal [variant, weight] buckets convert")
         parsed = parse_buckets(specs)
-        if parsed is None:
-            raise _Unconvertible(path, "malformed buckets (flagd returns null)")
+        if parsed is None or parsed[1] == 0:
+            raise _Unconvertible(path, "malformed buckets, or no weight (flagd returns null)")
         buckets, total = parsed
         weights: dict[str, int] = {}
         last: str | None = None
@@ -257,17 +257,26 @@ class _FlagConverter:
                 )
             percent = hundredths / 100
             percents[name] = int(percent) if percent.is_integer() else percent
-        # fractional is null for a non-string bucketing value: each rule needs a string.
-        by_key = {"attribute": "targetingKey", "op": "starts_with", "value": ""}
-        default_split = ([by_key], {"rollout": {"weights": percents}})
+        # fractional is null for a non-string bucketing value, and for a
+        # missing or empty targeting key: each rule needs a (non-empty) string.
+        by_key = [
+            {"attribute": "targetingKey", "op": "starts_with", "value": ""},
+            {"attribute": "targetingKey", "op": "not_equals", "value": ""},
+        ]
+        default_split = (by_key, {"rollout": {"weights": percents}})
         if by == "targetingKey":
             return [default_split]
+        # An explicit empty bucketing value is hashed: murmur3 of no bytes is 0,
+        # so it always falls in bucket 0, the first variant of positive weight.
+        first = next(name for name, weight in weights.items() if weight > 0)
+        empty = {"attribute": by, "op": "equals", "value": ""}
         # A null bucketing value falls back to the default, flagKey + targetingKey.
         rollout = {"weights": percents, "by": by, "salt": salt}
         absent = {"attribute": by, "op": "exists", "negate": True}
         return [
+            ([empty], first),
             ([{"attribute": by, "op": "starts_with", "value": ""}], {"rollout": rollout}),
-            ([absent, by_key], default_split[1]),
+            ([absent, *by_key], default_split[1]),
         ]
 
     # -- conditions ---------------------------------------------------------------
@@ -352,7 +361,7 @@ class _FlagConverter:
         self, attribute: str, test: _Conjunction, holds_for_null: bool
     ) -> list[_Conjunction]:
         """Add the missing-attribute alternative where JSON Logic's null (as 0) passes."""
-        # A missing var is null, which JavaScript compares as 0: {"<": [{"var":
+        # A missing var is null, which flagd compares as 0: {"<": [{"var":
         # "age"}, 18]} holds without an age. The native test is false then, so
         # absence becomes an alternative of its own.
         if not holds_for_null:
@@ -430,6 +439,6 @@ def _number(value: Any) -> bool:
 
 
 def _not_numeric(text: str) -> bool:
-    """Return True when no number or boolean loosely equals ``text`` in JavaScript."""
+    """Return True when no number or boolean equals ``text`` under Go flagd's ``==``."""
     # NaN: no number or boolean equals it, only strings (and arrays/objects).
     return math.isnan(js_number(text))

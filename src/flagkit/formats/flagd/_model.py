@@ -36,7 +36,9 @@ from flagkit.formats._problems import definition_error
 __all__ = [
     "FlagdDocument",
     "FlagdFlag",
+    "PlainFlag",
     "VariantKind",
+    "plain_flags",
     "validate_flagd_document",
     "variant_kind",
 ]
@@ -186,6 +188,90 @@ def _problems_from(error: ValidationError) -> list[Problem]:
         message = detail["msg"].removeprefix("Value error, ")
         problems.append(Problem(tuple(parts), message))
     return problems
+
+
+class PlainFlag:
+    """A flag the quick check found valid: the fields ``FlagdFlag`` would hold, no model built."""
+
+    __slots__ = ("default_variant", "metadata", "state", "variants")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.state: str = raw.get("state", "ENABLED")
+        variants = raw.get("variants")
+        self.variants: dict[str, Any] = dict(_DEFAULT_VARIANTS) if variants is None else variants
+        self.default_variant: str | None = raw.get("defaultVariant")
+        self.metadata: dict[str, Any] | None = raw.get("metadata")
+
+
+def _plain_metadata(metadata: Any) -> bool:
+    return metadata is None or (
+        type(metadata) is dict
+        and all(
+            type(k) is str
+            and (type(v) in (str, bool, int) or (type(v) is float and math.isfinite(v)))
+            for k, v in metadata.items()
+        )
+    )
+
+
+def _plain_variants(variants: Any) -> bool:
+    if type(variants) is not dict or not variants:
+        return False
+    kinds = set()
+    for name, value in variants.items():
+        if type(name) is not str or not name:
+            return False
+        kind = type(value)
+        if kind is int or kind is float:
+            if not _finite_safe_number(value):
+                return False
+            kinds.add(int)
+        elif kind in (bool, str, dict):
+            kinds.add(kind)
+        else:
+            return False
+    return len(kinds) == 1
+
+
+def plain_flags(raw: Any) -> dict[str, PlainFlag] | None:
+    """Return every flag of a plainly valid document without pydantic, or None.
+
+    A quick check of the usual document (parsed JSON: plain dicts, lists and
+    scalars) that accepts only what ``FlagdDocument`` accepts; anything
+    unusual, valid or not, returns None and goes through the models, which
+    report every problem. 10,000 flags are checked in a fraction of the time
+    the models take, and build no model objects.
+    """
+    if type(raw) is not dict or not _plain_metadata(raw.get("metadata")):
+        return None
+    flags, evaluators = raw.get("flags"), raw.get("$evaluators", {})
+    if type(flags) is not dict or type(evaluators) is not dict:
+        return None
+    schema = raw.get("$schema")
+    if "" in flags or "" in evaluators or not (schema is None or type(schema) is str):
+        return None
+    plain: dict[str, PlainFlag] = {}
+    for key, flag in flags.items():
+        if type(key) is not str or type(flag) is not dict:
+            return None
+        variants = flag.get("variants", _DEFAULT_VARIANTS)
+        default = flag.get("defaultVariant")
+        targeting = flag.get("targeting")
+        state = flag.get("state", "ENABLED")
+        if (
+            type(state) is not str
+            or state not in ("ENABLED", "DISABLED")
+            or not (variants is _DEFAULT_VARIANTS or _plain_variants(variants))
+            or not (default is None or (type(default) is str and default in variants))
+            or not (
+                targeting is None
+                or (type(targeting) is dict and all(type(k) is str for k in targeting))
+            )
+            or not _plain_metadata(flag.get("metadata"))
+        ):
+            return None
+        plain[key] = PlainFlag(flag)
+    return plain
 
 
 def validate_flagd_document(raw: Any, *, source: str | None = None) -> FlagdDocument:

@@ -27,15 +27,22 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from flagkit._core.bucketing import string_key
-from flagkit._core.codegen import compiled_flag
+from flagkit._core.codegen import compiled_flag, refused_flag
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Plan, Split
 from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
+from flagkit._errors import describe
 from flagkit._types import Clock, ContextLike
-from flagkit.formats.flagd._compile import CompiledFlagdFlag, compile_flagd_document, variant_name
-from flagkit.formats.flagd._jsonlogic import EvaluationFailure
-from flagkit.formats.flagd._operators import parse_buckets
+from flagkit.formats.flagd._compile import (
+    CompiledFlagdFlag,
+    compile_flagd_document,
+    flag_json,
+    variant_name,
+)
+from flagkit.formats.flagd._govalues import GoPanic
+from flagkit.formats.flagd._jsonlogic import EvaluationFailure, PreparedLogic
+from flagkit.formats.flagd._operators import FlagdHashing, parse_buckets
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
 
@@ -74,25 +81,50 @@ def snapshot_from_flagd(
     revision: str = "",
     clock: Clock | None = None,
     keep_definitions: bool = False,
+    isolate: bool = True,
+    hashing: FlagdHashing = "v2",
 ) -> Snapshot:
     """Validate and compile a parsed flagd document into a Snapshot.
 
-    Raises :class:`~flagkit.DefinitionError` listing every problem, located
-    as ``flags.<key>.<field>``, like the native format.
+    Problems are located as ``flags.<key>.<field>``, like the native format.
+    With ``isolate`` (how a client serves a document), a flag that cannot be
+    compiled is refused on its own: it resolves to ERROR/PARSE_ERROR, the
+    other flags are served, and the snapshot lists the problems and the
+    refused keys. Only a problem outside every flag raises
+    :class:`~flagkit.DefinitionError`. Without ``isolate`` (``flagkit
+    validate``), any problem raises, listing every one. ``hashing`` is how
+    ``fractional`` hashes: ``"v2"`` (Go flagd, the JavaScript core, and
+    flagkit's own rollouts) or ``"v3"`` (flagd-core 2.0's CBOR hashing).
     """
     source = None if origin == "<memory>" else origin
-    flag_set = compile_flagd_document(raw, source=source, clock=clock or time.time)
+    flag_set = compile_flagd_document(
+        raw, source=source, clock=clock or time.time, isolate_problems=isolate, hashing=hashing
+    )
     evaluators = raw.get("$evaluators") or {}
     set_metadata = raw.get("metadata") or {}
     flags: dict[str, CompiledFlag] = {}
+    refused = []
+    shared = (
+        json.dumps(set_metadata, sort_keys=True, default=str),
+        json.dumps(evaluators, sort_keys=True, default=str),
+    )
     for key, compiled in flag_set.flags.items():
         raw_flag = raw["flags"][key]
+        fingerprint = _fingerprint(compiled.text or flag_json(raw_flag) or repr(raw_flag), shared)
+        definition = raw_flag if keep_definitions else None
+        if compiled.problem is not None:
+            refused.append(key)
+            flags[key] = refused_flag(
+                key, compiled.problem, fingerprint=fingerprint, definition=definition
+            )
+            continue
         flags[key] = _compiled_flag(
             key,
             compiled,
             _inline_ref(raw_flag.get("targeting"), evaluators),
-            fingerprint=_fingerprint(raw_flag, evaluators, set_metadata),
-            definition=raw_flag if keep_definitions else None,
+            fingerprint=fingerprint,
+            definition=definition,
+            hashing=hashing,
         )
     return Snapshot(
         flags=flags,
@@ -101,16 +133,17 @@ def snapshot_from_flagd(
         loaded_at=time.time(),
         revision=revision,
         document=raw if keep_definitions else None,
+        problems=flag_set.problems,
+        refused=frozenset(refused),
     )
 
 
-def _fingerprint(raw_flag: Any, evaluators: Any, set_metadata: Any) -> str:
-    # A flag changes when its own JSON, the flag-set metadata it inherits, or
-    # (when it refers to any) the shared evaluators change.
-    text = json.dumps(raw_flag, sort_keys=True, default=str)
-    parts = [text, json.dumps(set_metadata, sort_keys=True, default=str)]
-    if '"$ref"' in text:
-        parts.append(json.dumps(evaluators, sort_keys=True, default=str))
+def _fingerprint(text: str, shared: tuple[str, str]) -> str:
+    # A flag changes when its own JSON (``text``), the flag-set metadata it
+    # inherits, or (when it refers to any) the shared evaluators change.
+    # ``shared`` is the metadata's and the evaluators' JSON, written once.
+    metadata, evaluators = shared
+    parts = [text, metadata, evaluators] if '"$ref":' in text else [text, metadata]
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=12).hexdigest()
 
 
@@ -137,14 +170,20 @@ def _value_type(variants: Mapping[str, Any]) -> NativeType:
 
 
 def _compiled_flag(
-    key: str, flag: CompiledFlagdFlag, targeting: Any, *, fingerprint: str, definition: Any
+    key: str,
+    flag: CompiledFlagdFlag,
+    targeting: Any,
+    *,
+    fingerprint: str,
+    definition: Any,
+    hashing: FlagdHashing,
 ) -> CompiledFlag:
-    variants: dict[str, Any] = dict(flag.variants)
+    variants: Mapping[str, Any] = flag.variants
     value_type = _value_type(variants) if variants else "bool"
     if value_type == "float":
         variants = {name: float(value) for name, value in variants.items()}
     return compiled_flag(
-        _plan(key, flag, variants, targeting),
+        _plan(key, flag, variants, targeting, hashing),
         value_type=value_type,
         variants=variants,
         definition=definition,
@@ -153,65 +192,134 @@ def _compiled_flag(
     )
 
 
-def _plan(key: str, flag: CompiledFlagdFlag, variants: Mapping[str, Any], targeting: Any) -> Plan:
+def _plan(
+    key: str,
+    flag: CompiledFlagdFlag,
+    variants: Mapping[str, Any],
+    targeting: Any,
+    hashing: FlagdHashing,
+) -> Plan:
     """Return the flag's plan, with every outcome prebuilt as flagd resolves it."""
-    if flag.problem is not None:
-        return Plan(key, default=_error(key, ErrorCode.PARSE_ERROR, flag.problem))
     if flag.disabled:
         off = Resolution(key, reason=Reason.DISABLED, has_value=False).outcome
         return Plan(key, default=off, disabled=off)
 
-    def from_default(reason: Reason) -> Outcome:
-        name = flag.default_variant
-        if name is None:
-            # flagd: no default variant means the caller's default, reason DEFAULT.
-            return Resolution(key, reason=Reason.DEFAULT, has_value=False).outcome
-        return Resolution(key, value=variants[name], variant=name, reason=reason).outcome
-
     rule = flag.rule
     if rule is None:
-        return Plan(key, default=from_default(Reason.STATIC))
-    default = from_default(Reason.DEFAULT)
+        return Plan(key, default=_from_default(key, variants, flag.default_variant, Reason.STATIC))
+    if hashing == "v2" and _bare_fractional(targeting) is not None:
+        outcome_of = _outcomes(key, variants, flag.default_variant)[0]
+        split = _fractional_split(key, targeting, outcome_of)
+        if split is not None:
+            return Plan(key, default=split)
+    evaluate = _lazy_evaluator(key, rule, variants, flag.default_variant)
+    return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
+
+
+def _from_default(
+    key: str, variants: Mapping[str, Any], default_variant: str | None, reason: Reason
+) -> Outcome:
+    if default_variant is None:
+        # flagd: no default variant means the caller's default, reason DEFAULT.
+        return Resolution(key, reason=Reason.DEFAULT, has_value=False).outcome
+    value = variants[default_variant]
+    return Resolution(key, value=value, variant=default_variant, reason=reason).outcome
+
+
+def _outcomes(
+    key: str, variants: Mapping[str, Any], default_variant: str | None
+) -> tuple[Callable[[Any], Outcome], Callable[[Any], Outcome | None]]:
+    """Return (outcome of any targeting result, the match of a variant name that names itself)."""
+    default = _from_default(key, variants, default_variant, Reason.DEFAULT)
     matches = {
         name: Resolution(key, value=value, variant=name, reason=Reason.TARGETING_MATCH).outcome
         for name, value in variants.items()
     }
 
     def outcome_of(result: Any) -> Outcome:
-        """Map a targeting result onto an outcome, as flagd does."""
+        """Map a targeting result onto an outcome, as Go flagd does."""
         if result is None:
             return default
-        if isinstance(result, EvaluationFailure):
-            return _error(
-                key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: {result.message}"
-            )
-        name = variant_name(result)
-        match = matches.get(name) if name is not None else None
+        if type(result) is EvaluationFailure:  # type(): a result cannot pose as one
+            code = ErrorCode.PARSE_ERROR if result.parse_error else ErrorCode.GENERAL
+            return _error(key, code, f"flag {key!r} targeting failed: {result.message}")
+        try:
+            name = variant_name(result)
+        except GoPanic as exc:  # NaN or an infinity: flagd cannot encode the result
+            return _error(key, ErrorCode.PARSE_ERROR, f"flag {key!r} targeting failed: {exc}")
+        except Exception as exc:  # a result nested past the recursion limit
+            return _error(key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: {describe(exc)}")
+        match = matches.get(name)
         if match is None:
-            message = f"flag {key!r} targeting returned {result!r}, which names no variant"
+            # The name flagd looks up, cut: a result from the context may be huge.
+            shown = name if len(name) <= 64 else f"{name[:64]}..."
+            message = f"flag {key!r} targeting returned {shown!r}, which names no variant"
             return _error(key, ErrorCode.GENERAL, message)
         return match
 
-    split = _fractional_split(key, targeting, outcome_of)
-    if split is not None:
-        return Plan(key, default=split)
-    get_match = matches.get
+    # The usual result is text naming a variant; these names name themselves.
+    direct = {name: match for name, match in matches.items() if variant_name(name) == name}
+    return outcome_of, direct.get
+
+
+def _lazy_evaluator(
+    key: str,
+    rule: PreparedLogic,
+    variants: Mapping[str, Any],
+    default_variant: str | None,
+) -> Callable[[ContextLike], Outcome]:
+    """Return the flag's evaluator; its rule and outcomes are built on the first evaluation.
+
+    The rule was checked at load (``prepare_logic``), so nothing can be refused
+    here. After the first call the evaluator runs the rule's node directly,
+    with no indirection: the first call rebinds the closure's cells, setting
+    ``run`` last, so a concurrent first call sees either the old state (and
+    builds its own, equal one) or the complete new one.
+    """
+    # Few cells: a document of 10,000 flags holds one evaluator each.
+    spec = (key, rule, variants, default_variant)
+    outcome_of: Callable[[Any], Outcome]
+    get_match: Callable[[Any], Outcome | None]
+    run: Callable[[Any], Any]
+
+    def first(ctx: ContextLike) -> Any:
+        nonlocal outcome_of, get_match, run
+        key, rule, variants, default_variant = spec
+        outcome_of, get_match = _outcomes(key, variants, default_variant)
+        logic = rule.compiled()
+        # The node, unguarded when it can run on the context as given; a
+        # failure runs the guarded rule, which reports it (rules are pure).
+        run = logic.node or logic
+        return run(ctx)
+
+    run = first
 
     def evaluate(ctx: ContextLike) -> Outcome:
-        result = rule(ctx)
-        if type(result) is str:  # the usual case: a variant name
+        try:
+            result = run(ctx)
+        except Exception:
+            result = spec[1](ctx)
+        if type(result) is str:
             match = get_match(result)
             if match is not None:
                 return match
         return outcome_of(result)
 
-    return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
+    return evaluate
 
 
 def _error(key: str, code: ErrorCode, message: str) -> Outcome:
     return Resolution(
         key, reason=Reason.ERROR, error_code=code, error_message=message, has_value=False
     ).outcome
+
+
+def _bare_fractional(targeting: Any) -> list[Any] | None:
+    """Return the arguments of a targeting that is one ``fractional``, else None."""
+    if type(targeting) is not dict or len(targeting) != 1:
+        return None
+    specs = targeting.get("fractional")
+    return specs if isinstance(specs, list) and specs else None
 
 
 def _fractional_split(
@@ -225,17 +333,15 @@ def _fractional_split(
     a string makes fractional return null, which serves the default variant.
     Anything else returns None and runs through the compiled JSON Logic.
     """
-    if not isinstance(targeting, Mapping) or list(targeting) != ["fractional"]:
-        return None
-    specs = targeting["fractional"]
-    if not isinstance(specs, list) or not specs:
+    specs = _bare_fractional(targeting)
+    if specs is None:
         return None
     literal = all(
         isinstance(spec, list) and all(not isinstance(x, (list, Mapping)) for x in spec)
         for spec in specs
     )
     parsed = parse_buckets(specs) if literal else None
-    if parsed is None:
+    if parsed is None or parsed[1] == 0:
         return None
     buckets, total = parsed
     return Split(
