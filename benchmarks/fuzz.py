@@ -13,10 +13,11 @@ three fixed documents of ``tests/hostile.py`` (every operator on every
 attribute: native, flagd with a flag key holding a lone surrogate, and
 Unleash with every strategy and stickiness) and a few
 random valid documents from ``flagkit.testing.strategies``, each on the
-fast path and three observed ones (hooks and exposures, a client context,
-active overrides). The hostile keys, contexts and defaults, and the checks
-of every answer, are ``tests/hostile.py``'s, shared with the test suite.
-The machine is shared: read the rate as an indication, not a measurement.
+fast path and three observed ones (hooks, exposures and outcomes; a client
+context, hashing flagd's ``fractional`` with v3; active overrides). The
+hostile keys, contexts and defaults, and the checks of every answer, are
+``tests/hostile.py``'s, shared with the test suite. The machine is shared:
+read the rate as an indication, not a measurement.
 """
 
 from __future__ import annotations
