@@ -442,5 +442,25 @@ def test_the_error_log_holds_and_prints_keys_cut_short(caplog: pytest.LogCapture
     lines = [r.getMessage() for r in caplog.records if "served the caller's default" in r.message]
     assert 2 == len(lines)
     assert all(len(line) < 600 for line in lines)
-    remembered = [*client._misses_logged, *client._near, *(k for k, _ in client._errors._seen)]
+    remembered = [
+        *client._misses_logged,
+        *client._near._messages,
+        *(k for k, _ in client._errors._seen),
+    ]
     assert all(type(k) is str and len(k) <= MAX_KEY_CHARS + 3 for k in remembered)
+
+
+def test_near_match_searches_are_budgeted_under_a_flood_of_unknown_keys() -> None:
+    """Each search reads every flag key: past the burst, unknown keys are not searched for."""
+    from flagkit._client.errorlog import NEAR_BURST, NEAR_REFILL_SECONDS, NearMatches
+
+    now = [0.0]
+    near = NearMatches(clock=lambda: now[0])
+    known = ["beta-banner"]
+    burst = [near.message(f"beta-banne{i}", known) for i in range(int(NEAR_BURST) + 2)]
+    assert ["no such flag; did you mean 'beta-banner'?"] * int(NEAR_BURST) == burst[:-2]
+    assert ["no such flag"] * 2 == burst[-2:]
+    assert burst[0] == near.message("beta-banne0", known)  # remembered: no search needed
+    now[0] += NEAR_REFILL_SECONDS
+    assert burst[0] == near.message("beta-bannerX", known)
+    assert "no such flag" == near.message("x" * (MAX_KEY_CHARS + 1), known)

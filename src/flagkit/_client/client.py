@@ -25,7 +25,7 @@ from flagkit._client.changes import ChangeEvent, StatusEvent, describe_change, d
 from flagkit._client.context import UnusableContext, current_context, merge_contexts
 from flagkit._client.counters import MAX_KEY_CHARS, Counters, CountKey, label_of, shown_key
 from flagkit._client.decorators import ContextFactory, dispatch, feature
-from flagkit._client.errorlog import ErrorLog, near_matches
+from flagkit._client.errorlog import ErrorLog, NearMatches
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._client.getters import Getters
 from flagkit._client.guards import Guards, GuardStatus, GuardTrip
@@ -173,7 +173,7 @@ class Client(Getters):
         self._status_listeners: list[Callable[[StatusEvent], object]] = []
         self._announced_ready = False
         self._errors = ErrorLog()
-        self._near: dict[str, str] = {}  # near-match messages of missing keys, per snapshot
+        self._near = NearMatches()  # FLAG_NOT_FOUND's messages, per snapshot
         # Keys whose fast-path miss was logged for this snapshot: a repeat costs one lookup.
         self._misses_logged: set[str] = set()
         self._publish_lock = threading.RLock()
@@ -298,7 +298,7 @@ class Client(Getters):
             live = self._guards.sync(snapshot)  # tripped guards stay tripped
             self._tables = live.evaluators
             self._snapshot = live
-            self._near = {}
+            self._near.clear()
             self._misses_logged = set()
             event = diff_snapshots(previous, live)
             if event:
@@ -498,22 +498,8 @@ class Client(Getters):
         self._errors.report(flag_key, code, message)
 
     def _not_found(self, flag_key: str) -> str:
-        """Return FLAG_NOT_FOUND's message, naming the live keys closest to ``flag_key``.
-
-        Near matches are looked for (and remembered) only for keys as long
-        as a flag key may be: a caller's huge key costs no quadratic search.
-        """
-        if type(flag_key) is not str or len(flag_key) > MAX_KEY_CHARS:
-            return "no such flag"
-        message = self._near.get(flag_key)
-        if message is None:
-            near = near_matches(flag_key, self._snapshot.flags)
-            message = "no such flag" + (
-                f"; did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
-            )
-            if len(self._near) < 1024:  # bounded: keys come from callers
-                self._near[flag_key] = message
-        return message
+        """Return FLAG_NOT_FOUND's message, naming the live keys closest to ``flag_key``."""
+        return self._near.message(flag_key, self._snapshot.flags)
 
     # -- toggle points ----------------------------------------------------------
 
