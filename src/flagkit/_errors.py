@@ -24,8 +24,17 @@ __all__ = [
     "Problem",
     "RefusedFlagsError",
     "SourceError",
+    "describe",
     "dotted",
 ]
+
+
+def describe(exc: BaseException) -> str:
+    """Return ``Type: message`` for an exception, even one whose ``__str__`` raises."""
+    try:
+        return f"{type(exc).__name__}: {exc}"
+    except Exception:
+        return f"{type(exc).__name__}: (unprintable)"
 
 
 def dotted(path: Iterable[str | int]) -> str:

@@ -38,6 +38,7 @@ never does.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -57,10 +58,12 @@ from flagkit._client.client import Client
 from flagkit._client.guards import GuardTrip
 from flagkit._client.tracking import track
 from flagkit._core.details import Details, ErrorCode, Reason
-from flagkit._errors import RefusedFlagsError
+from flagkit._errors import RefusedFlagsError, describe
 from flagkit._types import DocumentFormat
 
 __all__ = ["FlagkitProvider"]
+
+logger = logging.getLogger("flagkit")
 
 _REASONS: dict[Reason, str] = {
     reason: (
@@ -78,10 +81,16 @@ _ERROR_CODES: dict[ErrorCode, OpenFeatureErrorCode] = {
 
 
 def _context_of(evaluation_context: EvaluationContext | None) -> dict[str, Any]:
-    """Map OpenFeature's context onto flagkit's: attributes plus ``targetingKey``."""
+    """Map OpenFeature's context onto flagkit's: attributes plus ``targetingKey``.
+
+    Raises whatever reading the attributes raises (the caller reports it).
+    """
     if evaluation_context is None:
         return {}
-    context = dict(evaluation_context.attributes)
+    attributes = evaluation_context.attributes
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"attributes are not a mapping but a {type(attributes).__name__}")
+    context = dict(attributes)
     if evaluation_context.targeting_key is not None:
         context["targetingKey"] = evaluation_context.targeting_key
     return context
@@ -192,15 +201,20 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
         tracking_event_details: TrackingEventDetails | None = None,
     ) -> None:
-        """Record a tracked event through ``Client.track``; never raises."""
+        """Record a tracked event through ``Client.track``; never raises.
+
+        A context or details that cannot be read drop the event (logged at
+        DEBUG, as ``Client.track`` drops what it cannot use).
+        """
         details = tracking_event_details
-        track(
-            self.client,
-            tracking_event_name,
-            _context_of(evaluation_context),
-            None if details is None else details.value,
-            {} if details is None else dict(details.attributes),
-        )
+        try:
+            context = _context_of(evaluation_context)
+            value = None if details is None else details.value
+            attributes = {} if details is None else dict(details.attributes)
+        except Exception:  # tracking never raises (OpenFeature's rule)
+            logger.debug("flagkit: track() got a context or details it cannot read", exc_info=True)
+            return
+        track(self.client, tracking_event_name, context, value, attributes)
 
     # -- evaluation ---------------------------------------------------------
 
@@ -228,6 +242,30 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
             self._translated[key] = (details, result)
         return result
 
+    def _resolve(
+        self,
+        getter: str,
+        flag_key: str,
+        default_value: Any,
+        evaluation_context: EvaluationContext | None,
+        *,
+        reusable: bool = True,
+    ) -> FlagResolutionDetails[Any]:
+        """Evaluate through the client's details getter; never raise (OpenFeature's rule).
+
+        A context whose attributes cannot be read is INVALID_CONTEXT; anything
+        else that goes wrong is GENERAL, naming the exception, with the default.
+        """
+        try:
+            context = _context_of(evaluation_context)
+        except Exception as exc:
+            return _failure(default_value, OpenFeatureErrorCode.INVALID_CONTEXT, describe(exc))
+        try:
+            details = getattr(self.client, getter)(flag_key, default_value, context)
+            return self._resolution(details, reusable=reusable)
+        except Exception as exc:  # the client never raises; translating must not either
+            return _failure(default_value, OpenFeatureErrorCode.GENERAL, describe(exc))
+
     def resolve_boolean_details(
         self,
         flag_key: str,
@@ -235,8 +273,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[bool]:
         """Resolve a boolean flag."""
-        context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_bool_details(flag_key, default_value, context))
+        return self._resolve("get_bool_details", flag_key, default_value, evaluation_context)
 
     def resolve_string_details(
         self,
@@ -245,8 +282,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[str]:
         """Resolve a string flag."""
-        context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_str_details(flag_key, default_value, context))
+        return self._resolve("get_str_details", flag_key, default_value, evaluation_context)
 
     def resolve_integer_details(
         self,
@@ -255,8 +291,7 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[int]:
         """Resolve an integer flag."""
-        context = _context_of(evaluation_context)
-        return self._resolution(self.client.get_int_details(flag_key, default_value, context))
+        return self._resolve("get_int_details", flag_key, default_value, evaluation_context)
 
     def resolve_float_details(
         self,
@@ -265,10 +300,10 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[float]:
         """Resolve a float flag (integer flags widen to float)."""
-        context = _context_of(evaluation_context)
         # Float and object details are fresh copies on every call: not worth caching.
-        details = self.client.get_float_details(flag_key, default_value, context)
-        return self._resolution(details, reusable=False)
+        return self._resolve(
+            "get_float_details", flag_key, default_value, evaluation_context, reusable=False
+        )
 
     def resolve_object_details(
         self,
@@ -277,6 +312,17 @@ class FlagkitProvider(AbstractProvider):  # type: ignore[misc, unused-ignore]
         evaluation_context: EvaluationContext | None = None,
     ) -> FlagResolutionDetails[Sequence[FlagValueType] | Mapping[str, FlagValueType]]:
         """Resolve an object flag."""
-        context = _context_of(evaluation_context)
-        details = self.client.get_object_details(flag_key, default_value, context)
-        return self._resolution(details, reusable=False)
+        return self._resolve(
+            "get_object_details", flag_key, default_value, evaluation_context, reusable=False
+        )
+
+
+def _failure(
+    default_value: Any, code: OpenFeatureErrorCode, message: str
+) -> FlagResolutionDetails[Any]:
+    return FlagResolutionDetails(
+        value=default_value,
+        error_code=code,
+        error_message=message,
+        reason=OpenFeatureReason.ERROR,
+    )

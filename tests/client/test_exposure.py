@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import flagkit
-from flagkit import ExposureEvent, ExposureLog
+from flagkit import CallbackSink, ExposureEvent, ExposureLog
 
 EXPERIMENT = {
     "flags": {
@@ -129,13 +129,14 @@ def test_failing_sink_is_counted_not_raised() -> None:
 def test_close_stops_the_delivery_thread() -> None:
     """close() delivers what is queued and joins the background thread."""
     events: list[ExposureEvent] = []
+    # Other tests' clients may have delivery threads of their own: watch this one's.
+    others = set(threading.enumerate())
     client = flagkit.Client.from_dict(FLAGS, exposures=events.extend)
     client.get_str("pricing-test", "?", {"targetingKey": "a"})
-    before = {t.name for t in threading.enumerate()}
+    started = {t for t in threading.enumerate() if t.name == "flagkit-exposure"} - others
     client.close()
-    after = {t.name for t in threading.enumerate()}
-    assert "flagkit-exposure" in before
-    assert "flagkit-exposure" not in after
+    assert 1 == len(started)
+    assert [] == [t for t in started if t.is_alive()]
     assert 1 == len(events)
 
 
@@ -145,3 +146,15 @@ def test_exposure_records_integer_keys_as_text() -> None:
     with flagkit.Client.from_dict(EXPERIMENT, exposures=events.extend) as client:
         client.get_bool("exp", False, {"targetingKey": 42})
     assert ["42"] == [e.targeting_key for e in events]
+
+
+def test_huge_targeting_keys_are_dropped_and_counted() -> None:
+    """A key over max_key_chars is not queued or remembered: memory stays bounded."""
+    delivered: list[ExposureEvent] = []
+    log = ExposureLog(CallbackSink(delivered.extend), max_key_chars=8)
+    log.record("f", "on", "x" * 9, "SPLIT")
+    log.record("f", "on", "x" * 8, "SPLIT")
+    log.flush()
+    assert (["x" * 8], 1) == ([e.targeting_key for e in delivered], log.stats()["dropped"])
+    assert 1 == len(log._seen)
+    log.close()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 import pytest
 
 import flagkit
 from flagkit import ErrorCode, ExposureEvent, Reason
+from tests.hostile import Liar, torture
 
 BOOL = {"on": True, "off": False}
 EXPERIMENT = {"flags": {"exp": {"kind": "experiment", "variants": BOOL, "default": "on"}}}
@@ -188,8 +190,8 @@ class ClassRaises(dict[str, Any]):
         raise RuntimeError("no class for you")
 
 
-HOSTILE_KEYS = [None, 42, ["f"], UnhashableName("f")]
-HOSTILE_KEY_IDS = ["none", "int", "list", "raising-hash"]
+HOSTILE_KEYS = [None, 42, ["f"], b"f"]
+HOSTILE_KEY_IDS = ["none", "int", "list", "bytes"]
 SERVES_ON = {"flags": {"f": {"variants": BOOL, "default": "on"}}}
 
 
@@ -208,25 +210,53 @@ def _observed() -> flagkit.Client:
 @pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
 @pytest.mark.parametrize("key", HOSTILE_KEYS, ids=HOSTILE_KEY_IDS)
 def test_a_hostile_flag_key_returns_the_default(make: Any, key: Any) -> None:
-    """None, an int, a list or a str whose hash raises: the default, never an exception."""
+    """None, an int, a list or bytes: the default and FLAG_NOT_FOUND, never an exception."""
     client = make()
     details = client.get_bool_details(key, False)
-    assert (False, False, Reason.ERROR) == (
+    assert (False, False, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND) == (
         client.get_bool(key, False),
         details.value,
         details.reason,
+        details.error_code,
     )
+    assert f"<{type(key).__name__}>" == details.flag_key
+
+
+@pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
+def test_a_str_subclass_key_names_a_flag_by_its_own_hash(make: Any) -> None:
+    """As in any dict: a StrEnum finds its flag; a raising or lying hash finds none.
+
+    Both paths agree, and report the key as the exact string it holds.
+    """
+    client = make()
+    keys = [Plan.F, UnhashableName("f"), Liar("f"), torture(str, "raise", "f")]
+    assert [True, False, False, False] == [client.get_bool(key, False) for key in keys]
+    details = [client.get_bool_details(key, False) for key in keys]
+    assert [
+        ("f", None),
+        ("f", ErrorCode.GENERAL),
+        ("f", ErrorCode.FLAG_NOT_FOUND),
+        ("f", ErrorCode.GENERAL),
+    ] == [(d.flag_key, d.error_code) for d in details]
+    assert all(type(d.flag_key) is str for d in details)
+
+
+class Plan(StrEnum):
+    """A StrEnum of flag keys, as applications write them."""
+
+    F = "f"
 
 
 @pytest.mark.parametrize("make", [_fast, _observed], ids=["fast", "observed"])
 def test_a_context_whose_class_raises_returns_the_default(make: Any) -> None:
-    """A context object whose __class__ property raises: the default, never an exception."""
+    """A context object whose __class__ property raises: the default, named, never raised."""
     client = make()
     hostile = ClassRaises(targetingKey="u1")
     details = client.get_bool_details("f", False, hostile)
-    assert (False, False, Reason.ERROR) == (
+    assert (False, False, ErrorCode.GENERAL) == (
         client.get_bool("f", False, hostile),
         details.value,
-        details.reason,
+        details.error_code,
     )
+    assert "RuntimeError: no class for you" == details.error_message
     assert True is client.get_bool("f", False)  # and the client still works

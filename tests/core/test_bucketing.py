@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import flagkit
-from flagkit import bucket_of
-from flagkit._core.bucketing import bucketing_key, hash_of, string_key
+from flagkit import Reason, bucket_of
+from flagkit._core.bucketing import bucket_or_none, bucketing_key, hash_of, string_key
+from flagkit._core.plan import Split
+from flagkit._core.snapshot import Resolution
+from tests.hostile import Liar, Tenant, torture
 from tests.murmur3_reference import murmur3_32
 
 VECTORS = json.loads(
@@ -56,6 +60,84 @@ def test_unencodable_text_raises_value_error() -> None:
     """bucket_of refuses a lone surrogate with ValueError instead of crashing."""
     with pytest.raises(ValueError, match="UTF-8"):
         bucket_of("salt", "\ud800")
+
+
+@pytest.mark.parametrize("behaviour", ["raise", "lie"])
+def test_subclasses_are_hashed_by_their_own_characters(behaviour: Any) -> None:
+    """A str subclass (any of whose methods raise or lie) is hashed as its characters."""
+    salt, value = torture(str, behaviour, "salt"), torture(str, behaviour, "user-1")
+    assert bucket_of("salt", "user-1") == bucket_of(salt, value)
+    assert bucket_of("salt", "user-1", 7) == bucket_of(salt, value, torture(int, behaviour, 7))
+    assert hash_of("salt", "user-1") == hash_of(Liar("salt"), Liar("user-1"))
+
+
+def test_a_liar_claiming_ascii_cannot_smuggle_a_surrogate_to_mmh3() -> None:
+    """``isascii`` and ``encode`` lying about a lone surrogate: ValueError, never a crash."""
+    for value in (Liar("x\ud800"), torture(str, "lie", "x\ud800")):
+        with pytest.raises(ValueError, match="UTF-8"):
+            bucket_of("salt", value)
+    assert bucket_or_none("salt", Liar("x\ud800"), 100) is None
+    assert bucket_or_none("salt\udfff", "x", 100) is None
+
+
+@pytest.mark.parametrize(
+    ("salt", "value", "total", "error"),
+    [
+        (None, "x", 100, TypeError),
+        ("s", 5, 100, TypeError),
+        ("s", b"x", 100, TypeError),
+        ("s", "x", 1.5, TypeError),
+        ("s", "x", True, TypeError),
+        ("s", "x", 0, ValueError),
+        ("s", "x", -5, ValueError),
+        ("s", "x", 2**32 + 1, ValueError),
+    ],
+)
+def test_bucket_of_refuses_what_has_no_bucket(
+    salt: Any, value: Any, total: Any, error: type[Exception]
+) -> None:
+    """Non-strings and bucket spaces outside 1..2**32 are a TypeError or ValueError."""
+    with pytest.raises(error):
+        bucket_of(salt, value, total)
+
+
+def test_bucket_space_bounds_are_inclusive() -> None:
+    """A total of 1 puts everyone in bucket 0; 2**32 makes the bucket the hash itself."""
+    assert 0 == bucket_of("s", "x", 1)
+    assert hash_of("s", "x") == bucket_of("s", "x", 2**32)
+
+
+def test_a_split_salt_is_an_exact_string() -> None:
+    """A rollout's salt is stored as an exact str: generated code never runs a subclass's +."""
+    split = Split(
+        salt=Liar("salt"),
+        attribute="targetingKey",
+        getter=None,
+        key_of=bucketing_key,
+        weights=(),
+        total=100,
+        missing=Resolution("f", reason=Reason.ERROR, has_value=False).outcome,
+    )
+    assert (str, "salt") == (type(split.salt), split.salt)
+    with pytest.raises(ValueError, match="bucket space"):
+        Split("s", "targetingKey", None, bucketing_key, (), 0, split.missing)
+
+
+@pytest.mark.parametrize(
+    "key", [Tenant.ACME, Tenant.GLOBEX, torture(int, "lie", 7)], ids=["acme", "globex", "liar"]
+)
+def test_int_subclass_keys_bucket_as_their_decimal_value(key: int) -> None:
+    """An IntEnum (or any int subclass) buckets as ``str(int(key))``, read by value."""
+    assert str(int.__index__(key)) == bucketing_key(key)
+
+
+def test_int_subclass_outside_64_bits_has_no_key() -> None:
+    """The 64-bit bound is checked by comparison, for subclasses too."""
+    assert [None, None, "18446744073709551615"] == [
+        bucketing_key(torture(int, "raise", 2**64)),
+        bucketing_key(torture(int, "lie", -(2**63) - 1)),
+        bucketing_key(torture(int, "lie", 2**64 - 1)),
+    ]
 
 
 def test_an_empty_key_counts_as_missing() -> None:

@@ -198,6 +198,23 @@ def test_number_targeting_result_names_a_variant() -> None:
     assert expected == actual
 
 
+class _EmailRaises(dict[str, Any]):
+    """A context whose ``email`` cannot be read."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key == "email":
+            raise RuntimeError("no email today")
+        return super().get(key, default)
+
+
+def test_runtime_failure_is_general_error() -> None:
+    """A rule failing at runtime is ERROR / GENERAL with the caller's default, named."""
+    actual = CLIENT.get_str_details("color", "DEFAULT", _EmailRaises(tier="broken"))
+    expected = ("DEFAULT", None, "ERROR", "GENERAL")
+    assert expected == (actual.value, actual.variant, actual.reason.value, actual.error_code)
+    assert "RuntimeError: no email today" in (actual.error_message or "")
+
+
 def test_a_go_panic_at_run_time_is_a_parse_error() -> None:
     """What Go's engine panics on (``cat`` of a boolean) is ERROR / PARSE_ERROR, as in flagd."""
     actual = resolve("color", {"tier": "broken", "email": "a"}, expected="string")

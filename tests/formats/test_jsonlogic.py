@@ -594,8 +594,11 @@ def test_an_unencodable_bucketing_value_counts_as_missing(hashing: Any) -> None:
     """A string with no UTF-8 encoding (a lone surrogate) has no hash: fractional is null."""
     rule = compile_logic({"fractional": [{"var": "k"}, ["a", 1]]}, flag_key="f", hashing=hashing)
     assert rule({"k": "\ud800"}) is None
+    assert "a" == rule({"k": "x"})
     shorthand = compile_logic({"fractional": [["a", 1]]}, flag_key="k\ud800", hashing=hashing)
     assert shorthand({"targetingKey": "u"}) is None
+    salted = compile_logic({"fractional": [["a", 1]]}, flag_key="f", hashing=hashing)
+    assert salted({"targetingKey": "\ud800"}) is None
 
 
 def test_constant_rules_are_folded() -> None:

@@ -9,6 +9,7 @@ killed and counted.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import threading
@@ -34,6 +35,8 @@ def _fork_and_wait(child: Callable[[], bool], timeout: float = CHILD_TIMEOUT) ->
     if pid == 0:  # the child: never return into pytest
         code = 1
         try:
+            # A child about to be called hung says where it is stuck (stderr, captured).
+            faulthandler.dump_traceback_later(timeout * 0.75)
             code = 0 if child() else 1
         finally:
             os._exit(code)

@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypedDict, TypeVar, Unpack
 
 from flagkit._client import overrides
 from flagkit._client.changes import ChangeEvent, StatusEvent, describe_change, diff_snapshots
-from flagkit._client.context import current_context, merge_contexts
-from flagkit._client.counters import Counters, CountKey
+from flagkit._client.context import UnusableContext, current_context, merge_contexts
+from flagkit._client.counters import MAX_KEY_CHARS, Counters, CountKey, label_of, shown_key
 from flagkit._client.decorators import ContextFactory, dispatch, feature
-from flagkit._client.errorlog import ErrorLog, near_matches
+from flagkit._client.errorlog import ErrorLog, NearMatches
 from flagkit._client.exposure import ExposureLog, ExposureSink, as_sink
 from flagkit._client.getters import Getters
 from flagkit._client.guards import Guards, GuardStatus, GuardTrip
 from flagkit._client.hooks import Hook
-from flagkit._client.observed import error_details, evaluate, label_of
+from flagkit._client.observed import error_details, evaluate, read_all
 from flagkit._client.outcomes import OutcomeKey, Outcomes, OutcomeTotals
 from flagkit._client.overrides import ClientOverride, Overrides, OverrideScope
 from flagkit._client.toggles import Toggle
-from flagkit._client.tracking import track
+from flagkit._client.tracking import event_name, event_value, track
 from flagkit._client.variants import view_of, view_of_details
 from flagkit._core.details import DISABLED_VARIANT, Details, ErrorCode, Variant
 from flagkit._core.snapshot import EMPTY, Snapshot, ValueType
@@ -173,7 +173,7 @@ class Client(Getters):
         self._status_listeners: list[Callable[[StatusEvent], object]] = []
         self._announced_ready = False
         self._errors = ErrorLog()
-        self._near: dict[str, str] = {}  # near-match messages of missing keys, per snapshot
+        self._near = NearMatches()  # FLAG_NOT_FOUND's messages, per snapshot
         # Keys whose fast-path miss was logged for this snapshot: a repeat costs one lookup.
         self._misses_logged: set[str] = set()
         self._publish_lock = threading.RLock()
@@ -298,7 +298,7 @@ class Client(Getters):
             live = self._guards.sync(snapshot)  # tripped guards stay tripped
             self._tables = live.evaluators
             self._snapshot = live
-            self._near = {}
+            self._near.clear()
             self._misses_logged = set()
             # The diff digests every flag: compute it only when someone hears it.
             heard = self._change_listeners or self._status_listeners
@@ -410,6 +410,8 @@ class Client(Getters):
                 return DISABLED_VARIANT
             if context is None:
                 context = current_context()
+                if context.__class__ is UnusableContext:  # set_context got something unusable
+                    return self._observed_variant(flag_key, None)
             elif context.__class__ is not dict and not isinstance(context, Mapping):
                 return self._observed_variant(flag_key, context)
             constant = flag.constant
@@ -418,9 +420,8 @@ class Client(Getters):
                 self._counters.add(resolution)
             view = resolution.view
             return view if view is not None else view_of(resolution)
-        except Exception:  # a hostile key or context: still never raise
-            self._fail_quietly(flag_key, None)
-            return DISABLED_VARIANT
+        except Exception:  # a hostile key or context: the observed path reports it
+            return self._observed_variant(flag_key, context)
 
     def _observed_variant(self, flag_key: str, context: Any) -> Variant:
         details: Details = evaluate(self, flag_key, None, context, None, details=True)
@@ -437,23 +438,29 @@ class Client(Getters):
         snapshot, even during a reload.
         """
         snapshot = self._snapshot
-        return {
-            key: evaluate(
-                self, key, None, context, None, details=True, snapshot=snapshot, record=False
-            )
-            for key in snapshot.flags
-        }
+        try:  # merge the context once, not once per flag
+            prepared = self._context_for(context)
+        except Exception:  # each flag's evaluation reports it
+            prepared = None
+        # Keys as exact strings (a foreign document held in memory may have
+        # str subclasses as keys); evaluate() itself never raises.
+        read = read_all(self, snapshot.flags, context, snapshot, prepared)
+        return {label_of(key): details for key, details in read}
 
-    def _context_for(self, context: ContextLike | None) -> Mapping[str, Any] | None:
+    def _context_for(
+        self, context: ContextLike | None
+    ) -> tuple[Mapping[str, Any] | None, str | None]:
         """Return the effective context (the client's under the call's or the scoped one).
 
-        None when the given context is not a mapping.
+        ``(None, why)`` when the given (or scoped) context cannot be used.
         """
         if context is None:
             context = current_context()
-        elif not isinstance(context, Mapping):
-            return None
-        return merge_contexts(self._client_context, context)
+            if type(context) is UnusableContext:
+                return None, context.reason
+        elif not isinstance(context, Mapping):  # as the fast path checks it (may raise)
+            return None, f"the context is not a mapping but a {type(context).__name__}"
+        return merge_contexts(self._client_context, context), None
 
     def _fail(
         self, flag_key: str, default: Any, code: ErrorCode, message: str | None = None
@@ -474,12 +481,14 @@ class Client(Getters):
         An unknown key is FLAG_NOT_FOUND (with near matches); a flag that
         never serves this type resolves through the observed path, which
         counts what it serves this time (a disabled or default outcome, or
-        TYPE_MISMATCH) and logs an error once.
+        TYPE_MISMATCH) and logs an error once. So does a key that is not an
+        exact string (the observed path reports it as one). The keys
+        remembered are bounded in number and length: keys come from callers.
         """
-        if len(self._misses_logged) < 4096:  # bounded: keys come from callers
-            self._misses_logged.add(flag_key)
-        if flag_key in self._snapshot.flags:
+        if type(flag_key) is not str or flag_key in self._snapshot.flags:
             return evaluate(self, flag_key, default, context, value_type, details=False)
+        if len(flag_key) <= MAX_KEY_CHARS and len(self._misses_logged) < 4096:
+            self._misses_logged.add(flag_key)
         code = ErrorCode.FLAG_NOT_FOUND
         if self._counters is not None:
             self._counters.add_error(flag_key, code)
@@ -493,26 +502,7 @@ class Client(Getters):
 
     def _not_found(self, flag_key: str) -> str:
         """Return FLAG_NOT_FOUND's message, naming the live keys closest to ``flag_key``."""
-        if type(flag_key) is not str:
-            return "no such flag"
-        message = self._near.get(flag_key)
-        if message is None:
-            near = near_matches(flag_key, self._snapshot.flags)
-            message = "no such flag" + (
-                f"; did you mean {' or '.join(repr(k) for k in near)}?" if near else ""
-            )
-            if len(self._near) < 1024:  # bounded: keys come from callers
-                self._near[flag_key] = message
-        return message
-
-    def _fail_quietly(self, flag_key: object, default: Any) -> Any:
-        """Return ``default`` for the fast path's failure, counted, never raising."""
-        try:
-            if self._counters is not None:
-                self._counters.add_error(label_of(flag_key), ErrorCode.GENERAL)
-        except Exception:  # pragma: no cover - counting must not turn into a failure
-            logger.debug("flagkit: counting a failed evaluation failed", exc_info=True)
-        return default
+        return self._near.message(flag_key, self._snapshot.flags)
 
     # -- toggle points ----------------------------------------------------------
 
@@ -595,12 +585,17 @@ class Client(Getters):
             )
             if details.variant is None:
                 return
+            key = details.flag_key  # the key as an exact string, as counters keep it
             if name is None:
-                outcomes.record_error(flag_key, details.variant)
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                outcomes.record_event(flag_key, details.variant, name, float(value))
+                outcomes.record_error(key, details.variant)
+            else:  # name and value read by value, as ``track`` reads them
+                event, number = event_name(name), event_value(value)
+                if event is not None and number is not None:
+                    outcomes.record_event(key, details.variant, event, float(number))
         except Exception:  # recording must never break the caller
-            logger.debug("flagkit: recording an outcome of %r failed", flag_key, exc_info=True)
+            logger.debug(
+                "flagkit: recording an outcome of %r failed", shown_key(flag_key), exc_info=True
+            )
 
     def outcomes(self) -> dict[OutcomeKey, OutcomeTotals]:
         """Return the outcomes toggle points recorded, per (flag, variant)."""

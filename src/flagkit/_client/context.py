@@ -9,6 +9,8 @@ The *scoped* context is a ``ContextVar``: set it once per request (web
 middleware) and every evaluation without an explicit context uses it. It
 follows asyncio tasks automatically; a thread started by hand needs
 ``contextvars.copy_context().run`` (or ``asyncio.to_thread``, which copies).
+Setting it never raises; something unusable makes the scope's evaluations
+report INVALID_CONTEXT.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, NoReturn
 
+from flagkit._errors import describe
 from flagkit._types import ContextLike
 
 __all__ = [
     "EMPTY_CONTEXT",
     "Context",
     "ContextLike",
+    "UnusableContext",
     "current_context",
     "merge_contexts",
     "read_scoped_context",
@@ -70,6 +74,34 @@ class Context(dict[str, Any]):
 
 EMPTY_CONTEXT: Mapping[str, Any] = Context()
 
+
+class UnusableContext(Mapping[str, Any]):
+    """The scoped context after ``set_context`` got something it could not use.
+
+    ``set_context`` never raises: given a value that is not a mapping, or a
+    mapping that cannot be read (its ``keys`` or ``__getitem__`` raise), it
+    sets this instead, and every evaluation in the scope reports
+    INVALID_CONTEXT with ``reason`` as its message. As a mapping it is empty.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"UnusableContext({self.reason!r})"
+
+
 _current: ContextVar[Mapping[str, Any]] = ContextVar("flagkit_context", default=EMPTY_CONTEXT)
 
 
@@ -92,8 +124,19 @@ def merge_contexts(base: Mapping[str, Any], top: Mapping[str, Any]) -> Mapping[s
 
 
 def set_context(context: Mapping[str, Any]) -> Token[Mapping[str, Any]]:
-    """Set the scoped context, merged over the current one; return a token to reset it."""
-    return _current.set(merge_contexts(_current.get(), context))
+    """Set the scoped context, merged over the current one; return a token to reset it.
+
+    The scope holds a copy (a ``dict``), read once here. Never raises: a
+    ``context`` that is not a readable mapping makes every evaluation in the
+    scope report INVALID_CONTEXT (see ``UnusableContext``).
+    """
+    try:
+        if not isinstance(context, Mapping):
+            raise TypeError(f"the scoped context is not a mapping but a {type(context).__name__}")
+        merged: Mapping[str, Any] = {**_current.get(), **context}
+    except Exception as exc:
+        merged = UnusableContext(f"the scoped context cannot be used: {describe(exc)}")
+    return _current.set(merged)
 
 
 def reset_context(token: Token[Mapping[str, Any]]) -> None:

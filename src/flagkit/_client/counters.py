@@ -8,6 +8,12 @@ reason, error code), interned process-wide and cached on each precomputed
 ``Resolution`` (its identity hash is the cheapest dict key there is). After
 a reload, the new snapshot's resolutions find the same tallies, so the
 tables never grow with reloads and never keep an old snapshot alive.
+
+Failures before a flag is found (an unknown key, a mistyped getter, a bad
+context) are counted by the key the *caller* passed, which may be anything:
+at most ``MAX_ERROR_KEYS`` distinct keys (and none longer than
+``MAX_KEY_CHARS``) are counted by name, and the rest under ``OTHER_KEYS``,
+so a caller looping over unique keys cannot grow the tables without limit.
 """
 
 from __future__ import annotations
@@ -21,7 +27,43 @@ from flagkit._client.perthread import ThreadTables
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.snapshot import Resolution
 
-__all__ = ["CountKey", "Counters", "Tally", "tally_of"]
+__all__ = [
+    "MAX_ERROR_KEYS",
+    "MAX_KEY_CHARS",
+    "OTHER_KEYS",
+    "CountKey",
+    "Counters",
+    "Tally",
+    "label_of",
+    "shown_key",
+    "tally_of",
+]
+
+#: Distinct (flag key, error code) pairs of failed evaluations counted by name.
+MAX_ERROR_KEYS = 1024
+#: Longer flag keys of failed evaluations are counted under ``OTHER_KEYS`` (native keys are <= 256).
+MAX_KEY_CHARS = 256
+#: The flag key failed evaluations are counted under past those bounds.
+OTHER_KEYS = "<other>"
+
+
+def label_of(flag_key: object) -> str:
+    """Return a flag key fit for counts, logs and details: itself, or its type in brackets.
+
+    A str subclass is read by its value (``str.__str__``): none of its own
+    methods runs.
+    """
+    if issubclass(type(flag_key), str):
+        return str.__str__(flag_key)
+    return f"<{type(flag_key).__name__}>"
+
+
+def shown_key(flag_key: object) -> str:
+    """Return ``label_of(flag_key)`` cut to ``MAX_KEY_CHARS`` characters, for log messages."""
+    if type(flag_key) is str and len(flag_key) <= MAX_KEY_CHARS:
+        return flag_key  # the common case: a flag key as it is
+    label = label_of(flag_key)
+    return label if len(label) <= MAX_KEY_CHARS else f"{label[:MAX_KEY_CHARS]}..."
 
 
 class CountKey(NamedTuple):
@@ -93,12 +135,21 @@ class Counters:
             counts = self.new_local()
         counts[tally] = counts.get(tally, 0) + 1
 
-    def add_error(self, flag_key: str, code: ErrorCode) -> None:
-        """Count one evaluation that failed before reaching a resolution."""
-        tally = self._errors.get((flag_key, code))
+    def add_error(self, flag_key: object, code: ErrorCode) -> None:
+        """Count one evaluation that failed before reaching a resolution.
+
+        ``flag_key`` is whatever the caller passed (see the module docstring
+        for the bounds).
+        """
+        label = flag_key if type(flag_key) is str else label_of(flag_key)
+        tally = self._errors.get((label, code))
         if tally is None:
-            key = CountKey(flag_key, None, Reason.ERROR.value, code.value)
-            tally = self._errors[(flag_key, code)] = _intern(key)
+            if len(label) > MAX_KEY_CHARS or len(self._errors) >= MAX_ERROR_KEYS:
+                label = OTHER_KEYS
+                tally = self._errors.get((label, code))
+            if tally is None:  # a race may intern it twice: _intern returns one tally
+                key = CountKey(label, None, Reason.ERROR.value, code.value)
+                tally = self._errors[(label, code)] = _intern(key)
         self.add_tally(tally)
 
     def snapshot(self) -> dict[CountKey, int]:
@@ -112,8 +163,9 @@ class Counters:
         return dict(totals)
 
     def reset(self) -> None:
-        """Forget every count."""
+        """Forget every count (and which failed keys were counted by name)."""
         with self._tables.lock:
+            self._errors = {}
             self._retired.clear()
             for table in self._tables.live():
                 table.clear()

@@ -22,7 +22,14 @@ from collections.abc import Callable, Mapping
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from flagkit._client.toggles import await_measured, call_measured, recorder_of, server
+from flagkit._client.counters import shown_key
+from flagkit._client.toggles import (
+    await_measured,
+    call_measured,
+    recorded_key,
+    recorder_of,
+    server,
+)
 
 if TYPE_CHECKING:
     from flagkit._client.client import Client
@@ -50,7 +57,9 @@ def _context_of(factory: ContextFactory | None, flag_key: str, args: Any, kwargs
         return factory(*args, **kwargs)
     except Exception:
         logger.warning(
-            "flagkit: context function for %r raised; calling the fallback", flag_key, exc_info=True
+            "flagkit: context function for %r raised; calling the fallback",
+            shown_key(flag_key),
+            exc_info=True,
         )
         return _BROKEN  # not a mapping: the evaluation errors, so the fallback runs
 
@@ -70,6 +79,7 @@ def dispatch(
         raise TypeError(f"{flag_key!r}: mix of async and sync implementations")
 
     serve = server(client, flag_key, None, None)
+    recorded = recorded_key(flag_key)  # outcomes' key: an exact str, whatever was passed
 
     def choose(args: Any, kwargs: Any) -> tuple[str | None, Callable[P, R]]:
         variant, _ = serve(_context_of(context, flag_key, args, kwargs))
@@ -80,20 +90,20 @@ def dispatch(
         @functools.wraps(fallback)
         async def async_dispatcher(*args: P.args, **kwargs: P.kwargs) -> Any:
             variant, implementation = choose(args, kwargs)
-            outcomes = recorder_of(client, flag_key)
+            outcomes = recorder_of(client, recorded)
             if outcomes is None or variant is None:
                 return await implementation(*args, **kwargs)  # type: ignore[misc]
-            return await await_measured(outcomes, flag_key, variant, implementation, args, kwargs)  # type: ignore[arg-type]
+            return await await_measured(outcomes, recorded, variant, implementation, args, kwargs)  # type: ignore[arg-type]
 
         return async_dispatcher  # type: ignore[return-value]
 
     @functools.wraps(fallback)
     def dispatcher(*args: P.args, **kwargs: P.kwargs) -> R:
         variant, implementation = choose(args, kwargs)
-        outcomes = recorder_of(client, flag_key)
+        outcomes = recorder_of(client, recorded)
         if outcomes is None or variant is None:
             return implementation(*args, **kwargs)
-        return call_measured(outcomes, flag_key, variant, implementation, args, kwargs)
+        return call_measured(outcomes, recorded, variant, implementation, args, kwargs)
 
     return dispatcher
 
@@ -114,6 +124,7 @@ def feature(
             )
         get_bool = client.get_bool
         serve = server(client, flag_key, False, "bool")
+        recorded = recorded_key(flag_key)  # outcomes' key: an exact str, whatever was passed
 
         def choose(args: Any, kwargs: Any) -> tuple[str | None, Callable[P, R]]:
             """Return the served variant and the implementation it picks."""
@@ -125,12 +136,12 @@ def feature(
             @functools.wraps(func)
             async def async_toggle(*args: P.args, **kwargs: P.kwargs) -> Any:
                 outcomes = client._outcomes
-                if outcomes is not None and outcomes.records(flag_key):
+                if outcomes is not None and outcomes.records(recorded):
                     variant, implementation = choose(args, kwargs)
                     if variant is not None:
                         measure: Any = await_measured  # the implementation is a coroutine
                         return await measure(
-                            outcomes, flag_key, variant, implementation, args, kwargs
+                            outcomes, recorded, variant, implementation, args, kwargs
                         )
                     return await implementation(*args, **kwargs)  # type: ignore[misc]
                 on = get_bool(flag_key, False, _context_of(context, flag_key, args, kwargs))
@@ -144,7 +155,7 @@ def feature(
         @functools.wraps(func)
         def toggle(*args: P.args, **kwargs: P.kwargs) -> R:
             outcomes = client._outcomes
-            if outcomes is None or flag_key not in outcomes.watched:
+            if outcomes is None or recorded not in outcomes.watched:
                 if context is None:
                     return (func if get_bool(flag_key, False) else fallback)(*args, **kwargs)
                 on = get_bool(flag_key, False, _context_of(context, flag_key, args, kwargs))
@@ -156,9 +167,9 @@ def feature(
             if variant is None:
                 return implementation(*args, **kwargs)
             try:  # this thread's cell, found in one step once it exists
-                cell = outcomes.local.cells[flag_key][variant]
+                cell = outcomes.local.cells[recorded][variant]
             except (AttributeError, KeyError):
-                cell = outcomes.cell(flag_key, variant)
+                cell = outcomes.cell(recorded, variant)
             start = perf_counter_ns()
             try:
                 result = implementation(*args, **kwargs)

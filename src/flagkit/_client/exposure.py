@@ -8,8 +8,9 @@ the targeting key. They are never deduplicated: each is an occurrence.
 The caller's thread does the least possible: a deduplication check in a
 bounded LRU (cachetools) and an append to a bounded queue. A background
 thread delivers batches to the sink. A full queue drops the event and
-counts it; nothing here ever blocks an evaluation (the dedupe lock is only
-tried, never waited for).
+counts it, and so does a targeting key longer than ``max_key_chars``
+(memory is bounded in entries *and* in their size); nothing here ever
+blocks an evaluation (the dedupe lock is only tried, never waited for).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from cachetools import LRUCache
 
@@ -162,10 +163,12 @@ class ExposureLog:
         dedupe_size: int = 100_000,
         batch_size: int = 500,
         flush_interval: float = 1.0,
+        max_key_chars: int = 1024,
         clock: Clock = time.time,
     ) -> None:
         self.sink = sink
         self.max_queue = max_queue
+        self.max_key_chars = max_key_chars
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self._clock = clock
@@ -190,7 +193,9 @@ class ExposureLog:
         """Queue one exposure unless it repeats a recent one; never blocks."""
         if self._closed:
             return
-        target = bucketing_key(targeting_key)  # a str or 64-bit int key, as text; else None
+        target = self._target(targeting_key)
+        if target is False:
+            return
         key = (flag_key, target, variant)
         if self._seen_lock.acquire(blocking=False):
             try:
@@ -213,8 +218,20 @@ class ExposureLog:
         """Queue one tracked event (never deduplicated); never blocks."""
         if self._closed:
             return
-        target = bucketing_key(targeting_key)
+        target = self._target(targeting_key)
+        if target is False:
+            return
         self._enqueue(TrackEvent(name, target, value, attributes, variants, self._clock()))
+
+    def _target(self, targeting_key: Any) -> str | Literal[False] | None:
+        """Return an event's targeting key as text (None without one); False drops the event."""
+        target = bucketing_key(targeting_key)  # a str or 64-bit int key, as text; else None
+        if target is not None and len(target) > self.max_key_chars:
+            # Kept events and dedupe entries hold the key: a huge one must not
+            # multiply into the queue's and the LRU's bounds.
+            self.dropped += 1
+            return False
+        return target
 
     def _enqueue(self, event: Event) -> None:
         if len(self._queue) >= self.max_queue:

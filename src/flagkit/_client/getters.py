@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flagkit._client.context import read_scoped_context
+from flagkit._client.context import UnusableContext, read_scoped_context
 from flagkit._client.counters import Counters, tally_of
 from flagkit._client.observed import convert, evaluate
 from flagkit._core.details import Details, ErrorCode
@@ -35,11 +35,15 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
     Generated rather than written five times: the body is the hot path, so
     it stays flat (no shared helper call), and identical for every type. One
     dict lookup in the snapshot's per-type table finds the flag and proves
-    its type at once. The ``try`` costs nothing unless something raises.
+    its type at once. The ``try`` costs nothing unless something raises;
+    then, and for a scoped context ``set_context`` could not use, the
+    observed path (which reads the input safely, and counts and reports the
+    error) answers instead.
     """
     index = VALUE_TYPES.index(value_type)
     simple = value_type not in ("object", "float")
     read_scoped = read_scoped_context
+    unusable = UnusableContext
 
     def getter(
         self: Client, flag_key: str, default: Any, context: ContextLike | None = None
@@ -54,6 +58,8 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
                 return default
             if context is None:
                 context = read_scoped()
+                if context.__class__ is unusable:  # set_context got something unusable
+                    return evaluate(self, flag_key, default, None, value_type, details=False)
             elif context.__class__ is not dict and not isinstance(context, Mapping):
                 if self._counters is not None:
                     self._counters.add_error(flag_key, ErrorCode.INVALID_CONTEXT)
@@ -76,8 +82,8 @@ def _typed_getter(value_type: ValueType, name: str) -> Callable[..., Any]:
                     )
                 return default
             return value if simple else convert(value, value_type)
-        except Exception:  # a hostile key or context: still never raise
-            return self._fail_quietly(flag_key, default)
+        except Exception:  # a hostile key or context: the observed path reports it
+            return evaluate(self, flag_key, default, context, value_type, details=False)
 
     getter.__name__ = getter.__qualname__ = name
     getter.__doc__ = (
@@ -106,9 +112,6 @@ class Getters:
     _counters: Counters | None
     _snapshot: Snapshot
     _misses_logged: set[str]
-
-    def _fail_quietly(self, flag_key: object, default: Any) -> Any:
-        raise NotImplementedError
 
     def _missed(
         self, flag_key: str, default: Any, context: ContextLike | None, value_type: ValueType

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flagkit._client.context import merge_contexts
+from flagkit._client.counters import shown_key
 from flagkit._core.details import Details
 
 __all__ = ["Hook", "HookContext", "HookHints", "run_after_hooks", "run_before_hooks"]
@@ -88,7 +89,7 @@ def log_hook_failure(hook: Hook, stage: str, flag_key: str) -> None:
         "flagkit: %s.%s raised while evaluating %r; ignored",
         type(hook).__name__,
         stage,
-        flag_key,
+        shown_key(flag_key),  # the caller's key: cut, so a huge one cannot flood the log
         exc_info=True,
     )
 
@@ -100,12 +101,18 @@ def run_before_hooks(
     for hook in hooks:
         try:
             extra = hook.before(hook_context, hook_context.hints)
+            # What a hook returns is merged here too: a hook returning something
+            # that is not a mapping is a failing hook, not a failed evaluation.
+            if extra is None or ctx is None:
+                continue
+            if not issubclass(type(extra), Mapping):
+                raise TypeError(f"before() returned a {type(extra).__name__}, not a mapping")
+            merged = merge_contexts(ctx, extra)
         except Exception:
             log_hook_failure(hook, "before", hook_context.flag_key)
             continue
-        if extra and ctx is not None:
-            ctx = merge_contexts(ctx, extra)
-            hook_context = hook_context.with_context(ctx)
+        ctx = merged
+        hook_context = hook_context.with_context(ctx)
     return ctx, hook_context
 
 

@@ -24,7 +24,17 @@ from flagkit._client.latency import bucket_floor, quantile_bucket
 from flagkit._client.perthread import ThreadTables
 from flagkit._sources import forking
 
-__all__ = ["EVERY_FLAG", "Cell", "EventTotals", "OutcomeKey", "OutcomeTotals", "Outcomes"]
+__all__ = [
+    "EVERY_FLAG",
+    "MAX_EVENT_NAMES",
+    "OTHER_EVENTS",
+    "Cell",
+    "EventTotals",
+    "OutcomeKey",
+    "OutcomeTotals",
+    "Outcomes",
+    "event_sums",
+]
 
 Table = dict[str, dict[str, "Cell"]]
 _NO_EVENTS: Mapping[str, EventTotals] = MappingProxyType({})
@@ -105,6 +115,24 @@ class OutcomeTotals:
         )
 
 
+#: Distinct tracked event names kept per variant; the rest are summed under ``OTHER_EVENTS``
+#: (names come from callers: a loop over unique names must not grow the tables).
+MAX_EVENT_NAMES = 256
+OTHER_EVENTS = "<other>"
+
+
+def event_sums(events: dict[str, list[float]], name: str) -> list[float]:
+    """Return the running sums of event ``name`` in ``events``, bounded (``MAX_EVENT_NAMES``)."""
+    sums = events.get(name)
+    if sums is None:
+        if len(events) >= MAX_EVENT_NAMES:
+            name = OTHER_EVENTS
+            sums = events.get(name)
+        if sums is None:
+            sums = events[name] = [0, 0, 0.0, 0.0]
+    return sums
+
+
 class Cell:
     """One thread's running outcomes of one variant (mutable; see the module docstring).
 
@@ -152,7 +180,7 @@ class Cell:
                 mine[bucket] = mine.get(bucket, 0) + count
             self.histogram = mine
         for name, sums in list(other.events.items()):
-            total = self.events.setdefault(name, [0, 0, 0.0, 0.0])
+            total = event_sums(self.events, name)
             for i in range(4):
                 total[i] += sums[i]
 
@@ -257,10 +285,7 @@ class Outcomes:
 
     def record_event(self, flag_key: str, variant: str, name: str, value: float | None) -> None:
         """Record one occurrence of event ``name`` (with its value, if any)."""
-        events = self.cell(flag_key, variant).events
-        sums = events.get(name)
-        if sums is None:
-            sums = events[name] = [0, 0, 0.0, 0.0]
+        sums = event_sums(self.cell(flag_key, variant).events, name)
         sums[0] += 1
         if value is not None:
             sums[1] += 1

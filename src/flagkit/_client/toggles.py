@@ -13,6 +13,11 @@ that is not an ``Exception`` (cancellation, ``KeyboardInterrupt``,
 ``SystemExit``) is not an outcome of the variant's code: it passes
 through unrecorded. Evaluations that served the caller's default (no
 variant) are not recorded either.
+
+A toggle point never raises on its own: the flag is evaluated with the key
+as given (as a dict looks it up), and its outcomes are recorded under the
+key as an exact string (``recorded_key``), so a caller's str subclass with
+a raising ``__hash__`` cannot break the call it wraps.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from time import perf_counter_ns
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flagkit._client.context import read_scoped_context
+from flagkit._client.context import UnusableContext, read_scoped_context
+from flagkit._client.counters import label_of
 from flagkit._client.observed import convert, evaluate
 from flagkit._client.outcomes import Outcomes
 from flagkit._core.snapshot import VALUE_TYPES, Evaluator, Resolution, ValueType
@@ -30,7 +36,15 @@ from flagkit._core.snapshot import VALUE_TYPES, Evaluator, Resolution, ValueType
 if TYPE_CHECKING:
     from flagkit._client.client import Client
 
-__all__ = ["Toggle", "await_measured", "call_measured", "recorder_of", "served", "server"]
+__all__ = [
+    "Toggle",
+    "await_measured",
+    "call_measured",
+    "recorded_key",
+    "recorder_of",
+    "served",
+    "server",
+]
 
 R = TypeVar("R")
 _INDEX = {value_type: i for i, value_type in enumerate(VALUE_TYPES)}
@@ -49,32 +63,45 @@ def server(
     plain = value_type in ("bool", "str", "int")  # served as they are: no conversion
 
     def serve(context: Mapping[str, Any] | None) -> tuple[str | None, Any]:
-        if not client._observed and (context is None or context.__class__ is dict):
-            try:
-                entry: Evaluator | Resolution | None
-                if index is None:
-                    flag = client._snapshot.flags.get(flag_key)
-                    entry = None if flag is None else flag.constant or flag.evaluate
-                else:
-                    entry = client._tables[index].get(flag_key)
-                if entry is not None:
-                    resolution = (
-                        entry
-                        if isinstance(entry, Resolution)
-                        else entry(read_scoped_context() if context is None else context)[0]
-                    )
-                    if resolution.has_value:
-                        counters = client._counters
-                        if counters is not None:
-                            counters.add(resolution)
-                        value = resolution.value
-                        return resolution.variant, value if plain else convert(value, value_type)
-            except Exception:  # pragma: no cover - the observed path below reports it
+        if not client._observed:
+            try:  # the fast path, for no context or a dict (a hostile object may raise)
+                if context is None or context.__class__ is dict:
+                    entry: Evaluator | Resolution | None
+                    if index is None:
+                        flag = client._snapshot.flags.get(flag_key)
+                        entry = None if flag is None else flag.constant or flag.evaluate
+                    else:
+                        entry = client._tables[index].get(flag_key)
+                    if entry is not None:
+                        if isinstance(entry, Resolution):
+                            resolution = entry
+                        else:
+                            ctx = read_scoped_context() if context is None else context
+                            if ctx.__class__ is UnusableContext:  # set_context got something
+                                raise _Observe  # unusable: the observed path reports it
+                            resolution = entry(ctx)[0]
+                        if resolution.has_value:
+                            counters = client._counters
+                            if counters is not None:
+                                counters.add(resolution)
+                            value = resolution.value
+                            answer = value if plain else convert(value, value_type)
+                            return resolution.variant, answer
+            except Exception:  # the observed path below reads the input safely, and reports it
                 pass
         details = evaluate(client, flag_key, default, context, value_type, details=True)
         return details.variant, details.value
 
     return serve
+
+
+class _Observe(Exception):
+    """A scoped context the fast path cannot use: the observed path answers (and reports it)."""
+
+
+def recorded_key(flag_key: object) -> str:
+    """Return the key outcomes are recorded under: ``flag_key`` as an exact string."""
+    return flag_key if type(flag_key) is str else label_of(flag_key)
 
 
 def served(
@@ -128,7 +155,10 @@ async def await_measured(  # noqa: PLR0917 - positional: it runs on every measur
 
 
 def recorder_of(client: Client, flag_key: str) -> Outcomes | None:
-    """Return the client's outcome store when toggle points of ``flag_key`` record."""
+    """Return the client's outcome store when toggle points of ``flag_key`` record.
+
+    ``flag_key`` is a ``recorded_key``.
+    """
     outcomes = client._outcomes
     if outcomes is None or not outcomes.records(flag_key):
         return None
@@ -148,9 +178,9 @@ class Toggle:
     def __init__(
         self, client: Client, flag_key: str, default: Any, context: Mapping[str, Any] | None
     ) -> None:
-        self.flag_key = flag_key
+        self.flag_key = recorded_key(flag_key)
         self.variant, self.value = served(client, flag_key, default, context, None)
-        self._outcomes = None if self.variant is None else recorder_of(client, flag_key)
+        self._outcomes = None if self.variant is None else recorder_of(client, self.flag_key)
         self._failed = False
         self._start = 0
 

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from flagkit._client.observed import evaluate
+from flagkit._client.counters import MAX_KEY_CHARS
+from flagkit._client.observed import read_all
 from flagkit._core.snapshot import Snapshot
+from flagkit._core.values import plain
 
 if TYPE_CHECKING:
     from flagkit._client.client import Client
 
-__all__ = ["opted_in", "track"]
+__all__ = ["event_name", "event_value", "opted_in", "track"]
 
 logger = logging.getLogger("flagkit")
 
@@ -55,6 +58,25 @@ def opted_in(snapshot: Snapshot) -> tuple[str, ...]:
     return keys
 
 
+def event_name(name: object) -> str | None:
+    """Return a tracked event's name as an exact string of 1 to 256 characters, else None.
+
+    Read by value (``values.plain``): a str subclass's own methods never run.
+    """
+    name = plain(name)
+    return name if type(name) is str and 0 < len(name) <= MAX_KEY_CHARS else None
+
+
+def event_value(value: object) -> int | float | None:
+    """Return a tracked value as an exact int or float that a float holds finitely, else None."""
+    value = plain(value)
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if type(value) is int and -sys.float_info.max <= value <= sys.float_info.max:
+        return value
+    return None
+
+
 def track(
     client: Client,
     name: str,
@@ -70,27 +92,21 @@ def track(
         flags = opted_in(snapshot)
         if exposures is None and (outcomes is None or not flags):
             return
-        if not isinstance(name, str) or not name:
-            logger.debug("flagkit: track() needs an event name, got %r", name)
+        event = event_name(name)
+        if event is None:
+            logger.debug("flagkit: track() needs an event name of 1 to %d chars", MAX_KEY_CHARS)
             return
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        name = event
+        number = event_value(value)
+        if number is None and value is not None:
             logger.debug("flagkit: track(%r) dropped a value that is not a number", name)
-            value = None
-        ctx = client._context_for(context)
+        value = number
+        ctx, unusable = client._context_for(context)
         if ctx is None:
-            logger.debug("flagkit: track(%r) got a context that is not a mapping", name)
+            logger.debug("flagkit: track(%r) got a context it cannot use: %s", name, unusable)
             return
-        variants: dict[str, str] = {}
-        for key in flags:
-            details = evaluate(
-                client, key, None, context, None, details=True, snapshot=snapshot, record=False
-            )
-            if details.variant is not None:
-                variants[key] = details.variant
+        read = read_all(client, flags, context, snapshot, (ctx, None))
+        variants = {key: d.variant for key, d in read if d.variant is not None}
         if outcomes is not None:
             for key, variant in variants.items():
                 outcomes.record_event(key, variant, name, value)

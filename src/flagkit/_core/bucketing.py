@@ -16,7 +16,19 @@ import mmh3
 
 from flagkit._core.rollouts import PERCENT_TOTAL
 
-__all__ = ["bucket_of", "bucketing_key", "encodes_as_utf8", "hash_bytes", "hash_of", "string_key"]
+__all__ = [
+    "MAX_TOTAL",
+    "bucket_of",
+    "bucket_or_none",
+    "bucketing_key",
+    "encodes_as_utf8",
+    "hash_bytes",
+    "hash_of",
+    "string_key",
+]
+
+#: The largest bucket space: ``hash * total`` must fit in 64 bits (docs/bucketing.md).
+MAX_TOTAL = 2**32
 
 #: murmur3 x86 32-bit, unsigned, seed 0; it takes bytes only (a str is a TypeError).
 _murmur3 = mmh3.mmh3_32_uintdigest
@@ -74,9 +86,10 @@ def hash_of(salt: str, value: str) -> int:
     """Return the unsigned 32-bit murmur3 hash of ``salt + value`` (UTF-8, seed 0).
 
     Raises ValueError for text UTF-8 cannot encode (a lone surrogate), which
-    has no defined hash (and which mmh3 itself would crash on), and TypeError
-    for anything but strings. mmh3 only ever gets the bytes encoded here,
-    from the strings' own values (``str.__str__``: no subclass can interfere).
+    has no defined hash, and TypeError for anything but strings. mmh3 only
+    ever gets the bytes encoded here, from the strings' own values
+    (``str.__str__``: no subclass can interfere), and its ``uintdigest``
+    refuses anything that is not bytes-like.
     """
     try:
         data = (str.__str__(salt) + str.__str__(value)).encode("utf-8")
@@ -95,5 +108,27 @@ def bucket_of(salt: str, value: str, total: int = PERCENT_TOTAL) -> int:
 
     Integer-only: the hash scaled by ``total`` and shifted down 32 bits, so the
     result is exact and identical in every language with 64-bit integers.
+    Raises TypeError unless ``salt`` and ``value`` are strings and ``total`` an
+    integer, and ValueError for text UTF-8 cannot encode or a ``total``
+    outside ``1..2**32``. Subclasses are read by their value (``str.__str__``,
+    ``int.__index__``): none of their own methods runs.
     """
+    if not issubclass(type(total), int) or issubclass(type(total), bool):
+        raise TypeError(f"total must be an integer, not {type(total).__name__}")
+    total = int.__index__(total)
+    if not 1 <= total <= MAX_TOTAL:
+        raise ValueError(f"total must be between 1 and 2**32, not {total}")
     return (hash_of(salt, value) * total) >> 32
+
+
+def bucket_or_none(salt: str, value: str, total: int) -> int | None:
+    """Return ``bucket_of(salt, value, total)``, or None when the text has no UTF-8 encoding.
+
+    ``total`` must be a valid bucket space (the callers' own, checked at
+    compile time); an unencodable salt or value is a missing bucketing key.
+    """
+    try:
+        data = (str.__str__(salt) + str.__str__(value)).encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return (_murmur3(data) * total) >> 32

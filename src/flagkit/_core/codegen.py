@@ -179,7 +179,8 @@ class _Renderer:
             self.emit(indent + 4, f"k = {name}_key(k) if k is not None else {name}_fallback(ctx)")
         else:
             self.emit(indent + 4, f"k = {name}_key(k)")
-        self.emit(indent + 4, "if k is None:")
+        # Whatever a format's reader returns, only an exact str is hashed.
+        self.emit(indent + 4, "if type(k) is not str:")
         self.emit(indent + 8, f"return {name}_missing")
         self.emit(indent, "try:")
         if modulo:  # Unleash's normalisation: the hash with its seed, modulo the total

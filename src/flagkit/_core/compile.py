@@ -41,6 +41,7 @@ from flagkit._core.plan import (
     Split,
 )
 from flagkit._core.snapshot import CompiledFlag, FlagMeta, Resolution, Snapshot, ValueType
+from flagkit._core.values import plain
 from flagkit._definitions.validate import variants_type
 from flagkit._types import Clock, ContextLike
 
@@ -212,7 +213,7 @@ class FlagCompiler:
         rules = tuple(all_of([self.predicate(c) for c in rule.when]) for rule in segment.rules)
 
         def in_segment(ctx: ContextLike) -> bool:
-            key = get(ctx)
+            key = plain(get(ctx))  # tested by what it is made of, as conditions are
             if excluded(key):
                 return False
             if included(key):

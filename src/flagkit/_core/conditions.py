@@ -6,7 +6,10 @@ Each condition becomes one closure, built once per snapshot. Semantics:
   the condition false, and ``negate`` does not change that (``exists`` is the
   one operator that looks at absence itself);
 * with several operands (``values``) the condition holds when any holds;
-* ``not_equals`` and ``not_in`` are ``equals`` and ``in`` negated.
+* ``not_equals`` and ``not_in`` are ``equals`` and ``in`` negated;
+* a value is tested as the plain built-in it is made of (``values.plain``),
+  by its real type: an object whose ``__eq__`` always answers True, or a
+  ``str`` subclass lying about its length, matches only what its value does.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from flagkit._core.safe_regex import MAX_SUBJECT, compile_safe
 from flagkit._core.semver import Version, parse_version
 from flagkit._core.timeutil import timestamp_of
+from flagkit._core.values import plain
 from flagkit._types import ContextLike
 
 __all__ = [
@@ -62,7 +66,10 @@ def attribute_getter(path: str) -> Callable[[ContextLike], Any]:
     def get_nested(ctx: ContextLike) -> Any:
         value: Any = ctx
         for part in parts:
-            if not isinstance(value, Mapping):
+            # The real type, not ``isinstance``: a ``__class__`` property cannot pose
+            # as a mapping. A mapping is read through its own ``get`` (that is the
+            # context protocol); what it returns is tested by value.
+            if not issubclass(type(value), Mapping):
                 return MISSING
             value = value.get(part, MISSING)
             if value is MISSING:
@@ -73,32 +80,29 @@ def attribute_getter(path: str) -> Callable[[ContextLike], Any]:
 
 
 def match_in(operands: Sequence[Any]) -> ValueTest:
-    """Return a typed set-membership test: strings, numbers and booleans never mix."""
-    strings = frozenset(o for o in operands if isinstance(o, str))
-    booleans = frozenset(o for o in operands if isinstance(o, bool))
-    numbers = frozenset(
-        o for o in operands if isinstance(o, int | float) and not isinstance(o, bool)
-    )
+    """Return a typed set-membership test of a plain value (see ``values.plain``).
+
+    Strings, numbers and booleans never mix. The value's type is checked
+    before it is compared, so only values of an operand's type can match.
+    """
+    strings = frozenset(o for o in operands if type(o) is str)
+    booleans = frozenset(o for o in operands if type(o) is bool)
+    numbers = frozenset(o for o in operands if _is_number(o))
 
     if not booleans and not numbers:
         if len(strings) == 1:
             (only,) = strings
-            return lambda value: string_equal(value, only)
-
-        def in_strings(value: Any) -> bool:
-            if type(value) is str:
-                return value in strings
-            return string_member(value, strings)
-
-        return in_strings
+            return lambda value: type(value) is str and value == only
+        return lambda value: type(value) is str and value in strings
 
     def in_typed(value: Any) -> bool:
-        if isinstance(value, str):
-            return str.__str__(value) in strings
-        if isinstance(value, bool):
-            return bool(value) in booleans
-        if isinstance(value, int | float):
-            return (int(value) if isinstance(value, int) else float(value)) in numbers
+        kind = type(value)
+        if kind is str:
+            return value in strings
+        if kind is bool:
+            return value in booleans
+        if kind is int or kind is float:
+            return value in numbers
         return False
 
     return in_typed
@@ -125,18 +129,24 @@ def string_equal(value: Any, expected: str) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    kind = type(value)
+    return kind is int or kind is float
+
+
+def _is_string(value: Any) -> bool:
+    return type(value) is str
 
 
 def _contains(operands: Sequence[Any]) -> ValueTest:
     member = match_in(operands)
-    needles = tuple(o for o in operands if isinstance(o, str))
+    needles = tuple(o for o in operands if type(o) is str)
 
     def test(value: Any) -> bool:
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             return any(needle in value for needle in needles)
-        if isinstance(value, list | tuple):
-            return any(member(item) for item in value)
+        if kind is list or kind is tuple:
+            return any(member(plain(item)) for item in value)
         return False
 
     return test
@@ -146,16 +156,20 @@ def _affix(method: str) -> Callable[[Sequence[Any]], ValueTest]:
     def build(operands: Sequence[Any]) -> ValueTest:
         affixes = tuple(str(o) for o in operands)
         check = getattr(str, method)
-        return lambda value: isinstance(value, str) and check(value, affixes)
+        return lambda value: type(value) is str and check(value, affixes)
 
     return build
+
+
+def _matchable(value: Any) -> bool:
+    return type(value) is str and len(value) <= MAX_SUBJECT
 
 
 def _matches(operands: Sequence[Any]) -> ValueTest:
     patterns = tuple(safe_pattern(str(o)) for o in operands)
 
     def test(value: Any) -> bool:
-        if not isinstance(value, str) or len(value) > MAX_SUBJECT:
+        if not _matchable(value):
             return False
         return any(p.search(value) is not None for p in patterns)
 
@@ -176,6 +190,10 @@ def _numeric(compare: Callable[[Any, Any], bool]) -> Callable[[Sequence[Any]], V
     return build
 
 
+def _version(value: Any) -> Version | None:
+    return parse_version(value) if type(value) is str else None
+
+
 def _semver(
     compare: Callable[[Version, Version], bool],
 ) -> Callable[[Sequence[Any]], ValueTest]:
@@ -183,9 +201,7 @@ def _semver(
         versions = tuple(v for v in (parse_version(str(o)) for o in operands) if v is not None)
 
         def test(value: Any) -> bool:
-            if not isinstance(value, str):
-                return False
-            version = parse_version(value)
+            version = _version(value)
             return version is not None and any(compare(version, bound) for bound in versions)
 
         return test
@@ -237,11 +253,11 @@ _OPERATORS: dict[str, tuple[Callable[[Sequence[Any]], ValueTest], bool]] = {
 # What a present value must be for an operator to apply at all; a value of
 # another type makes the condition false even when negated.
 _ACCEPTS: dict[str, ValueTest] = {
-    "contains": lambda v: isinstance(v, str | list | tuple),
-    "starts_with": lambda v: isinstance(v, str),
-    "ends_with": lambda v: isinstance(v, str),
-    "matches": lambda v: isinstance(v, str) and len(v) <= MAX_SUBJECT,
-    "semver": lambda v: isinstance(v, str) and parse_version(v) is not None,
+    "contains": lambda v: type(v) in (str, list, tuple),
+    "starts_with": _is_string,
+    "ends_with": _is_string,
+    "matches": _matchable,
+    "semver": lambda v: _version(v) is not None,
     "number": _is_number,
     "instant": lambda v: timestamp_of(v) is not None,
 }
@@ -257,12 +273,10 @@ def _accepts(op: str, operands: Sequence[Any]) -> ValueTest:
     if op in _ACCEPTS:
         return _ACCEPTS[op]
     # equals / in: a value of a type some operand has.
-    kinds = {
-        str if isinstance(o, str) else bool if isinstance(o, bool) else float for o in operands
-    }
+    kinds = {str if type(o) is str else bool if type(o) is bool else float for o in operands}
     return lambda v: (
-        (str in kinds and isinstance(v, str))
-        or (bool in kinds and isinstance(v, bool))
+        (str in kinds and type(v) is str)
+        or (bool in kinds and type(v) is bool)
         or (float in kinds and _is_number(v))
     )
 
@@ -292,12 +306,14 @@ def compile_condition(
         if negated:
             return lambda ctx: not test(get(ctx))
         return lambda ctx: test(get(ctx))
+    # Values are tested as the plain built-ins they are made of (``values.plain``):
+    # a subclass cannot lie its way into a match.
     if not negated:
-        return lambda ctx: test(get(ctx))
+        return lambda ctx: test(plain(get(ctx)))
     accepts = _accepts(op, operands)
 
     def negated_test(ctx: ContextLike) -> bool:
-        value = get(ctx)
+        value = plain(get(ctx))
         return value is not MISSING and accepts(value) and not test(value)
 
     return negated_test

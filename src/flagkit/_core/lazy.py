@@ -129,6 +129,8 @@ class LazyFlags(Mapping[str, CompiledFlag]):
         if flag is None:
             if key not in self._texts:
                 raise KeyError(key)
+            if type(key) is not str:  # a StrEnum: compile (and name) the flag by its exact text
+                key = str.__str__(key)
             flag = self._recipe.compile(key, self._compiled, self.evaluator_tables)
         return flag
 

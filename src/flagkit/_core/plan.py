@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from flagkit._core import rollouts
+from flagkit._core.bucketing import MAX_TOTAL
 from flagkit._types import Clock, ContextLike
 
 if TYPE_CHECKING:
@@ -97,6 +98,13 @@ class Split:
     modulo: bool = False
     seed: int = 0
     fallback: Getter | None = None
+
+    def __post_init__(self) -> None:
+        # The generated code hashes ``(salt + key).encode()``: both must be
+        # exact strings, or a subclass's ``__add__`` and ``encode`` would run.
+        object.__setattr__(self, "salt", str.__str__(self.salt))
+        if not 1 <= int.__index__(self.total) <= MAX_TOTAL:
+            raise ValueError(f"a rollout's bucket space must be 1..2**32, not {self.total}")
 
     @property
     def bounds(self) -> tuple[tuple[int, Resolution], ...]:

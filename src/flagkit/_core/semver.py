@@ -15,7 +15,10 @@ __all__ = ["Version", "parse_version"]
 _VERSION = re.compile(
     r"^[vV]?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?"
     r"(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?"
-    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
+    r"(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$",
+    # ASCII digits only: without it, \d also matches other scripts' digits
+    # ("1\u0662.0.0" would read as 12.0.0, since int() accepts them too).
+    re.ASCII,
 )
 
 

@@ -37,26 +37,32 @@ __all__ = ["fits", "integer_view", "served_as"]
 
 
 def fits(value: Any, value_type: ValueType) -> bool:
-    """Return True when ``value`` is of ``value_type`` (ints count as floats, bools as neither)."""
+    """Return True when ``value`` is of ``value_type`` (ints count as floats, bools as neither).
+
+    The class is read with ``type()``: an object whose ``__class__`` claims
+    to be a ``str`` (which fools ``isinstance``) is not one.
+    """
+    kind = type(value)
     if value_type == "bool":
-        return isinstance(value, bool)
+        return kind is bool
     if value_type == "str":
-        return isinstance(value, str)
+        return issubclass(kind, str)
     if value_type == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return issubclass(kind, int) and kind is not bool
     if value_type == "float":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, dict)
+        return issubclass(kind, int | float) and kind is not bool
+    return issubclass(kind, dict)
 
 
 def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is bool:
         return "bool"
-    if isinstance(value, int):
+    if issubclass(kind, int):
         return "int"
-    if isinstance(value, float):
+    if issubclass(kind, float):
         return "float"
-    if isinstance(value, str):
+    if issubclass(kind, str):
         return "str"
     return "object"
 

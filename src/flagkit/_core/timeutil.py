@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flagkit._core.values import plain
+
 __all__ = ["as_utc", "iso_instant", "timestamp_of"]
 
 
@@ -18,19 +20,22 @@ def timestamp_of(value: Any) -> float | None:
 
     Accepted: an aware or naive (UTC) ``datetime``, a ``date`` (midnight UTC),
     an ISO 8601 string (``Z`` allowed), or a number of seconds since the epoch.
+    Strings and numbers are read as the plain values they are made of.
     """
-    if isinstance(value, bool):
+    value = plain(value)
+    kind = type(value)
+    if kind is bool:
         return None
-    if isinstance(value, int | float):
+    if kind is int or kind is float:
         try:
             return float(value)
         except OverflowError:  # an int too large for a float is no instant
             return None
-    if isinstance(value, dt.datetime):
+    if issubclass(kind, dt.datetime):
         return as_utc(value).timestamp()
-    if isinstance(value, dt.date):
+    if issubclass(kind, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC).timestamp()
-    if isinstance(value, str) and 0 < len(value) <= 64:
+    if kind is str and 0 < len(value) <= 64:
         text = value[:-1] + "+00:00" if value[-1] in "Zz" else value
         try:
             parsed = dt.datetime.fromisoformat(text)

@@ -27,6 +27,8 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
+from flagkit._core.values import plain
+
 __all__ = ["canonical_cbor"]
 
 _MAX_UINT64 = 2**64 - 1
@@ -69,28 +71,29 @@ def _float(number: float) -> bytes:
 
 
 def canonical_cbor(value: Any) -> bytes:
-    """Return the canonical CBOR of a JSON value, as flagd-core 2.0 encodes bucketing values."""
+    """Return the canonical CBOR of a JSON value, as flagd-core 2.0 encodes bucketing values.
+
+    Values are read by their real type and value (``values.plain``): a
+    subclass of a built-in encodes as the value it is made of.
+    """
+    value = plain(value)
+    kind = type(value)
     if value is None:
         return b"\xf6"
-    if value is True:
-        return b"\xf5"
-    if value is False:
-        return b"\xf4"
-    if isinstance(value, bool):
+    if kind is bool:
         return b"\xf5" if value else b"\xf4"
-    if isinstance(value, int):
-        return _integer(int.__index__(value))
-    if isinstance(value, float):
-        number = float.__float__(value)
-        if number.is_integer() and -(2**63) <= number <= _MAX_UINT64:
-            return _integer(int(number))
-        return _float(number)
-    if isinstance(value, str):
-        data = str.__str__(value).encode("utf-8")  # a lone surrogate: UnicodeEncodeError
+    if kind is int:
+        return _integer(value)
+    if kind is float:
+        if value.is_integer() and -(2**63) <= value <= _MAX_UINT64:
+            return _integer(int(value))
+        return _float(value)
+    if kind is str:
+        data: bytes = value.encode("utf-8")  # a lone surrogate: UnicodeEncodeError
         return _head(3, len(data)) + data
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return _head(4, len(value)) + b"".join(canonical_cbor(item) for item in value)
-    if isinstance(value, Mapping):
+    if issubclass(kind, Mapping):
         entries = sorted(
             ((canonical_cbor(key), canonical_cbor(item)) for key, item in value.items()),
             key=lambda entry: (len(entry[0]), entry[0]),

@@ -22,6 +22,14 @@ A Go panic (a failed type assertion, an index out of range) makes flagd's
 whole evaluation fail with ``PARSE_ERROR``; it is raised here as
 :class:`GoPanic`. Everything is a float64 in Go: Python ints are converted
 where Go would compute.
+
+Go has no subclasses: a value is what it is made of. A context may hold
+instances of subclasses of ``str``, ``int``, ``float``, ``list``, ``tuple`` or
+``dict`` (a ``StrEnum``, or a hostile class whose ``__eq__`` always answers
+True, whose ``__len__`` lies, whose ``__float__`` raises), so every function
+here reads a value by its real type (``type()``, which a ``__class__``
+property cannot fake) and by its value (``values.plain``): no method of the
+caller's class ever runs, and a subclass answers exactly as its value.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
+
+from flagkit._core.values import PLAIN_TYPES, plain
 
 __all__ = [
     "GoPanic",
@@ -47,6 +57,7 @@ __all__ = [
     "is_true",
     "js_number",
     "json_text",
+    "key_text",
     "less",
     "parse_float",
     "to_number",
@@ -61,35 +72,36 @@ class GoPanic(Exception):
 
 def is_number(value: Any) -> bool:
     """Return True for a JSON number (Go ``typing.IsNumber``: int or float64)."""
-    return (type(value) is float or type(value) is int) or (
-        isinstance(value, int | float) and not isinstance(value, bool)
-    )
+    kind = type(value)
+    return kind is float or kind is int or (issubclass(kind, int | float) and kind is not bool)
 
 
 def is_array(value: Any) -> bool:
     """Return True for a JSON array (Go ``[]any``)."""
-    return isinstance(value, list | tuple)
+    kind = type(value)
+    return kind is list or issubclass(kind, list | tuple)
 
 
 def is_map(value: Any) -> bool:
     """Return True for a JSON object (Go ``map[string]any``)."""
-    return isinstance(value, Mapping)
+    kind = type(value)
+    return kind is dict or issubclass(kind, Mapping)
 
 
 def is_primitive(value: Any) -> bool:
     """Return True for a boolean, text or number (Go ``typing.IsPrimitive``; null is not)."""
-    return isinstance(value, bool | str) or is_number(value)
+    return issubclass(type(value), bool | str) or is_number(value)
 
 
 def is_true(value: Any) -> bool:
     """Return Go jsonlogic's truthiness (``typing.IsTrue``): NaN is truthy."""
     if value is True or value is False:
         return value
-    if isinstance(value, bool):
-        return bool(value)
-    if is_number(value):
+    value = plain(value)
+    kind = type(value)
+    if kind is int or kind is float:
         return value != 0 or math.isnan(value)
-    if isinstance(value, str | list | tuple) or is_map(value):
+    if kind is str or kind is list or kind is tuple or is_map(value):
         return len(value) > 0
     return False
 
@@ -125,7 +137,9 @@ def _float(number: Any) -> float:
 
 def to_number(value: Any) -> float:
     """Return ``typing.ToNumber``: text parses (0 if it cannot), numbers convert, else panic."""
-    if isinstance(value, str):
+    if type(value) not in PLAIN_TYPES:
+        value = plain(value)
+    if type(value) is str:
         number = parse_float(value)
         return 0.0 if number is None else number
     if is_number(value):
@@ -137,11 +151,13 @@ def js_number(value: Any) -> float:
     """Return ``javascript.ToNumber``: null 0, booleans 1/0, text parsed (else NaN), else NaN."""
     if value is None:
         return 0.0
-    if isinstance(value, bool):
+    if type(value) not in PLAIN_TYPES:
+        value = plain(value)
+    if type(value) is bool:
         return 1.0 if value else 0.0
     if is_number(value):
         return _float(value)
-    if isinstance(value, str):
+    if type(value) is str:
         if not trim_space(value):
             return 0.0
         number = parse_float(value)
@@ -162,8 +178,9 @@ def format_f(number: float) -> str:
 
 def to_string(value: Any) -> str:
     """Return ``typing.ToString``: numbers as ``format_f``, null "", text itself, else panic."""
-    if isinstance(value, str):
-        return str.__str__(value)
+    value = plain(value)
+    if type(value) is str:
+        return value
     if is_number(value):
         if type(value) is int and abs(value) <= 2**53:
             return str(value)
@@ -194,11 +211,12 @@ def format_v(value: Any) -> str:
     A float64 prints as ``%g`` with the shortest digits, which switches to an
     exponent below 1e-4 and from 1e6 up (``1e+06``).
     """
-    if isinstance(value, str):
-        return str.__str__(value)
+    value = plain(value)
+    if type(value) is str:
+        return value
     if value is None:
         return "<nil>"
-    if isinstance(value, bool):
+    if type(value) is bool:
         return "true" if value else "false"
     if is_number(value):
         number = _float(value)
@@ -234,22 +252,23 @@ def equals(left: Any, right: Any) -> bool:
     """Return Go jsonlogic's ``equals``: null equals only null, text as text, else as numbers."""
     if left is None or right is None:
         return left is None and right is None
-    if isinstance(left, str) and isinstance(right, str):
+    if issubclass(type(left), str) and issubclass(type(right), str):
         return str.__eq__(left, right) is True
     return js_number(left) == js_number(right)
 
 
 def less(left: Any, right: Any) -> bool:
     """Return Go jsonlogic's ``less``: text by code point, everything else as numbers."""
-    if isinstance(left, str) and isinstance(right, str):
+    if issubclass(type(left), str) and issubclass(type(right), str):
         return str.__lt__(left, right) is True
     return js_number(right) > js_number(left)
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is bool:
         return "bool"
-    if isinstance(value, str):
+    if issubclass(kind, str):
         return "string"
     if is_number(value):
         return "float64"
@@ -274,6 +293,7 @@ def hard_equals(parsed: Any) -> bool:
 
 def interface_equals(left: Any, right: Any) -> bool:
     """Return Go's ``left == right`` on two ``any`` values (panics on maps and slices)."""
+    left, right = plain(left), plain(right)
     kind = _kind(left)
     if kind != _kind(right):
         return False
@@ -306,17 +326,24 @@ def _json_string(text: str) -> str:
 _CONTROL: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
+def key_text(key: Any) -> str:
+    """Return an object key as text: a string by its value, anything else (YAML) as ``str``."""
+    key = plain(key)
+    return key if type(key) is str else str(key)
+
+
 def json_text(value: Any) -> str:
     """Return Go ``encoding/json``'s encoding of a JSON value (HTML-escaped, keys sorted).
 
     Raises :class:`GoPanic` for NaN and infinities, which Go cannot encode.
     """
+    value = plain(value)
     if value is None:
         return "null"
-    if isinstance(value, bool):
+    if type(value) is bool:
         return "true" if value else "false"
-    if isinstance(value, str):
-        return _json_string(str.__str__(value))
+    if type(value) is str:
+        return _json_string(value)
     if is_number(value):
         if type(value) is int and abs(value) <= 2**53:
             return str(value)
@@ -329,6 +356,9 @@ def json_text(value: Any) -> str:
     if is_array(value):
         return "[" + ",".join(json_text(item) for item in value) + "]"
     if is_map(value):
-        items = sorted(value.items(), key=lambda item: str(item[0]).encode("utf-8", "replace"))
-        return "{" + ",".join(f"{_json_string(str(k))}:{json_text(v)}" for k, v in items) + "}"
+        items = sorted(
+            ((key_text(k), v) for k, v in value.items()),
+            key=lambda item: item[0].encode("utf-8", "replace"),
+        )
+        return "{" + ",".join(f"{_json_string(k)}:{json_text(v)}" for k, v in items) + "}"
     raise GoPanic(f"json: unsupported type: {type(value).__name__}")

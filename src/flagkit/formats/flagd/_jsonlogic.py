@@ -28,11 +28,17 @@ an operator Go flagd does not have, a ``$ref`` to a missing evaluator or a
 all, at run time as Go does: a Go panic (a failed type assertion, an index
 out of range) is an :class:`EvaluationFailure` with ``PARSE_ERROR``, which is
 what flagd answers.
+
+Context data enters a rule through ``var`` (and ``missing``, ``set`` and the
+array operators, which read it the same way): what it reads is a plain value
+(``values.plain``: a subclass of a built-in becomes the exact value it is
+made of), and the value rules in ``_govalues`` read by value too, so no
+method of a caller's class runs and a subclass answers as its value does
+(Go has no subclasses).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import time
@@ -40,7 +46,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from flagkit._errors import Problem
+from flagkit._core.values import PLAIN_TYPES, plain
+from flagkit._errors import Problem, describe
 from flagkit._types import Clock
 from flagkit.formats._problems import Path, definition_error
 from flagkit.formats.flagd._govalues import (
@@ -55,6 +62,7 @@ from flagkit.formats.flagd._govalues import (
     is_primitive,
     is_true,
     js_number,
+    key_text,
     less,
     to_number,
     to_string,
@@ -127,9 +135,11 @@ _CHECKING: Final = _Env("", time.time, "v2")
 
 
 def _list(parsed: Any) -> list[Any] | tuple[Any, ...]:
+    if type(parsed) is list:
+        return parsed
     if not is_array(parsed):
         raise GoPanic(f"interface conversion: {type(parsed).__name__} is not []interface {{}}")
-    return parsed  # type: ignore[no-any-return]
+    return plain(parsed)  # type: ignore[no-any-return]  # a subclass: its real items
 
 
 def _item(items: Any, index: int) -> Any:
@@ -175,12 +185,12 @@ def _in_range(value: Any, bounds: Any) -> bool:
 
 def _in(parsed: Any, _d: Any, _e: _Env) -> bool:
     items = _list(parsed)
-    needle = _item(items, 0)
-    haystack: Any = items[1] if len(items) > 1 else None
-    if isinstance(haystack, str):
-        if not isinstance(needle, str):
+    needle = plain(_item(items, 0))
+    haystack: Any = plain(items[1]) if len(items) > 1 else None
+    if type(haystack) is str:
+        if type(needle) is not str:
             raise GoPanic("interface conversion: interface {} is not string")
-        return str.__str__(needle) in str.__str__(haystack)
+        return needle in haystack
     if not is_array(haystack):
         return False
     for element in haystack:
@@ -196,7 +206,7 @@ def _in(parsed: Any, _d: Any, _e: _Env) -> bool:
 
 
 def _cat(parsed: Any, _d: Any, _e: _Env) -> str:
-    if isinstance(parsed, str):
+    if issubclass(type(parsed), str):
         return str.__str__(parsed)
     items = _list(parsed)
     if not items:
@@ -304,18 +314,24 @@ def _merge(parsed: Any, _d: Any, _e: _Env) -> list[Any]:
     merged: list[Any] = []
     for item in _list(parsed):
         if is_array(item):
-            merged.extend(item)
+            merged.extend(plain(item))  # a subclass's real items, not its __iter__'s
         else:
             merged.append(item)
     return merged
 
 
 def _get_var(parsed: Any, data: Any) -> Any:
-    """Return Go's ``getVar`` for evaluated arguments (``vars.go``)."""
+    """Return Go's ``getVar`` for evaluated arguments (``vars.go``), as a plain value.
+
+    Context data enters the rule here: what is found is read as the plain
+    value it is made of (``values.plain``), step by step along the path.
+    """
+    if type(parsed) not in PLAIN_TYPES:
+        parsed = plain(parsed)
     if parsed is None:
-        return data if is_primitive(data) else None
-    if isinstance(parsed, str) and not parsed:
-        return data
+        return plain(data) if is_primitive(data) else None
+    if type(parsed) is str and not parsed:
+        return plain(data)
     if is_number(parsed):
         parsed = to_string(parsed)
     default = None
@@ -325,21 +341,25 @@ def _get_var(parsed: Any, data: Any) -> Any:
         if len(parsed) == 2:
             default = parsed[1]
         parsed = parsed[0]
-    if not isinstance(parsed, str):
-        raise GoPanic(f"interface conversion: {type(parsed).__name__} is not string")
+    if type(parsed) is not str:
+        parsed = plain(parsed)
+        if type(parsed) is not str:
+            raise GoPanic(f"interface conversion: {type(parsed).__name__} is not string")
     if data is None:
         return default
     value = data
-    for part in str.__str__(parsed).split("."):
+    for part in parsed.split("."):
         if not part:
             continue
         if is_map(value):
             value = value.get(part)
+            if type(value) not in PLAIN_TYPES:
+                value = plain(value)
         elif is_array(value):
             position = go_int(to_number(part))
             if position < 0 or position >= len(value):
                 return default
-            value = value[position]
+            value = plain(value[position])
         else:
             return default
         if value is None:
@@ -376,15 +396,25 @@ def _set(parsed: Any, data: Any, env: _Env) -> Any:
     if not is_map(target):
         return target
     name = items[1]
-    if not isinstance(name, str):
+    if not issubclass(type(name), str):
         raise GoPanic("interface conversion: interface {} is not string")
-    modified = copy.deepcopy(dict(target))
+    modified = _deep_copy(target)
     modified[str.__str__(name)] = parse_values(items[2], data, env)
     return modified
 
 
+def _deep_copy(value: Any) -> Any:
+    """Return a deep copy of JSON data, read by value (no ``__deepcopy__`` of a caller's class)."""
+    value = plain(value)
+    if is_map(value):
+        return {key: _deep_copy(item) for key, item in value.items()}
+    if is_array(value):
+        return type(value)(_deep_copy(item) for item in value)
+    return value
+
+
 def _slice_of(value: Any) -> list[Any] | tuple[Any, ...] | None:
-    return value if is_array(value) else None
+    return plain(value) if is_array(value) else None
 
 
 def _contains_element(items: Any, element: Any) -> bool:
@@ -482,7 +512,7 @@ def apply(rule: Any, data: Any, env: _Env) -> Any:
     if len(rule) > 1:
         return rule
     for operator, values in rule.items():
-        return operation(str(operator), values, data, env)
+        return operation(key_text(operator), values, data, env)
     return {}
 
 
@@ -563,6 +593,14 @@ def _solve_vars(values: Any, data: Any, env: _Env) -> Any:
     return values
 
 
+def _elements(subject: Any) -> list[Any]:
+    """Return the elements an array operator runs over, each read as a plain value.
+
+    Each becomes the data its rule reads, as the context does (``_get_var``).
+    """
+    return [plain(item) for item in _list(subject)]
+
+
 def _subject(parsed: Any, data: Any, env: _Env) -> Any:
     first = _item(parsed, 0)
     if is_array(first):
@@ -580,7 +618,7 @@ def _filter(values: Any, data: Any, env: _Env) -> list[Any]:
     if subject is None:
         return []
     logic = _solve_vars(parsed[1], data, env)
-    return [item for item in _list(subject) if is_true(parse_values(logic, item, env))]
+    return [item for item in _elements(subject) if is_true(parse_values(logic, item, env))]
 
 
 def _map(values: Any, data: Any, env: _Env) -> list[Any]:
@@ -590,7 +628,7 @@ def _map(values: Any, data: Any, env: _Env) -> list[Any]:
     subject = _subject(parsed, data, env)
     if subject is None:
         return []
-    return [parse_values(parsed[1], item, env) for item in _list(subject)]
+    return [parse_values(parsed[1], item, env) for item in _elements(subject)]
 
 
 def _reduce(values: Any, data: Any, env: _Env) -> Any:
@@ -601,11 +639,11 @@ def _reduce(values: Any, data: Any, env: _Env) -> Any:
     if is_map(initial):
         initial = apply(initial, data, env)
     coerce: Callable[[Any], Any]
-    if isinstance(initial, bool):
+    if type(initial) is bool:
         kind, coerce = "bool", is_true
     elif is_number(initial):
         kind, coerce = "number", to_number
-    elif isinstance(initial, str):
+    elif issubclass(type(initial), str):
         kind, coerce = "string", to_string
     else:
         raise GoPanic(f'The type "{type(parsed[2]).__name__}" is not supported')
@@ -613,7 +651,7 @@ def _reduce(values: Any, data: Any, env: _Env) -> Any:
     subject = _subject(parsed, data, env)
     if subject is None:
         return 0.0
-    for item in _list(subject):
+    for item in _elements(subject):
         if item is None:
             continue
         context["current"] = item
@@ -626,7 +664,7 @@ def _all(values: Any, data: Any, env: _Env) -> bool:
     subject = _subject(parsed, data, env)
     if not is_true(subject):
         return False
-    for item in _list(subject):
+    for item in _elements(subject):
         conditions = _solve_vars(_item(parsed, 1), item, env)
         if not is_true(apply(conditions, item, env)):
             return False
@@ -639,7 +677,7 @@ def _none(values: Any, data: Any, env: _Env) -> bool:
     if not is_true(subject):
         return True
     conditions = _solve_vars(_item(parsed, 1), data, env)
-    return not any(is_true(apply(conditions, item, env)) for item in _list(subject))
+    return not any(is_true(apply(conditions, item, env)) for item in _elements(subject))
 
 
 def _some(values: Any, data: Any, env: _Env) -> bool:
@@ -648,7 +686,7 @@ def _some(values: Any, data: Any, env: _Env) -> bool:
     if not is_true(subject):
         return False
     logic = _solve_vars(_item(parsed, 1), data, env)
-    for item in _list(subject):
+    for item in _elements(subject):
         conditions = _solve_vars(logic, item, env)
         if is_true(apply(conditions, item, env)):
             return True
@@ -713,7 +751,7 @@ class CompiledLogic:
         except GoPanic as exc:
             return EvaluationFailure(str(exc))
         except Exception as exc:  # evaluation never raises (DESIGN invariant 1)
-            return EvaluationFailure(f"{type(exc).__name__}: {exc}", parse_error=False)
+            return EvaluationFailure(describe(exc), parse_error=False)
 
 
 def compile_logic(
@@ -1018,10 +1056,15 @@ class _Compiler:
             default = path_value[1] if is_array(path_value) and len(path_value) == 2 else None
 
             def var_key(data: Any) -> Any:
-                # The common {"var": "email"}: one dictionary read.
+                # The common {"var": "email"}: one dictionary read, its value read
+                # as a plain value (what ``_get_var`` returns: see its docstring).
                 if type(data) is dict:
                     value = data.get(key)
-                    return default if value is None else value
+                    if type(value) is str:
+                        return value
+                    if value is None:
+                        return default
+                    return value if type(value) in PLAIN_TYPES else plain(value)
                 return _get_var(path_value, data)
 
             if default is None:
@@ -1144,10 +1187,11 @@ def _build_in(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | None
         value: Any = data.get(key) if key is not None and type(data) is dict else needle(data)
         if type(value) is str:
             return value in members
+        value = plain(value)  # a subclass, read by value (its own hash and __eq__ never run)
+        if type(value) is str:
+            return value in members
         if is_number(value):
             return float(value) in numbers
-        if isinstance(value, str):
-            return str.__str__(value) in members
         return False  # null, booleans, arrays and objects equal no text
 
     return member
@@ -1170,7 +1214,9 @@ def _build_equal(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | N
             return bool(value == text)
         if value is None:
             return False
-        return equals(value, text) if isinstance(value, str) else bool(js_number(value) == number)
+        if issubclass(type(value), str):
+            return equals(value, text)
+        return bool(js_number(value) == number)
 
     return equal
 
@@ -1191,13 +1237,13 @@ def _build_affix(method: str) -> Callable[[_Compiler, _Compiled, Any], _Compiled
                 value = data.get(key) if type(data) is dict else subject(data)
                 if type(value) is str:
                     return test(value, affix)  # type: ignore[no-any-return]
-                return test(str.__str__(value), affix) if isinstance(value, str) else None
+                return test(str.__str__(value), affix) if issubclass(type(value), str) else None
 
             return affix_of_key
 
         def affix_of(data: Any) -> bool | None:
             value = subject(data)
-            return test(str.__str__(value), affix) if isinstance(value, str) else None
+            return test(str.__str__(value), affix) if issubclass(type(value), str) else None
 
         return affix_of
 

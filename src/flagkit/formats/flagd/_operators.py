@@ -12,6 +12,10 @@ malformed bucket. A null result makes the flag serve its default variant.
 ``murmur3(flagKey + targetingKey)`` or ``murmur3(bucketing value)``) or v3
 (flagd-core 2.0's: ``murmur3`` of the canonical CBOR of ``[flagKey,
 targetingKey]`` or of the bucketing value); see ``docs/flagd.md``.
+
+Values are read by their real type and value, as ``_govalues`` reads them:
+a subclass answers as the value it is made of, and only bytes flagkit
+encoded itself are hashed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Final, TypeAlias
 
 from flagkit._core import rollouts
 from flagkit._core.bucketing import hash_bytes, hash_of, string_key
+from flagkit._core.values import PLAIN_TYPES, plain
 from flagkit._types import FlagdHashing
 from flagkit.formats.flagd._cbor import canonical_cbor
 from flagkit.formats.flagd._gosemver import GoVersion, compare, parse
@@ -48,7 +53,7 @@ def _two_strings(parsed: Any) -> tuple[str, str] | None:
     if not is_array(parsed) or len(parsed) != 2:
         return None
     subject, fragment = parsed
-    if isinstance(subject, str) and isinstance(fragment, str):
+    if issubclass(type(subject), str) and issubclass(type(fragment), str):
         return str.__str__(subject), str.__str__(fragment)
     return None
 
@@ -93,7 +98,8 @@ def sem_ver(parsed: Any, _data: Any = None) -> bool | None:
         return None
     left, operator, right = parsed
     a = _version(left)
-    if a is None or not isinstance(operator, str):
+    operator = plain(operator)  # its value: a subclass's own __eq__ never runs
+    if a is None or type(operator) is not str:
         return None
     b = _version(right)
     if b is None:
@@ -102,7 +108,7 @@ def sem_ver(parsed: Any, _data: Any = None) -> bool | None:
         return a.major == b.major
     if operator == "~":
         return (a.major, a.minor) == (b.major, b.minor)
-    test = _SEMVER.get(str.__str__(operator))
+    test = _SEMVER.get(operator)
     return None if test is None else test(compare(a, b))
 
 
@@ -119,13 +125,24 @@ def parse_buckets(specs: Any) -> tuple[tuple[Bucket, ...], int] | None:
     """
     buckets: list[Bucket] = []
     total = 0
-    for spec in specs:
-        if not is_array(spec) or not spec:
+    # Read by value (``values.plain``), cheaply: a rule's own buckets are exact lists.
+    for given in specs if type(specs) is list else plain(specs):
+        if type(given) is list:
+            spec = given
+        elif is_array(given):
+            spec = plain(given)
+        else:
+            return None
+        if not spec:
             return None
         variant = spec[0]
-        if not (variant is None or isinstance(variant, str | bool) or is_number(variant)):
+        if type(variant) not in PLAIN_TYPES:
+            variant = plain(variant)
+        if not (variant is None or type(variant) in (str, bool) or is_number(variant)):
             return None
         weight: Any = spec[1] if len(spec) >= 2 else None
+        if type(weight) not in PLAIN_TYPES:
+            weight = plain(weight)
         if weight is None:
             weight = 1
         elif not is_number(weight) or not math.isfinite(weight) or weight != int(weight):
@@ -148,9 +165,9 @@ def pick_bucket(hashed: int, buckets: tuple[Bucket, ...], total: int) -> Any:
     return rollouts.pick(rollouts.cumulative(buckets), (hashed * total) >> 32)
 
 
-def _hash_v2(text: str) -> int | None:
+def _hash_v2(salt: str, text: str) -> int | None:
     try:
-        return hash_of("", text)
+        return hash_of(salt, text)  # salt + text, each read by its value
     except ValueError:  # text UTF-8 cannot encode: no bucketing value
         return None
 
@@ -183,15 +200,15 @@ def fractional(parsed: Any, data: Any, *, flag_key: str, hashing: FlagdHashing =
             specs = parsed
             key = _targeting_key(data)
             hashed = None if key is None else _hash_v3([flag_key, key])
-    elif isinstance(first, str):
-        hashed = _hash_v2(first)
+    elif issubclass(type(first), str):
+        hashed = _hash_v2("", first)
     else:
         if first is not None:
             specs = parsed
         key = _targeting_key(data)
         if key is None:
             return None
-        hashed = _hash_v2(flag_key + key)
+        hashed = _hash_v2(flag_key, key)
     if hashed is None:
         return None
     found = parse_buckets(specs)

@@ -32,6 +32,7 @@ from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Plan, Split
 from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
+from flagkit._errors import describe
 from flagkit._types import Clock, ContextLike
 from flagkit.formats.flagd._compile import (
     CompiledFlagdFlag,
@@ -239,16 +240,20 @@ def _outcomes(
         """Map a targeting result onto an outcome, as Go flagd does."""
         if result is None:
             return default
-        if isinstance(result, EvaluationFailure):
+        if type(result) is EvaluationFailure:  # type(): a result cannot pose as one
             code = ErrorCode.PARSE_ERROR if result.parse_error else ErrorCode.GENERAL
             return _error(key, code, f"flag {key!r} targeting failed: {result.message}")
         try:
             name = variant_name(result)
         except GoPanic as exc:  # NaN or an infinity: flagd cannot encode the result
             return _error(key, ErrorCode.PARSE_ERROR, f"flag {key!r} targeting failed: {exc}")
+        except Exception as exc:  # a result nested past the recursion limit
+            return _error(key, ErrorCode.GENERAL, f"flag {key!r} targeting failed: {describe(exc)}")
         match = matches.get(name)
         if match is None:
-            message = f"flag {key!r} targeting returned {result!r}, which names no variant"
+            # The name flagd looks up, cut: a result from the context may be huge.
+            shown = name if len(name) <= 64 else f"{name[:64]}..."
+            message = f"flag {key!r} targeting returned {shown!r}, which names no variant"
             return _error(key, ErrorCode.GENERAL, message)
         return match
 

@@ -645,7 +645,7 @@ def _rollout_predicate(salt: str, percent: int, read: Reader) -> Predicate:
 
     def in_rollout(ctx: ContextLike) -> bool:
         key = read(ctx)
-        if key is None:
+        if type(key) is not str:  # None, or what no reader should return
             return False
         try:
             data = (salt + key).encode()

@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flagkit._core.values import plain
 from flagkit._types import Clock, ContextLike
 
 __all__ = [
@@ -47,18 +48,24 @@ StaticContext = Mapping[str, str]
 
 
 def text_of(value: Any) -> str | None:
-    """Return a context value as Unleash reads it: a string, or None when absent."""
+    """Return a context value as Unleash reads it: an exact ``str``, or None when absent.
+
+    A subclass of a built-in (a ``StrEnum``, an ``IntEnum``) is read by the
+    value it is made of (``values.plain``), whatever its own ``__str__``
+    says. Anything else is what its ``__str__`` (a datetime's
+    ``isoformat``) answers, read as an exact string in turn: what is hashed
+    or compared is never an object of the caller's class.
+    """
     if value is None:
         return None
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[no-any-return]
-    if issubclass(kind, str):
-        return str.__str__(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
+    if type(value) is str:
+        return value
     try:
-        return str(value)
+        value = plain(value)
+        text = value.isoformat() if issubclass(type(value), dt.datetime) else value
+        if not issubclass(type(text), str):
+            text = str(text)
+        return str.__str__(text)
     except Exception:  # an object whose __str__ fails has no value here
         return None
 
