@@ -21,10 +21,11 @@ exactly the code the evaluator runs, so the two cannot disagree.
 Safety: the generated *source* holds only this module's templates and
 names it derives from positions in the plan (``_r0c1`` is rule 0's check
 1, ``_d_salt`` the default rollout's salt). Every value taken from a flag
-document (attribute names, operands, salts, resolutions) is passed in the
-function's namespace, never spliced into source, so a hostile flag file
-cannot inject code. Sources are cached by shape: flags of the same shape
-share one code object and differ only in their namespace.
+document (attribute names, operands, salts, resolutions) is passed as an
+argument of the generated ``bind`` function, whose closures the evaluators
+are, never spliced into source, so a hostile flag file cannot inject code.
+Sources are cached by shape: flags of the same shape share one code object
+and one globals dict, and differ only in the values they were bound to.
 
 Hostile values: bucketing hashes bytes flagkit encoded itself from an exact
 ``str`` (``type(k) is str``: a subclass cannot fake that), so mmh3 never
@@ -37,6 +38,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import linecache
+import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -63,7 +65,7 @@ Token = tuple[Any, ...]
 
 #: Distinct shapes kept compiled (oldest dropped first); flags of one shape share one.
 MAX_CACHED_SHAPES = 2048
-_shapes: dict[tuple[Token, ...], tuple[Any, str]] = {}
+_shapes: dict[tuple[tuple[Token, ...], tuple[str, ...]], tuple[Any, str]] = {}
 _serial = itertools.count()
 
 _BASE_NAMES: dict[str, Any] = {
@@ -258,20 +260,31 @@ class _Renderer:
         return "\n".join(self.lines) + "\n"
 
 
-def _source(tokens: Sequence[Token], *, reports: bool) -> str:
-    """Return the module source: ``evaluate``, and ``evaluate_fast`` when a bucket is reported."""
-    source = _Renderer(fast=False).render(tokens)
+def _source(tokens: Sequence[Token], names: Sequence[str], *, reports: bool) -> str:
+    """Return the module source: ``bind(names...)``, returning ``evaluate`` and ``evaluate_fast``.
+
+    The flag's values are ``bind``'s parameters, so each flag's functions
+    read them from their closure. Every flag of a shape then shares one
+    globals dict (``_BASE_NAMES``): CPython's caches for global and
+    builtin names (``type``, ``_hash``) stay valid from one flag to the
+    next, where a namespace per flag would invalidate them whenever
+    flags of one shape are evaluated in turn.
+    """
+    functions = [_Renderer(fast=False).render(tokens)]
     if reports:
-        source += "\n\n" + _Renderer(fast=True).render(tokens)
-    return source
+        functions.append(_Renderer(fast=True).render(tokens))
+    body = "\n".join(textwrap.indent(function, "    ") for function in functions)
+    returned = "evaluate, evaluate_fast" if reports else "evaluate, evaluate"
+    return f"def bind({', '.join(names)}):\n{body}\n    return {returned}\n"
 
 
 def _functions(shape: _Shape, label: str) -> tuple[Any, Any]:
     """Return ``evaluate`` and ``evaluate_fast`` as the shape renders them (one, when equal)."""
-    tokens = tuple(shape.tokens)
-    cached = _shapes.get(tokens)
+    names = tuple(sorted(shape.namespace))
+    key = (tuple(shape.tokens), names)
+    cached = _shapes.get(key)
     if cached is None:
-        source = _source(tokens, reports=shape.reports)
+        source = _source(key[0], names, reports=shape.reports)
         # A file name of its own per shape, registered in linecache, so a
         # traceback or a debugger shows the generated line.
         filename = f"<flagkit plan {next(_serial)}>"
@@ -280,13 +293,11 @@ def _functions(shape: _Shape, label: str) -> tuple[Any, Any]:
         if len(_shapes) >= MAX_CACHED_SHAPES:  # drop the oldest shape and its lines
             _, dropped = _shapes.pop(next(iter(_shapes)))
             linecache.cache.pop(dropped, None)
-        cached = _shapes[tokens] = (code, filename)
-    namespace = shape.namespace
-    namespace.update(_BASE_NAMES)
-    exec(cached[0], namespace)  # the source is ours alone: see the module docstring
-    evaluate = namespace["evaluate"]
+        module = dict(_BASE_NAMES)  # the shape's own globals: no thread sees another's ``bind``
+        exec(code, module)  # the source is ours alone: see the module docstring
+        cached = _shapes[key] = (module["bind"], filename)
+    evaluate, fast = cached[0](**shape.namespace)
     evaluate.__qualname__ = f"evaluate[{label}]"
-    fast = namespace.get("evaluate_fast", evaluate)
     if fast is not evaluate:
         fast.__qualname__ = f"evaluate_fast[{label}]"
     return evaluate, fast
