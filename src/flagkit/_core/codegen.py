@@ -102,7 +102,10 @@ class _Shape:
         self.bind(name, check.operand)
         if check.kind == "call":
             return ("call", name)
-        return (check.kind, self.read(check.attribute, check.getter, name), name)
+        if check.other is not None:
+            self.bind(f"{name}_other", check.other)
+        flat = self.read(check.attribute, check.getter, name)
+        return (check.kind, flat, name, check.other is not None)
 
     def serve(self, serve: Serve, name: str) -> Token:
         if isinstance(serve, tuple):
@@ -149,13 +152,16 @@ class _Renderer:
     def check(self, token: Token) -> str:
         if token[0] == "call":
             return f"{token[1]}(ctx)"
-        kind, flat, name = token
+        kind, flat, name, other = token
         value = self.read(flat, name)
         # Exact strings take the fast branch; anything else (StrEnum, an
-        # object lying about itself) is compared by its string value, if any.
+        # object lying about itself) is compared by its string value, if any,
+        # or by the format's own test (``Check.other``).
         if kind == "eq":
-            return f"(v == {name} if type(v := {value}) is str else _equal(v, {name}))"
-        return f"(v in {name} if type(v := {value}) is str else _member(v, {name}))"
+            slow = f"{name}_other(v)" if other else f"_equal(v, {name})"
+            return f"(v == {name} if type(v := {value}) is str else {slow})"
+        slow = f"{name}_other(v)" if other else f"_member(v, {name})"
+        return f"(v in {name} if type(v := {value}) is str else {slow})"
 
     def serve(self, indent: int, token: Token) -> None:
         kind = token[0]
@@ -213,10 +219,24 @@ class _Renderer:
                 self.serve(8, next(items))
             elif token[0] == "test":
                 self.emit(4, f"return {self.check(token[1])}")
+            elif token[0] == "guard":
+                continue  # wraps the whole body: see the end
             else:  # the default
                 self.serve(4, token)
         if self.reads_flat:  # one attribute lookup serves every flat read
             self.lines.insert(1, "    get = ctx.get")
+        if tokens and tokens[0][0] == "guard":
+            # Only an exact dict takes the rendered path, and anything it
+            # raises hands the call to the fallback (see ``render``).
+            body = ["    " + line for line in self.lines[1:]]
+            self.lines[1:] = [
+                "    if type(ctx) is not dict:",
+                "        return _fallback(ctx)",
+                "    try:",
+                *body,
+                "    except Exception:",
+                "        return _fallback(ctx)",
+            ]
         return "\n".join(self.lines) + "\n"
 
 
@@ -242,13 +262,22 @@ def _function(tokens: list[Token], namespace: dict[str, Any], label: str) -> Any
     return function
 
 
-def render(plan: Plan) -> Evaluator:
-    """Return the one generated function that evaluates ``plan``."""
+def render(plan: Plan, *, fallback: Evaluator | None = None) -> Evaluator:
+    """Return the one generated function that evaluates ``plan``.
+
+    With ``fallback``, the function evaluates an exact ``dict`` context only,
+    and hands any other context, or a call in which anything raises, to
+    ``fallback``: a foreign format's translated rule (flagd) keeps its own
+    evaluator for what the translation does not cover. A ``try`` costs
+    nothing until something raises (CPython 3.11+).
+    """
     if isinstance(plan.default, Call) and not (plan.rules or plan.gates or plan.disabled):
         # A plan that is one call (a foreign format's compiled targeting) is
         # that call: a generated wrapper would only add a frame and a namespace.
         return plan.default.evaluate
     shape = _Shape()
+    if fallback is not None:
+        shape.tokens.append(("guard", shape.bind("_fallback", fallback)))
     shape.plan(plan)
     evaluate: Evaluator = _function(shape.tokens, shape.namespace, plan.flag_key)
     return evaluate
