@@ -77,6 +77,38 @@ def document(extra_flags: int = 0) -> dict[str, Any]:
     return {"flags": flags}
 
 
+def flagd_document(extra_flags: int = 0) -> dict[str, Any]:
+    """Return :func:`document`'s flags written as a flagd document (the same answers)."""
+
+    def rule(countries: list[str], plan: str, otherwise: Any) -> dict[str, Any]:
+        condition = {
+            "and": [{"in": [{"var": "country"}, countries]}, {"==": [{"var": "plan"}, plan]}]
+        }
+        return {"if": [condition, "on", otherwise]}
+
+    def flag(variants: dict[str, Any], default: str, targeting: Any = None) -> dict[str, Any]:
+        written = {"state": "ENABLED", "variants": variants, "defaultVariant": default}
+        return written if targeting is None else {**written, "targeting": targeting}
+
+    flags = {
+        "constant": flag(BOOL, "on"),
+        "rollout": flag(BOOL, "off", {"fractional": [["on", 10], ["off", 90]]}),
+        "rule": flag(BOOL, "off", rule(["NL", "BE", "DE"], "pro", "off")),
+        "split": flag(
+            {"a": "a", "b": "b", "c": "c"},
+            "a",
+            {"fractional": [["a", 34], ["b", 33], ["c", 33]]},
+        ),
+    }
+    for i in range(extra_flags):
+        weights = [["on", i % 100], ["off", 100 - i % 100]]
+        otherwise = {"fractional": weights}
+        flags[f"flag-{i}"] = flag(
+            BOOL, "off", rule([COUNTRIES[i % 10], "NL"], PLANS[i % 3], otherwise)
+        )
+    return {"flags": flags}
+
+
 Getter = Callable[[str, Any, dict[str, Any]], Any]
 
 

@@ -153,6 +153,13 @@ def main() -> None:
             else (f"<= {target}x met" if v / b <= target else f"<= {target}x MISSED")
         )
         print(f"| {name} | {b:.0f} | {v:.0f} | {v / b:.2f}x | {verdict} |")
+    # Both variants run the same no-op, so a guard should not trip; if one does (a
+    # false alarm, or a timing artefact of the machine), its flag served the control
+    # from then on and the guarded rows did not measure the rollout: say so.
+    for status in plain.status().guards:
+        if status.trip is not None:
+            print(f"\nWARNING: the guard on {status.flag_key!r} tripped during the run, so its")
+            print(f"row measured the rolled-back flag: {status.trip.evidence.describe()}")
     exposing.close()
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
+import types
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -13,10 +17,11 @@ from hypothesis import strategies as st
 
 import flagkit
 from flagkit import OutcomeKey
+from flagkit._client import decorators as decorators_module
 from flagkit._client import outcomes as outcomes_module
 from flagkit._client.latency import bucket_floor, bucket_of
 from flagkit._client.outcomes import Outcomes
-from flagkit.testing import FlagSet
+from flagkit.testing import FlagSet, guard, metric
 from tests.helpers import examples
 
 USER = {"targetingKey": "user-3"}  # served "on" by the 50/50 split
@@ -228,3 +233,116 @@ def test_the_hot_path_buckets_latency_as_the_latency_module_does(nanos: int) -> 
     assert {bucket_of(nanos): 1} == dict(totals.histogram)
     assert bucket_floor(bucket_of(nanos)) <= nanos
     assert (1, nanos) == (totals.calls, totals.nanos)
+
+
+def _timed_client() -> flagkit.Client:
+    """Return a client whose ``canary`` (50/50) is guarded on error rate and p95 latency."""
+    watched = guard("off", metric("error_rate", 0.02), metric("latency", 0.05), min_sample=100)
+    document = FlagSet().rollout("canary", {"on": 50, "off": 50}, guard=watched).document()
+    return flagkit.Client.from_dict(document, guard_interval=3600)
+
+
+@settings(max_examples=examples(200))
+@given(nanos=st.integers(0, 2**62), fail=st.booleans())
+def test_the_feature_decorator_records_a_call_as_cell_record_does(nanos: int, fail: bool) -> None:
+    """The sync decorator writes Cell.record out for speed: the two record any call alike."""
+    client = _timed_client()
+    by_hand = Outcomes(interval=3600)
+    by_hand.watch(["canary"], ["canary"])
+    readings = [1_000, 1_000 + nanos]  # the clock at the call's start, then at its end
+
+    def clock() -> int:
+        return readings.pop(0) if len(readings) > 1 else readings[0]
+
+    def run(user: dict[str, Any]) -> str:
+        if fail:
+            raise ValueError("boom")
+        return "ran"
+
+    toggled = client.feature("canary", fallback=run, context=lambda user: user)(run)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(decorators_module, "perf_counter_ns", clock)
+        patch.setattr(outcomes_module, "perf_counter_ns", clock)  # Cell.record's clock
+        with contextlib.suppress(ValueError):
+            toggled(USER)
+        (key,) = client.outcomes()
+        readings[:] = [1_000 + nanos]
+        by_hand.record_call(key.flag_key, key.variant, 1_000, fail)
+    assert by_hand.totals() == client.outcomes()
+    totals = client.outcomes()[key]
+    assert (1, int(fail), nanos) == (totals.calls, totals.errors, totals.nanos)
+    assert {bucket_of(nanos): 1} == dict(totals.histogram)
+
+
+@settings(max_examples=examples(100))
+@given(durations=st.lists(st.integers(0, 2**45)), moved=st.integers(0, 20))
+def test_latency_histograms_keep_every_duration_across_threads(
+    durations: list[int], moved: int
+) -> None:
+    """A cell's histogram grows to hold any duration; summing threads' cells loses none."""
+    outcomes = Outcomes(interval=3600)
+    outcomes.watch(["f"], ["f"])
+    now = [0]
+
+    def record(batch: list[int]) -> None:
+        for nanos in batch:
+            now[0] = nanos
+            outcomes.record_call("f", "on", 0, False)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(outcomes_module, "perf_counter_ns", lambda: now[0])
+        worker = threading.Thread(target=record, args=(durations[:moved],))
+        worker.start()
+        worker.join()  # a finished thread's cells are folded into the store's
+        record(durations[moved:])
+    expected = Counter(bucket_of(nanos) for nanos in durations)
+    totals = outcomes.totals()
+    assert expected == Counter(totals[OutcomeKey("f", "on")].histogram if durations else {})
+    assert len(durations) == sum(t.calls for t in totals.values())
+
+
+class _Evaluations(flagkit.Hook):
+    """A hook that counts the evaluations it sees."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def finally_after(
+        self, hook_context: flagkit.HookContext, details: flagkit.Details, hints: Any
+    ) -> None:
+        self.seen += 1
+
+
+@pytest.mark.parametrize("observer", ["nothing", "counters", "a hook"])
+def test_a_measured_toggle_point_serves_and_counts_as_the_getter_does(observer: str) -> None:
+    """Whatever the context and observers, each call evaluates once and serves the getter's answer.
+
+    The sync decorator resolves a dict context on an unobserved client by
+    itself; everything else (counters, hooks, other mappings, the scoped
+    context, a flag that errors) goes through ``serve``.
+    """
+    hook = _Evaluations()
+    options: dict[str, Any] = {"counters": True} if observer == "counters" else {}
+    client = _split_client(outcomes=True, hooks=[hook] if observer == "a hook" else [], **options)
+    reference = _split_client()
+    users = [{"targetingKey": f"user-{i}"} for i in range(60)]
+    contexts: list[Mapping[str, Any] | None] = [
+        *users[:20],
+        *(types.MappingProxyType(user) for user in users[20:40]),
+        *(None for _ in users[40:]),  # served the scoped context
+    ]
+    expected: Counter[OutcomeKey] = Counter()
+    for key in ("split", "broken"):
+        toggled = client.feature(key, fallback=lambda ctx: "old", context=lambda ctx: ctx)(
+            lambda ctx: "new"
+        )
+        for user, ctx in zip(users, contexts, strict=True):
+            with flagkit.scoped_context(user):
+                served = toggled(ctx)
+            assert ("new" if reference.get_bool(key, False, user) else "old") == served
+            variant = reference.variant_of(key, user)
+            if variant is not None:
+                expected[OutcomeKey(key, variant)] += 1
+    assert expected == Counter({k: t.calls for k, t in client.outcomes().items()})
+    assert (2 * len(users) if observer == "counters" else 0) == sum(client.counters().values())
+    assert (2 * len(users) if observer == "a hook" else 0) == hook.seen

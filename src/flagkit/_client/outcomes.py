@@ -8,7 +8,9 @@ compare these outcomes between variants; ``flagkit.otel`` exports them.
 The hot path is the evaluation counters' design (``counters.py``): each
 thread writes into its own table (flag -> variant -> ``Cell``) without a
 lock, and a reader sums every thread's table. Latency histograms
-(``latency.py``) are kept only for flags a guard watches for latency.
+(``latency.py``) are kept only for flags a guard watches for latency: a
+cell's is a list of counts indexed by bucket (an increment in place, the
+cheapest count there is), read out as a mapping of the buckets seen.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ __all__ = [
     "OutcomeKey",
     "OutcomeTotals",
     "Outcomes",
+    "count_in",
     "event_sums",
 ]
 
@@ -133,11 +136,20 @@ def event_sums(events: dict[str, list[float]], name: str) -> list[float]:
     return sums
 
 
+def count_in(histogram: list[int], bucket: int) -> None:
+    """Count one call in ``bucket`` of a cell's histogram, growing it to hold the bucket."""
+    if bucket >= len(histogram):  # room for an octave more: slower calls come in runs
+        histogram.extend([0] * (bucket + 16 - len(histogram)))
+    histogram[bucket] += 1
+
+
 class Cell:
     """One thread's running outcomes of one variant (mutable; see the module docstring).
 
-    ``record`` is the one definition of recording a call: toggle points
-    find their thread's cell and call it (``Outcomes.record_call`` does both).
+    ``record`` is the definition of recording a call: toggle points find
+    their thread's cell and call it (``Outcomes.record_call`` does both);
+    the sync ``feature`` decorator writes it out (``decorators.py``, checked
+    against it in tests/client/test_outcomes.py).
     """
 
     __slots__ = ("calls", "errors", "events", "histogram", "nanos", "store")
@@ -147,7 +159,7 @@ class Cell:
         self.calls = 0
         self.errors = 0
         self.nanos = 0
-        self.histogram: dict[int, int] | None = {} if histogram else None
+        self.histogram: list[int] | None = [] if histogram else None
         self.events: dict[str, list[float]] = {}
 
     def record(self, start: int, failed: bool) -> None:
@@ -160,11 +172,14 @@ class Cell:
             self.errors += 1
         histogram = self.histogram
         if histogram is not None:
-            # latency.bucket_of, written out: this runs on every call of a timed flag
-            # (tests/client/test_outcomes.py checks the two agree).
+            # latency.bucket_of, written out in fewer operations: this runs on every call
+            # of a timed flag (tests/client/test_outcomes.py checks the two agree).
             bits = elapsed.bit_length()
-            bucket = ((bits - 4) << 4) | ((elapsed >> (bits - 5)) & 15) if bits > 5 else elapsed
-            histogram[bucket] = histogram.get(bucket, 0) + 1
+            bucket = (bits << 4) + (elapsed >> (bits - 5)) - 80 if bits > 5 else elapsed
+            try:
+                histogram[bucket] += 1
+            except IndexError:  # a slower call than any so far
+                count_in(histogram, bucket)
         store = self.store
         if store is not None and end >= store.next_due:
             store.due(end)
@@ -175,9 +190,12 @@ class Cell:
         self.errors += other.errors
         self.nanos += other.nanos
         if other.histogram:
-            mine = self.histogram if self.histogram is not None else {}
-            for bucket, count in list(other.histogram.items()):
-                mine[bucket] = mine.get(bucket, 0) + count
+            theirs = list(other.histogram)  # a copy: its thread may be growing it
+            mine = self.histogram if self.histogram is not None else []
+            mine.extend([0] * (len(theirs) - len(mine)))
+            for bucket, count in enumerate(theirs):
+                if count:
+                    mine[bucket] += count
             self.histogram = mine
         for name, sums in list(other.events.items()):
             total = event_sums(self.events, name)
@@ -195,7 +213,7 @@ class Cell:
             self.errors,
             self.nanos,
             MappingProxyType(events),
-            MappingProxyType(dict(self.histogram or {})),
+            MappingProxyType({b: count for b, count in enumerate(self.histogram or ()) if count}),
         )
 
 
@@ -255,7 +273,7 @@ class Outcomes:
                     for flag_key in timed & table.keys():
                         for cell in list(table[flag_key].values()):
                             if cell.histogram is None:
-                                cell.histogram = {}
+                                cell.histogram = []
         self.timed = timed
 
     # -- recording (the hot path) ---------------------------------------------

@@ -65,7 +65,7 @@ Token = tuple[Any, ...]
 
 #: Distinct shapes kept compiled (oldest dropped first); flags of one shape share one.
 MAX_CACHED_SHAPES = 2048
-_shapes: dict[tuple[tuple[Token, ...], tuple[str, ...]], tuple[Any, str]] = {}
+_shapes: dict[tuple[tuple[Token, ...], tuple[str, ...] | None], tuple[Any, str]] = {}
 _serial = itertools.count()
 
 _BASE_NAMES: dict[str, Any] = {
@@ -121,7 +121,10 @@ class _Shape:
         self.bind(name, check.operand)
         if check.kind == "call":
             return ("call", name)
-        return (check.kind, self.read(check.attribute, check.getter, name), name)
+        if check.other is not None:
+            self.bind(f"{name}_other", check.other)
+        flat = self.read(check.attribute, check.getter, name)
+        return (check.kind, flat, name, check.other is not None)
 
     def serve(self, serve: Serve, name: str) -> Token:
         if isinstance(serve, tuple):
@@ -183,13 +186,16 @@ class _Renderer:
     def check(self, token: Token) -> str:
         if token[0] == "call":
             return f"{token[1]}(ctx)"
-        kind, flat, name = token
+        kind, flat, name, other = token
         value = self.read(flat, name)
         # Exact strings take the fast branch; anything else (StrEnum, an
-        # object lying about itself) is compared by its string value, if any.
+        # object lying about itself) is compared by its string value, if any,
+        # or by the format's own test (``Check.other``).
         if kind == "eq":
-            return f"(v == {name} if type(v := {value}) is str else _equal(v, {name}))"
-        return f"(v in {name} if type(v := {value}) is str else _member(v, {name}))"
+            slow = f"{name}_other(v)" if other else f"_equal(v, {name})"
+            return f"(v == {name} if type(v := {value}) is str else {slow})"
+        slow = f"{name}_other(v)" if other else f"_member(v, {name})"
+        return f"(v in {name} if type(v := {value}) is str else {slow})"
 
     def serve(self, indent: int, token: Token) -> None:
         kind = token[0]
@@ -255,12 +261,26 @@ class _Renderer:
                 self.serve(8, next(items))
             elif token[0] == "test":
                 self.emit(4, f"return {self.check(token[1])}")
+            elif token[0] == "guard":
+                continue  # wraps the whole body: see the end
             else:  # the default
                 self.serve(4, token)
+        if tokens and tokens[0][0] == "guard":
+            # Only an exact dict takes the rendered path, and anything it
+            # raises hands the call to the fallback (see ``render``).
+            body = ["    " + line for line in self.lines[1:]]
+            self.lines[1:] = [
+                "    if type(ctx) is not dict:",
+                "        return _fallback(ctx)",
+                "    try:",
+                *body,
+                "    except Exception:",
+                "        return _fallback(ctx)",
+            ]
         return "\n".join(self.lines) + "\n"
 
 
-def _source(tokens: Sequence[Token], names: Sequence[str], *, reports: bool) -> str:
+def _source(tokens: Sequence[Token], names: Sequence[str] | None, *, reports: bool) -> str:
     """Return the module source: ``bind(names...)``, returning ``evaluate`` and ``evaluate_fast``.
 
     The flag's values are ``bind``'s parameters, so each flag's functions
@@ -268,19 +288,22 @@ def _source(tokens: Sequence[Token], names: Sequence[str], *, reports: bool) -> 
     globals dict (``_BASE_NAMES``): CPython's caches for global and
     builtin names (``type``, ``_hash``) stay valid from one flag to the
     next, where a namespace per flag would invalidate them whenever
-    flags of one shape are evaluated in turn.
+    flags of one shape are evaluated in turn. With ``names`` None, the
+    functions alone, reading their values as globals (``own_globals``).
     """
     functions = [_Renderer(fast=False).render(tokens)]
     if reports:
         functions.append(_Renderer(fast=True).render(tokens))
+    if names is None:
+        return "\n\n".join(functions)
     body = "\n".join(textwrap.indent(function, "    ") for function in functions)
     returned = "evaluate, evaluate_fast" if reports else "evaluate, evaluate"
     return f"def bind({', '.join(names)}):\n{body}\n    return {returned}\n"
 
 
-def _functions(shape: _Shape, label: str) -> tuple[Any, Any]:
+def _functions(shape: _Shape, label: str, *, own_globals: bool = False) -> tuple[Any, Any]:
     """Return ``evaluate`` and ``evaluate_fast`` as the shape renders them (one, when equal)."""
-    names = tuple(sorted(shape.namespace))
+    names = None if own_globals else tuple(sorted(shape.namespace))
     key = (tuple(shape.tokens), names)
     cached = _shapes.get(key)
     if cached is None:
@@ -293,34 +316,60 @@ def _functions(shape: _Shape, label: str) -> tuple[Any, Any]:
         if len(_shapes) >= MAX_CACHED_SHAPES:  # drop the oldest shape and its lines
             _, dropped = _shapes.pop(next(iter(_shapes)))
             linecache.cache.pop(dropped, None)
-        module = dict(_BASE_NAMES)  # the shape's own globals: no thread sees another's ``bind``
-        exec(code, module)  # the source is ours alone: see the module docstring
-        cached = _shapes[key] = (module["bind"], filename)
-    evaluate, fast = cached[0](**shape.namespace)
+        made: Any = code
+        if not own_globals:  # the shape's ``bind``, defined once in globals its flags share
+            shared = dict(_BASE_NAMES)
+            exec(code, shared)  # the source is ours alone: see the module docstring
+            made = shared["bind"]
+        cached = _shapes[key] = (made, filename)
+    if own_globals:
+        module = shape.namespace
+        module.update(_BASE_NAMES)
+        exec(cached[0], module)  # the source is ours alone: see the module docstring
+        evaluate = module["evaluate"]
+        fast = module.get("evaluate_fast", evaluate)
+    else:
+        evaluate, fast = cached[0](**shape.namespace)
     evaluate.__qualname__ = f"evaluate[{label}]"
     if fast is not evaluate:
         fast.__qualname__ = f"evaluate_fast[{label}]"
     return evaluate, fast
 
 
-def render_both(plan: Plan) -> tuple[Evaluator, Evaluator]:
+def render_both(
+    plan: Plan, *, fallback: Evaluator | None = None, own_globals: bool = False
+) -> tuple[Evaluator, Evaluator]:
     """Return ``plan``'s evaluator and its fast twin (the same resolutions, no bucket).
 
     They are one function unless a rollout of the plan reports its bucket.
+    With ``fallback``, the functions evaluate an exact ``dict`` context only,
+    and hand any other context, or a call in which anything raises, to
+    ``fallback``: a foreign format's translated rule (flagd) keeps its own
+    evaluator for what the translation does not cover. A ``try`` costs
+    nothing until something raises (CPython 3.11+).
+
+    With ``own_globals``, the functions read the flag's values as globals
+    of their own (a dict per flag) instead of from a closure, so their
+    ``__code__`` can move into another function object with those globals
+    (flagd's translating evaluator does that).
     """
     if isinstance(plan.default, Call) and not (plan.rules or plan.gates or plan.disabled):
         # A plan that is one call (a foreign format's compiled targeting) is
         # that call: a generated wrapper would only add a frame and a namespace.
         return plan.default.evaluate, plan.default.evaluate
     shape = _Shape()
+    if fallback is not None:
+        shape.tokens.append(("guard", shape.bind("_fallback", fallback)))
     shape.plan(plan)
-    both: tuple[Evaluator, Evaluator] = _functions(shape, plan.flag_key)
+    both: tuple[Evaluator, Evaluator] = _functions(shape, plan.flag_key, own_globals=own_globals)
     return both
 
 
-def render(plan: Plan) -> Evaluator:
-    """Return the one generated function that evaluates ``plan`` (buckets reported)."""
-    return render_both(plan)[0]
+def render(
+    plan: Plan, *, fallback: Evaluator | None = None, own_globals: bool = False
+) -> Evaluator:
+    """Return the one generated function that evaluates ``plan`` (see ``render_both``)."""
+    return render_both(plan, fallback=fallback, own_globals=own_globals)[0]
 
 
 def compiled_flag(plan: Plan, **fields: Any) -> CompiledFlag:

@@ -59,7 +59,10 @@ class Check:
     or ``"call"`` (``operand(ctx)``, a compiled predicate). ``attribute``
     is the attribute read (dotted for nested; ``getter`` reads a nested
     one). ``op``, ``operands`` and ``negate`` are the condition as written;
-    ``segments`` names the segment predicates of ``in_segment``.
+    ``segments`` names the segment predicates of ``in_segment``. ``other``
+    tests an ``"eq"``/``"in"`` value that is not an exact ``str`` (a
+    foreign format's own comparison, e.g. flagd's loose ``==``); without it
+    such a value is compared by its string value, if it has one.
     """
 
     kind: CheckKind
@@ -70,6 +73,7 @@ class Check:
     operands: tuple[Any, ...]
     negate: bool = False
     segments: tuple[tuple[str, Predicate], ...] = ()
+    other: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,8 @@ __all__ = [
     "apply",
     "compile_logic",
     "prepare_logic",
+    "text_equal",
+    "text_member",
 ]
 
 #: A compiled node: takes the evaluation data and returns a JSON-like value.
@@ -1171,6 +1173,51 @@ _LAZY_BUILDERS: Final[dict[str, Callable[[_Compiler, list[_Compiled]], _Compiled
 }
 
 
+def text_member(haystack: list[str]) -> tuple[frozenset[str], Callable[[Any], bool]]:
+    """Return ``in`` a literal list of text: its set, and the test of any other value.
+
+    An exact ``str`` is looked up in the set; the test answers for every
+    other value read from the context (as ``var`` reads it, or raw): a
+    subclass by its value (its own hash and ``__eq__`` never run), numbers
+    by Go's float comparison with each item read as a number (text that is
+    no number reads 0), and null, booleans, arrays and objects never match.
+    The closures and the flat translation (``_translate``) share it.
+    """
+    members = frozenset(haystack)
+    numbers = [to_number(item) for item in haystack]
+
+    def other(value: Any) -> bool:
+        value = plain(value)
+        if type(value) is str:
+            return value in members
+        if is_number(value):
+            return float(value) in numbers
+        return False  # null, booleans, arrays and objects equal no text
+
+    return members, other
+
+
+def text_equal(text: str) -> Callable[[Any], bool]:
+    """Return the test of ``==`` a literal text for a value that is not an exact ``str``.
+
+    Go's ``equals``: null equals no text, a subclass compares as text (by
+    its value), anything else as a JavaScript number (``"1" == 1``). Shared
+    by the closures and the flat translation (``_translate``).
+    """
+    number = js_number(text)
+
+    def other(value: Any) -> bool:
+        if value is None:
+            return False
+        if type(value) not in PLAIN_TYPES:
+            value = plain(value)  # what ``var`` reads
+        if type(value) is str:  # a subclass, read by value
+            return bool(value == text)
+        return bool(js_number(value) == number)
+
+    return other
+
+
 def _build_in(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | None:
     """``{"in": [x, ["a", "b"]]}``: a set lookup for text, a float compare for numbers."""
     if isinstance(compiled, _Literal) or len(args) != 2:
@@ -1178,21 +1225,13 @@ def _build_in(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | None
     haystack = args[1]
     if not is_array(haystack) or not all(isinstance(item, str) for item in haystack):
         return None
-    members = frozenset(haystack)
-    numbers = [to_number(item) for item in haystack]
+    members, other = text_member(haystack)
     needle = _as_node(_c.compile(args[0]))
     key = getattr(needle, "var_key", None)
 
     def member(data: Any) -> bool:
         value: Any = data.get(key) if key is not None and type(data) is dict else needle(data)
-        if type(value) is str:
-            return value in members
-        value = plain(value)  # a subclass, read by value (its own hash and __eq__ never run)
-        if type(value) is str:
-            return value in members
-        if is_number(value):
-            return float(value) in numbers
-        return False  # null, booleans, arrays and objects equal no text
+        return value in members if type(value) is str else other(value)
 
     return member
 
@@ -1204,19 +1243,13 @@ def _build_equal(_c: _Compiler, compiled: _Compiled, args: Any) -> _Compiled | N
     literal = [i for i, arg in enumerate(args) if isinstance(arg, str)]
     if len(literal) != 1:
         return None
-    text = args[literal[0]]
-    other = _as_node(_c.compile(args[1 - literal[0]]))
-    number = js_number(text)
+    text = str.__str__(args[literal[0]])  # by value: a subclass's ``__eq__`` never runs
+    other_value = _as_node(_c.compile(args[1 - literal[0]]))
+    other = text_equal(text)
 
     def equal(data: Any) -> bool:
-        value = other(data)
-        if type(value) is str:
-            return bool(value == text)
-        if value is None:
-            return False
-        if issubclass(type(value), str):
-            return equals(value, text)
-        return bool(js_number(value) == number)
+        value = other_value(data)
+        return bool(value == text) if type(value) is str else other(value)
 
     return equal
 

@@ -24,13 +24,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
+from types import CodeType, FunctionType
 from typing import Any, Final
 
 from flagkit._core.bucketing import string_key
 from flagkit._core.codegen import compiled_flag, refused_flag
 from flagkit._core.details import ErrorCode, Reason
 from flagkit._core.plan import Call, Plan, Split
-from flagkit._core.snapshot import CompiledFlag, Outcome, Resolution, Snapshot
+from flagkit._core.snapshot import CompiledFlag, Evaluator, Outcome, Resolution, Snapshot
 from flagkit._core.snapshot import ValueType as NativeType
 from flagkit._errors import describe
 from flagkit._types import Clock, ContextLike
@@ -43,6 +44,7 @@ from flagkit.formats.flagd._compile import (
 from flagkit.formats.flagd._govalues import GoPanic
 from flagkit.formats.flagd._jsonlogic import EvaluationFailure, PreparedLogic
 from flagkit.formats.flagd._operators import FlagdHashing, parse_buckets
+from flagkit.formats.flagd._translate import head_translates, translate_targeting
 
 __all__ = ["looks_like_flagd", "snapshot_from_flagd"]
 
@@ -212,7 +214,10 @@ def _plan(
         split = _fractional_split(key, targeting, outcome_of)
         if split is not None:
             return Plan(key, default=split)
-    evaluate = _lazy_evaluator(key, rule, variants, flag.default_variant)
+    if head_translates(targeting):  # likely one flat function, like a native flag
+        evaluate = _translating_evaluator(key, rule, variants, flag.default_variant, targeting)
+    else:
+        evaluate = _lazy_evaluator(key, rule, variants, flag.default_variant)
     return Plan(key, default=Call(evaluate, "JSON Logic targeting"))
 
 
@@ -306,6 +311,69 @@ def _lazy_evaluator(
         return outcome_of(result)
 
     return evaluate
+
+
+def _translating_evaluator(
+    key: str,
+    rule: PreparedLogic,
+    variants: Mapping[str, Any],
+    default_variant: str | None,
+    targeting: Any,
+) -> Evaluator:
+    """Return the flag's evaluator, which translates its rule on the first call (``_translate``).
+
+    Translating costs about as much as the rest of a load, so it waits for
+    the flag's first evaluation (most flags of a large document are rarely
+    evaluated). Until then the evaluator is a one-line function holding what
+    translating needs; its first call builds the closure evaluator
+    (``_lazy_evaluator``) and the translation, then takes the rendered
+    function's code and the names it reads (``__code__`` and globals), so
+    every later call runs the flat function with no call in between. A rule
+    that does not translate takes code that calls the closure evaluator.
+    Two threads may both translate at first: their results are equal, and
+    the names are always set before the code that reads them.
+    """
+    namespace: dict[str, Any] = {"_first": _first_call}
+    evaluate: Evaluator = FunctionType(_TRAMPOLINE, namespace)
+    namespace["_pending"] = (evaluate, key, rule, variants, default_variant, targeting)
+    return evaluate
+
+
+#: What a first call needs: the evaluator, the flag's key, rule, variants, default, targeting.
+_Pending = tuple[Any, str, PreparedLogic, Mapping[str, Any], str | None, Any]
+
+
+def _first_call(ctx: ContextLike, pending: _Pending) -> Outcome:
+    """Translate on the first call: become the flat function, or call the closures."""
+    evaluate, key, rule, variants, default_variant, targeting = pending
+    fallback = _lazy_evaluator(key, rule, variants, default_variant)
+    try:
+        flat = translate_targeting(
+            targeting,
+            flag_key=key,
+            outcomes=lambda: _outcomes(key, variants, default_variant)[0],
+            fallback=fallback,
+        )
+    except Exception:  # never expected; the closures answer all the same
+        flat = None
+    namespace = evaluate.__globals__
+    if flat is None:
+        namespace["_fallback"] = fallback
+        evaluate.__code__ = _FORWARD
+        return fallback(ctx)
+    namespace.update(flat.__globals__)  # the names first: the code reads them
+    evaluate.__code__ = flat.__code__
+    return flat(ctx)
+
+
+def _function_code(source: str) -> CodeType:
+    code: CodeType = compile(source, "<flagd targeting>", "exec").co_consts[0]
+    return code
+
+
+#: An evaluator before its first call, and one whose rule did not translate.
+_TRAMPOLINE: Final = _function_code("def evaluate(ctx):\n    return _first(ctx, _pending)\n")
+_FORWARD: Final = _function_code("def evaluate(ctx):\n    return _fallback(ctx)\n")
 
 
 def _error(key: str, code: ErrorCode, message: str) -> Outcome:
