@@ -7,12 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import flagkit
 from flagkit import Reason, bucket_of
-from flagkit._core.bucketing import bucket_or_none, bucketing_key, hash_of, string_key
-from flagkit._core.plan import Split
+from flagkit._core.bucketing import (
+    bucket_or_none,
+    bucketing_key,
+    hash_bound,
+    hash_of,
+    string_key,
+)
+from flagkit._core.codegen import render_both
+from flagkit._core.plan import Plan, Split
 from flagkit._core.snapshot import Resolution
+from tests.helpers import examples
 from tests.hostile import Liar, Tenant, torture
 from tests.murmur3_reference import murmur3_32
 
@@ -54,6 +64,51 @@ def test_bucket_is_in_range_and_uses_integer_scaling() -> None:
         bucket = bucket_of("salt", f"user-{i}", 10000)
         assert 0 <= bucket < 10000
         assert (hash_of("salt", f"user-{i}") * 10000) >> 32 == bucket
+
+
+@settings(max_examples=examples(500), deadline=None)
+@given(st.integers(1, 2**32), st.data())
+def test_a_hash_bound_splits_hashes_exactly_where_buckets_split(total: int, data: Any) -> None:
+    """``hash < hash_bound(b, total)`` exactly when the hash's bucket is below ``b``, edges too."""
+    bound = data.draw(st.integers(0, total), label="bound")
+    edge = hash_bound(bound, total)
+    drawn = data.draw(st.integers(0, 2**32 - 1), label="hash")
+    for hashed in (h for h in {0, edge - 1, edge, drawn, 2**32 - 1} if 0 <= h < 2**32):
+        assert ((hashed * total) >> 32 < bound) == (hashed < edge), hashed
+
+
+def _edge_rollout(salt: str, total: int, cut: int) -> tuple[Split, Resolution, Resolution]:
+    low, high = (Resolution("f", value=v, variant=v, reason=Reason.SPLIT) for v in ("lo", "hi"))
+    split = Split(
+        salt=salt,
+        attribute="targetingKey",
+        getter=None,
+        key_of=bucketing_key,
+        weights=((low, cut), (high, total - cut)),
+        total=total,
+        missing=Resolution("f", reason=Reason.ERROR, has_value=False).outcome,
+    )
+    return split, low, high
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [v for v in VECTORS if v["value"]],  # the empty value has no bucket (its own test below)
+    ids=lambda v: f"{v['salt'][:12]}|{v['value'][:12]}|{v['total']}",
+)
+def test_generated_rollouts_cut_at_each_vector_bucket(vector: dict[str, Any]) -> None:
+    """A rollout whose first range ends at a vector's bucket serves the second; one more, the first.
+
+    Both generated functions: ``evaluate`` (bucket reported) and ``evaluate_fast``
+    (the hash against ``hash_bound``), at the very edge of the range.
+    """
+    salt, value, total, bucket = vector["salt"], vector["value"], vector["total"], vector["bucket"]
+    for cut, wanted in ((bucket, 1), (bucket + 1, 0)):
+        split, *served = _edge_rollout(salt, total, cut)
+        evaluate, fast = render_both(Plan("f", default=split))
+        context = {"targetingKey": value}
+        assert (served[wanted], bucket) == evaluate(context)
+        assert served[wanted].outcome is fast(context)
 
 
 def test_unencodable_text_raises_value_error() -> None:

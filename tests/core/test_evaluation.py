@@ -344,3 +344,35 @@ def test_huge_numbers_in_contexts_are_just_false_or_missing(make_client: MakeCli
         client.get_bool_details("split", True, {"targetingKey": 10**5000}).error_code
         == ErrorCode.TARGETING_KEY_MISSING
     )
+
+
+def test_flags_of_one_shape_share_code_but_each_keeps_its_own_values() -> None:
+    """Two rollouts of one shape run one code object with one globals dict, and bucket apart.
+
+    Each flag's salt and bounds are its evaluators' own (closure values), so
+    flags evaluated in turn never see each other's; the shared globals keep
+    CPython's caches of ``type``, ``_hash``... valid from one flag to the next.
+    """
+    rollout = {"rollout": {"weights": {"on": 10, "off": 90}}}
+    client = flagkit.Client.from_dict(
+        {
+            "flags": {
+                "low": {"variants": BOOL, "default": rollout},
+                "high": {
+                    "variants": BOOL,
+                    "default": {"rollout": {"weights": {"on": 90, "off": 10}}},
+                },
+            }
+        }
+    )
+    low, high = (client.snapshot.flags[key] for key in ("low", "high"))
+    assert low.evaluate_fast.__code__ is high.evaluate_fast.__code__
+    assert low.evaluate_fast.__globals__ is high.evaluate_fast.__globals__
+    for i in range(2000):
+        key = f"user-{i}"
+        context = {"targetingKey": key}
+        expected = (bucket_of("low", key, 10000) < 1000, bucket_of("high", key, 10000) < 9000)
+        assert expected == (
+            client.get_bool("low", False, context),
+            client.get_bool("high", False, context),
+        )

@@ -100,6 +100,17 @@ def test_evaluation_never_raises(context: dict[str, Any]) -> None:
     assert EVERYTHING.get_bool("f", True, context) is True  # a type mismatch: the default
 
 
+@settings(max_examples=examples(300), deadline=None)
+@given(contexts)
+def test_the_fast_evaluator_serves_what_the_reporting_one_does(context: dict[str, Any]) -> None:
+    """Each flag's ``evaluate_fast`` (the getters') resolves as ``evaluate``, minus the bucket."""
+    for key in ("f", "g"):
+        flag = EVERYTHING.snapshot.flags[key]
+        resolution, _ = flag.evaluate(context)
+        assert flag.evaluate_fast is not flag.evaluate  # their rollouts report buckets
+        assert (resolution, None) == flag.evaluate_fast(context)
+
+
 @settings(max_examples=examples(200), deadline=None)
 @given(contexts)
 def test_same_input_same_result(context: dict[str, Any]) -> None:

@@ -415,7 +415,7 @@ class Client(Getters):
             elif context.__class__ is not dict and not isinstance(context, Mapping):
                 return self._observed_variant(flag_key, context)
             constant = flag.constant
-            resolution = constant if constant is not None else flag.evaluate(context)[0]
+            resolution = constant if constant is not None else flag.evaluate_fast(context)[0]
             if self._counters is not None:
                 self._counters.add(resolution)
             view = resolution.view

@@ -69,7 +69,7 @@ def server(
                     entry: Evaluator | Resolution | None
                     if index is None:
                         flag = client._snapshot.flags.get(flag_key)
-                        entry = None if flag is None else flag.constant or flag.evaluate
+                        entry = None if flag is None else flag.constant or flag.evaluate_fast
                     else:
                         entry = client._tables[index].get(flag_key)
                     if entry is not None:

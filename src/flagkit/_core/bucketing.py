@@ -22,6 +22,7 @@ __all__ = [
     "bucket_or_none",
     "bucketing_key",
     "encodes_as_utf8",
+    "hash_bound",
     "hash_bytes",
     "hash_of",
     "string_key",
@@ -132,3 +133,16 @@ def bucket_or_none(salt: str, value: str, total: int) -> int | None:
     except UnicodeEncodeError:
         return None
     return (_murmur3(data) * total) >> 32
+
+
+def hash_bound(bound: int, total: int) -> int:
+    """Return the smallest hash whose bucket (out of ``total``) is ``bound`` or more.
+
+    ``hash < hash_bound(bound, total)`` exactly when
+    ``(hash * total) >> 32 < bound``: the bucket is the floor of
+    ``hash * total / 2**32``, which is below the integer ``bound`` exactly
+    when ``hash < bound * 2**32 / total``, that is, below its ceiling. A
+    rollout that needs no bucket compares the hash itself: the same ranges,
+    two integer operations fewer per call.
+    """
+    return -(-(bound << 32) // total)

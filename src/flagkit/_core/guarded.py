@@ -99,12 +99,13 @@ def recompiled(flag: CompiledFlag, plan: Plan) -> CompiledFlag:
     """Return ``flag`` following ``plan`` instead (every other field kept as it is).
 
     ``CompiledFlag``'s constructor takes its fields by their slot names;
-    ``constant`` follows from the plan, ``evaluate`` is rendered from it.
+    ``constant`` follows from the plan, ``evaluate`` and ``evaluate_fast``
+    are rendered from it.
     """
     kept = {
         name: getattr(flag, name)
         for name in CompiledFlag.__slots__
-        if name not in ("key", "plan", "evaluate", "constant")
+        if name not in ("key", "plan", "evaluate", "evaluate_fast", "constant")
     }
     return compiled_flag(plan, **kept)
 

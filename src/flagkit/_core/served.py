@@ -111,7 +111,7 @@ def integer_view(flag: CompiledFlag) -> Evaluator | Resolution | None:
     constant = flag.constant
     if constant is not None:
         return served_as(constant, "int")
-    evaluate = flag.evaluate
+    evaluate = flag.evaluate_fast
     # One int resolution per float resolution served (prebuilt, so few);
     # a race computes two equal ones.
     seen: dict[Resolution, Resolution] = {}

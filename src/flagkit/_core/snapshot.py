@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, final
 
 from flagkit._core.details import Details, ErrorCode, Reason, Variant
 from flagkit._core.served import integer_view
@@ -53,6 +53,7 @@ class _NoValue:
 NO_VALUE: Any = _NoValue()
 
 
+@final
 class Resolution:
     """One precomputed way a flag can resolve: variant, value, reason, rule.
 
@@ -164,12 +165,16 @@ class CompiledFlag:
     ``plan`` is what the flag does (``plan.Plan``); ``evaluate`` is the
     function ``codegen.render`` made of it, and ``constant`` the one
     resolution of a flag that ignores the context (off, or untargeted).
+    ``evaluate_fast`` returns the same resolution without the rollout's
+    bucket (None): what the typed getters call. It is ``evaluate`` itself
+    unless the flag reports buckets (``codegen.render_both``).
     """
 
     __slots__ = (
         "constant",
         "definition",
         "evaluate",
+        "evaluate_fast",
         "fingerprint",
         "key",
         "meta",
@@ -187,6 +192,7 @@ class CompiledFlag:
         *,
         plan: Plan,
         evaluate: Evaluator,
+        evaluate_fast: Evaluator | None = None,
         value_type: ValueType,
         variants: Mapping[str, Any],
         meta: FlagMeta = NO_META,
@@ -199,6 +205,7 @@ class CompiledFlag:
         self.key = key
         self.plan = plan
         self.evaluate = evaluate
+        self.evaluate_fast = evaluate if evaluate_fast is None else evaluate_fast
         constant = plan.constant
         self.constant = None if constant is None else constant[0]
         self.value_type: ValueType = value_type
@@ -236,7 +243,7 @@ def install_entry(tables: EvaluatorTables, flag: CompiledFlag) -> None:
         for table in tables:
             table[flag.key] = constant
         return
-    entry = flag.evaluate if constant is None else constant
+    entry = flag.evaluate_fast if constant is None else constant
     tables[_INDEX[flag.value_type]][flag.key] = entry
     if flag.value_type == "int":
         tables[_INDEX["float"]][flag.key] = entry

@@ -112,7 +112,10 @@ def translate_targeting(
         for checks in alternatives or ()
     ]
     default = outcome_of(args[-1] if len(args) % 2 else None)
-    return render(Plan(flag_key, default=default, rules=tuple(rules)), fallback=fallback)
+    # Own globals: the flag's evaluator takes this function's code and names
+    # (``_snapshot._first_call``), which a closure's values could not follow.
+    plan = Plan(flag_key, default=default, rules=tuple(rules))
+    return render(plan, fallback=fallback, own_globals=True)
 
 
 def _operation(node: Any) -> tuple[str, Any] | None:

@@ -390,6 +390,17 @@ class _Compiler:
 
     def constraint_check(self, constraint: Constraint) -> Check:
         read = self.reader(constraint.context_name)
+        operands = (
+            tuple(constraint.values or ()) if constraint.value is None else (constraint.value,)
+        )
+        shown = constraint.operator + (" (case-insensitive)" if constraint.case_insensitive else "")
+        if constraint.operator == "IN" and not constraint.inverted:
+            # The common constraint, tested inline by the generated evaluator
+            # (one call fewer), as ``compile_constraint`` tests it: ``read``
+            # gives an exact str or None, which is in no set; IN reads
+            # ``values`` only, and ignores ``caseInsensitive``.
+            members = frozenset(constraint.values or ())
+            return Check("in", members, constraint.context_name, read, shown, operands)
         predicate = compile_constraint(
             read,
             constraint.operator,
@@ -398,15 +409,12 @@ class _Compiler:
             inverted=constraint.inverted,
             case_insensitive=constraint.case_insensitive,
         )
-        operands = (
-            tuple(constraint.values or ()) if constraint.value is None else (constraint.value,)
-        )
         return Check(
             "call",
             predicate,
             constraint.context_name,
             read,
-            constraint.operator + (" (case-insensitive)" if constraint.case_insensitive else ""),
+            shown,
             operands,
             constraint.inverted,
         )
